@@ -1,0 +1,62 @@
+"""Seeded random arguments for a function, drawn as `red-run --random` does (DESIGN.md §6):
+floats from N(0, 1); integers uniformly in [0, n) where n is the size of the table dimension
+they index through red.gather, else 8; i1 uniformly true or false."""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerType, TensorType
+from xdsl.ir import SSAValue
+
+from red.dialects import red
+from red.dialects.red_interpreter import numpy_dtype
+
+DEFAULT_INTEGER_BOUND = 8
+
+# Ops through which an integer value still holds the same ids (only rearranged).
+_ID_PRESERVING = (red.ReshapeOp, red.TransposeOp, red.SliceOp, red.BroadcastToOp, red.ConcatOp)
+
+
+def integer_bound(value: SSAValue) -> int:
+    """The smallest table size any red.gather indexes with (a rearrangement of) `value`."""
+    bounds: list[int] = []
+    seen: set[SSAValue] = set()
+    work = [value]
+    while work:
+        v = work.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        for use in v.uses:
+            user = use.operation
+            if isinstance(user, red.GatherOp) and use.index == 1:
+                n = red.shape_of(user.table)[user.axis.value.data]
+                if n != red.DYNAMIC:
+                    bounds.append(n)
+            elif isinstance(user, _ID_PRESERVING):
+                work.append(user.results[0])
+    return min(bounds) if bounds else DEFAULT_INTEGER_BOUND
+
+
+def random_inputs(fn: func.FuncOp, seed: int = 0) -> list[np.ndarray]:
+    """One array per argument of `fn` (static shapes required)."""
+    rng = np.random.default_rng(seed)
+    args = fn.body.block.args if fn.body.blocks else ()
+    out: list[np.ndarray] = []
+    for i, typ in enumerate(fn.function_type.inputs.data):
+        if not isinstance(typ, TensorType):
+            raise ValueError(f"argument #{i} has non-tensor type '{typ}'")
+        shape = tuple(typ.get_shape())
+        if red.DYNAMIC in shape:
+            raise ValueError(f"argument #{i} has a dynamic shape '{typ}': pass --inputs")
+        dtype = numpy_dtype(typ.get_element_type())
+        elt = typ.get_element_type()
+        if dtype == np.bool_:
+            out.append(rng.integers(0, 2, size=shape).astype(np.bool_))
+        elif isinstance(elt, IntegerType) or np.issubdtype(dtype, np.integer):
+            bound = integer_bound(args[i]) if args else DEFAULT_INTEGER_BOUND
+            out.append(rng.integers(0, bound, size=shape).astype(dtype))
+        else:
+            out.append(rng.standard_normal(size=shape).astype(dtype))
+    return out

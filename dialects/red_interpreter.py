@@ -1,0 +1,650 @@
+"""numpy implementations of the red ops (and of the arith/math ops red models use), run
+through xDSL's interpreter framework: the semantic oracle every transform is checked against.
+
+Values are numpy arrays of exactly the op's dtype (scalars of arith ops are numpy scalars or,
+for `index`, Python ints); every result is checked against its declared type, so an
+implementation bug cannot silently change a dtype."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import arith, func
+from xdsl.dialects import math as mathd
+from xdsl.dialects.builtin import (
+    BFloat16Type,
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    TensorType,
+)
+from xdsl.interpreter import (
+    Interpreter,
+    InterpreterFunctions,
+    PythonValues,
+    ReturnedValues,
+    TerminatorValue,
+    impl,
+    impl_terminator,
+    register_impls,
+)
+from xdsl.interpreters.func import FuncFunctions
+from xdsl.interpreters.scf import ScfFunctions
+from xdsl.ir import Attribute, Operation
+from xdsl.utils.exceptions import InterpretationError
+
+from red.dialects import red
+from red.dialects.diagnostics import DiagnosticError, location_of
+
+# region Types and values
+
+
+def numpy_dtype(element_type: Attribute) -> np.dtype[Any]:
+    """The numpy dtype that holds an MLIR element type exactly."""
+    match element_type:
+        case Float16Type():
+            return np.dtype(np.float16)
+        case Float32Type():
+            return np.dtype(np.float32)
+        case Float64Type():
+            return np.dtype(np.float64)
+        case IndexType():
+            return np.dtype(np.int64)
+        case IntegerType():
+            width = element_type.width.data
+            if width == 1:
+                return np.dtype(np.bool_)
+            if width in (8, 16, 32, 64):
+                return np.dtype(f"int{width}")
+        case BFloat16Type():
+            raise InterpretationError("element type 'bf16' is not supported by the interpreter")
+    raise InterpretationError(f"element type '{element_type}' is not supported by the interpreter")
+
+
+def _resource_bytes(attr: DenseResourceAttr) -> bytes:
+    from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
+    from xdsl.dialects.builtin import Builtin
+
+    interface = Builtin.get_interface(OpAsmDialectInterface)
+    blob = interface.lookup(attr.resource_handle.data) if interface else None
+    if not blob:
+        raise InterpretationError(f"dense resource '{attr.resource_handle.data}' has no data")
+    raw = bytes.fromhex(blob[2:])
+    return raw[4:]  # MLIR blobs start with a 4-byte alignment word
+
+
+def dense_to_numpy(attr: DenseIntOrFPElementsAttr | DenseResourceAttr) -> np.ndarray:
+    """The array a dense elements attribute (or dense resource) denotes."""
+    typ = attr.get_type()
+    assert isinstance(typ, TensorType)
+    dtype = numpy_dtype(typ.get_element_type())
+    shape = tuple(typ.get_shape())
+    raw = _resource_bytes(attr) if isinstance(attr, DenseResourceAttr) else attr.data.data
+    if dtype == np.bool_:
+        flat = np.frombuffer(raw, dtype=np.int8) != 0
+    else:
+        flat = np.frombuffer(raw, dtype=dtype)
+    count = math.prod(shape)
+    if flat.size == 1 and count != 1:
+        return np.full(shape, flat[0], dtype=dtype)
+    if flat.size != count:
+        raise InterpretationError(f"dense attribute holds {flat.size} elements, its type {count}")
+    return flat.reshape(shape)
+
+
+def _checked(op: Operation, values: Sequence[Any]) -> tuple[Any, ...]:
+    """Wrap results as arrays and check dtype and shape against the result types."""
+    out: list[Any] = []
+    for result, value in zip(op.results, values, strict=True):
+        typ = result.type
+        if not isinstance(typ, TensorType):
+            out.append(value)
+            continue
+        arr = np.asarray(value)
+        expected = numpy_dtype(typ.get_element_type())
+        if arr.dtype != expected:
+            raise InterpretationError(
+                f"interpreter bug: '{op.name}' produced dtype {arr.dtype}, expected {expected}"
+            )
+        shape = tuple(typ.get_shape())
+        if len(arr.shape) != len(shape) or any(
+            d != red.DYNAMIC and d != a for d, a in zip(shape, arr.shape)
+        ):
+            raise InterpretationError(
+                f"'{op.name}' produced shape {arr.shape}, expected {red.fmt_shape(shape)}"
+            )
+        out.append(arr)
+    return tuple(out)
+
+
+def _dtype_of(op: Operation, index: int = 0) -> np.dtype[Any]:
+    typ = op.results[index].type
+    assert isinstance(typ, TensorType)
+    return numpy_dtype(typ.get_element_type())
+
+
+# endregion Types and values
+
+# region red ops
+
+
+def _trunc_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer division rounding toward zero, as C and LLVM's sdiv do."""
+    q = np.floor_divide(a, b)
+    fix = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+    return np.where(fix, q + 1, q).astype(np.result_type(a, b))
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, computed in double precision and rounded to x's dtype."""
+    return np.asarray(_erf(x.astype(np.float64)), dtype=np.float64).astype(x.dtype)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    one = x.dtype.type(1)
+    return one / (one + np.exp(-x))
+
+
+def gelu(x: np.ndarray, approximate: str) -> np.ndarray:
+    t = x.dtype.type
+    if approximate == "tanh":
+        inner = t(math.sqrt(2.0 / math.pi)) * (x + t(0.044715) * x * x * x)
+        return t(0.5) * x * (t(1) + np.tanh(inner))
+    return t(0.5) * x * (t(1) + erf(x * t(1.0 / math.sqrt(2.0))))
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True, dtype=x.dtype)
+
+
+def layer_norm(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
+    axes = tuple(range(axis, x.ndim))
+    mean = np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
+    centered = x - mean
+    var = np.mean(centered * centered, axis=axes, keepdims=True, dtype=x.dtype)
+    return centered / np.sqrt(var + x.dtype.type(eps))
+
+
+def rms_norm(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
+    axes = tuple(range(axis, x.ndim))
+    ms = np.mean(x * x, axis=axes, keepdims=True, dtype=x.dtype)
+    return x / np.sqrt(ms + x.dtype.type(eps))
+
+
+def gather(table: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
+    n = table.shape[axis]
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        bad = indices[(indices < 0) | (indices >= n)].flat[0]
+        raise InterpretationError(f"gather index {bad} is out of range [0, {n})")
+    return np.take(table, indices, axis=axis)
+
+
+def cast(x: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    if dtype == np.bool_:
+        return x != 0
+    return x.astype(dtype)
+
+
+BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    red.AddOp: np.add,
+    red.SubOp: np.subtract,
+    red.MulOp: np.multiply,
+    red.MaxOp: np.maximum,
+    red.MinOp: np.minimum,
+    red.PowOp: np.power,
+    red.EqOp: np.equal,
+    red.NeOp: np.not_equal,
+    red.LtOp: np.less,
+    red.LeOp: np.less_equal,
+    red.GtOp: np.greater,
+    red.GeOp: np.greater_equal,
+    red.DivOp: lambda a, b: (
+        _trunc_div(a, b) if np.issubdtype(a.dtype, np.integer) else np.divide(a, b)
+    ),
+}
+
+UNARY: dict[type[Operation], Callable[[np.ndarray], np.ndarray]] = {
+    red.NegOp: np.negative,
+    red.AbsOp: np.abs,
+    red.ReluOp: lambda x: np.maximum(x, x.dtype.type(0)),
+    red.ExpOp: np.exp,
+    red.LogOp: np.log,
+    red.SqrtOp: np.sqrt,
+    red.RsqrtOp: lambda x: np.reciprocal(np.sqrt(x)),
+    red.TanhOp: np.tanh,
+    red.SigmoidOp: sigmoid,
+    red.SiluOp: lambda x: x * sigmoid(x),
+    red.ErfOp: erf,
+    red.SinOp: np.sin,
+    red.CosOp: np.cos,
+}
+
+
+@register_impls
+class RedFunctions(InterpreterFunctions):
+    """Interpreter implementations of the red dialect, with the memo cache of DESIGN.md §4:
+    one cached result per red.memo, reused while its operands are the same arrays."""
+
+    def __init__(self) -> None:
+        self.constants: dict[Operation, np.ndarray] = {}
+        self.memo_cache: dict[Operation, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        self.memo_hits = 0
+        self.memo_misses = 0
+
+    def reset_memos(self) -> None:
+        """Forget every cached memo result (the interpreter's `red_memo_reset()`)."""
+        self.memo_cache.clear()
+
+    @impl(red.ConstantOp)
+    def run_constant(self, interpreter: Interpreter, op: red.ConstantOp, args: PythonValues):
+        if (value := self.constants.get(op)) is None:
+            value = self.constants[op] = dense_to_numpy(op.value)
+        return _checked(op, (value,))
+
+    @impl(red.IotaOp)
+    def run_iota(self, interpreter: Interpreter, op: red.IotaOp, args: PythonValues):
+        shape = tuple(red.shape_of(op.result))
+        dim = op.dimension.value.data
+        ramp = np.arange(shape[dim]).reshape([-1 if d == dim else 1 for d in range(len(shape))])
+        return _checked(op, (np.broadcast_to(ramp, shape).astype(_dtype_of(op)),))
+
+    @impl(red.SelectOp)
+    def run_select(self, interpreter: Interpreter, op: red.SelectOp, args: PythonValues):
+        cond, a, b = args
+        return _checked(op, (np.where(cond, a, b),))
+
+    @impl(red.CastOp)
+    def run_cast(self, interpreter: Interpreter, op: red.CastOp, args: PythonValues):
+        return _checked(op, (cast(args[0], _dtype_of(op)),))
+
+    @impl(red.GeluOp)
+    def run_gelu(self, interpreter: Interpreter, op: red.GeluOp, args: PythonValues):
+        return _checked(op, (gelu(args[0], op.approximation),))
+
+    @impl(red.MatmulOp)
+    def run_matmul(self, interpreter: Interpreter, op: red.MatmulOp, args: PythonValues):
+        return _checked(op, (np.matmul(args[0], args[1]),))
+
+    @impl(red.TransposeOp)
+    def run_transpose(self, interpreter: Interpreter, op: red.TransposeOp, args: PythonValues):
+        return _checked(op, (np.transpose(args[0], op.perm),))
+
+    @impl(red.ReshapeOp)
+    def run_reshape(self, interpreter: Interpreter, op: red.ReshapeOp, args: PythonValues):
+        shape = [(-1 if d == red.DYNAMIC else d) for d in red.shape_of(op.result)]
+        return _checked(op, (np.reshape(args[0], shape),))
+
+    @impl(red.BroadcastToOp)
+    def run_broadcast_to(self, interpreter: Interpreter, op: red.BroadcastToOp, args: PythonValues):
+        return _checked(op, (np.broadcast_to(args[0], red.shape_of(op.result)),))
+
+    @impl(red.SliceOp)
+    def run_slice(self, interpreter: Interpreter, op: red.SliceOp, args: PythonValues):
+        start, limit, stride = op.bounds
+        index = tuple(slice(lo, hi, st) for lo, hi, st in zip(start, limit, stride))
+        return _checked(op, (args[0][index],))
+
+    @impl(red.ConcatOp)
+    def run_concat(self, interpreter: Interpreter, op: red.ConcatOp, args: PythonValues):
+        return _checked(op, (np.concatenate(args, axis=op.axis.value.data),))
+
+    @impl(red.GatherOp)
+    def run_gather(self, interpreter: Interpreter, op: red.GatherOp, args: PythonValues):
+        return _checked(op, (gather(args[0], args[1], op.axis.value.data),))
+
+    @impl(red.ReduceSumOp)
+    def run_reduce_sum(self, interpreter: Interpreter, op: red.ReduceSumOp, args: PythonValues):
+        x = args[0]
+        return _checked(op, (np.sum(x, axis=op.axis_list, keepdims=op.keeps_dims, dtype=x.dtype),))
+
+    @impl(red.ReduceMeanOp)
+    def run_reduce_mean(self, interpreter: Interpreter, op: red.ReduceMeanOp, args: PythonValues):
+        x = args[0]
+        return _checked(op, (np.mean(x, axis=op.axis_list, keepdims=op.keeps_dims, dtype=x.dtype),))
+
+    @impl(red.ReduceMaxOp)
+    def run_reduce_max(self, interpreter: Interpreter, op: red.ReduceMaxOp, args: PythonValues):
+        x = args[0]
+        if x.size == 0:
+            raise InterpretationError("reduce_max of an empty tensor has no identity")
+        return _checked(op, (np.max(x, axis=op.axis_list, keepdims=op.keeps_dims),))
+
+    @impl(red.SoftmaxOp)
+    def run_softmax(self, interpreter: Interpreter, op: red.SoftmaxOp, args: PythonValues):
+        return _checked(op, (softmax(args[0], op.axis.value.data),))
+
+    @impl(red.LayerNormOp)
+    def run_layer_norm(self, interpreter: Interpreter, op: red.LayerNormOp, args: PythonValues):
+        return _checked(op, (layer_norm(args[0], op.axis.value.data, op.eps.value.data),))
+
+    @impl(red.RmsNormOp)
+    def run_rms_norm(self, interpreter: Interpreter, op: red.RmsNormOp, args: PythonValues):
+        return _checked(op, (rms_norm(args[0], op.axis.value.data, op.eps.value.data),))
+
+    @impl(red.MemoOp)
+    def run_memo(self, interpreter: Interpreter, op: red.MemoOp, args: PythonValues):
+        # The key is the identity of the operand arrays; keeping them in the cache entry
+        # keeps them alive, so an id() cannot be reused by a different array.
+        cached = self.memo_cache.get(op)
+        if (
+            cached is not None
+            and len(cached[0]) == len(args)
+            and all(a is b for a, b in zip(cached[0], args))
+        ):
+            self.memo_hits += 1
+            return cached[1]
+        self.memo_misses += 1
+        results = _checked(op, interpreter.run_ssacfg_region(op.body, args, "red.memo"))
+        self.memo_cache[op] = (tuple(args), results)
+        return results
+
+    @impl_terminator(red.YieldOp)
+    def run_yield(
+        self, interpreter: Interpreter, op: red.YieldOp, args: PythonValues
+    ) -> tuple[TerminatorValue, PythonValues]:
+        return ReturnedValues(args), ()
+
+
+def _binary_impl(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    def run(self: RedFunctions, interpreter: Interpreter, op: Operation, args: PythonValues):
+        return _checked(op, (fn(args[0], args[1]),))
+
+    return run
+
+
+def _unary_impl(fn: Callable[[np.ndarray], np.ndarray]):
+    def run(self: RedFunctions, interpreter: Interpreter, op: Operation, args: PythonValues):
+        return _checked(op, (fn(args[0]),))
+
+    return run
+
+
+for _op, _fn in BINARY.items():
+    setattr(RedFunctions, f"run_{_op.name[4:]}", impl(_op)(_binary_impl(_fn)))
+for _op, _fn in UNARY.items():
+    setattr(RedFunctions, f"run_{_op.name[4:]}", impl(_op)(_unary_impl(_fn)))
+register_impls(RedFunctions)
+
+# endregion red ops
+
+# region arith and math
+
+
+def _scalar_value(attr: Attribute, typ: Attribute) -> Any:
+    if isinstance(attr, IntegerAttr):
+        if isinstance(typ, IndexType):
+            return int(attr.value.data)
+        dtype = numpy_dtype(typ)
+        return np.bool_(attr.value.data != 0) if dtype == np.bool_ else dtype.type(attr.value.data)
+    if isinstance(attr, FloatAttr):
+        return numpy_dtype(typ).type(attr.value.data)
+    raise InterpretationError(f"unsupported constant {attr}")
+
+
+def _np_type(op: Operation) -> Any:
+    typ = op.results[0].type
+    elt = typ.get_element_type() if isinstance(typ, TensorType) else typ
+    if isinstance(elt, IndexType):
+        return int
+    return numpy_dtype(elt).type
+
+
+def _typed(op: Operation, value: Any) -> Any:
+    """Keep arith results in the declared type (numpy promotes Python ints otherwise)."""
+    typ = op.results[0].type
+    if isinstance(typ, TensorType):
+        return np.asarray(value).astype(numpy_dtype(typ.get_element_type()), copy=False)
+    if isinstance(typ, IndexType):
+        return int(value)
+    return numpy_dtype(typ).type(value)
+
+
+ARITH_BINARY: dict[type[Operation], Callable[[Any, Any], Any]] = {
+    arith.AddfOp: np.add,
+    arith.SubfOp: np.subtract,
+    arith.MulfOp: np.multiply,
+    arith.DivfOp: np.divide,
+    arith.MaximumfOp: np.maximum,
+    arith.MinimumfOp: np.minimum,
+    arith.MaxnumfOp: np.fmax,
+    arith.MinnumfOp: np.fmin,
+    arith.AddiOp: lambda a, b: a + b,
+    arith.SubiOp: lambda a, b: a - b,
+    arith.MuliOp: lambda a, b: a * b,
+    arith.DivSIOp: lambda a, b: _trunc_div(np.asarray(a), np.asarray(b)),
+    arith.RemSIOp: lambda a, b: np.fmod(a, b),
+    arith.MaxSIOp: np.maximum,
+    arith.MinSIOp: np.minimum,
+    arith.AndIOp: np.bitwise_and,
+    arith.OrIOp: np.bitwise_or,
+    arith.XOrIOp: np.bitwise_xor,
+    mathd.PowFOp: np.power,
+}
+
+MATH_UNARY: dict[type[Operation], Callable[[Any], Any]] = {
+    arith.NegfOp: np.negative,
+    mathd.ExpOp: np.exp,
+    mathd.LogOp: np.log,
+    mathd.SqrtOp: np.sqrt,
+    mathd.RsqrtOp: lambda x: np.reciprocal(np.sqrt(x)),
+    mathd.TanhOp: np.tanh,
+    mathd.SinOp: np.sin,
+    mathd.CosOp: np.cos,
+    mathd.AbsFOp: np.abs,
+    mathd.ErfOp: lambda x: erf(np.asarray(x)),
+}
+
+
+@register_impls
+class NumpyArithFunctions(InterpreterFunctions):
+    """arith and math on numpy scalars and tensors, in the declared dtype (xDSL's own arith
+    implementation computes in Python floats and ints and has no tensor constants)."""
+
+    @impl(arith.ConstantOp)
+    def run_constant(self, interpreter: Interpreter, op: arith.ConstantOp, args: PythonValues):
+        value = op.value
+        if isinstance(value, DenseIntOrFPElementsAttr | DenseResourceAttr):
+            return _checked(op, (dense_to_numpy(value),))
+        return (_scalar_value(value, op.result.type),)
+
+    @impl(arith.CmpiOp)
+    def run_cmpi(self, interpreter: Interpreter, op: arith.CmpiOp, args: PythonValues):
+        a, b = args
+        pred = op.predicate.value.data
+        fns = [np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal]
+        if pred < 6:
+            out = fns[pred](a, b)
+        else:  # unsigned predicates: compare as unsigned integers of the same width
+            ua, ub = np.asarray(a).astype(np.uint64), np.asarray(b).astype(np.uint64)
+            out = [np.less, np.less_equal, np.greater, np.greater_equal][pred - 6](ua, ub)
+        return (_bool(op, out),)
+
+    @impl(arith.CmpfOp)
+    def run_cmpf(self, interpreter: Interpreter, op: arith.CmpfOp, args: PythonValues):
+        a, b = (np.asarray(v) for v in args)
+        pred = op.predicate.value.data
+        unordered = np.isnan(a) | np.isnan(b)
+        base = [None, np.equal, np.greater, np.greater_equal, np.less, np.less_equal, np.not_equal]
+        if pred == 0:
+            out = np.zeros(np.broadcast(a, b).shape, dtype=bool)
+        elif pred <= 6:  # ordered
+            out = base[pred](a, b) & ~unordered  # type: ignore[misc]
+        elif pred == 7:  # ord
+            out = ~unordered
+        elif pred <= 13:  # unordered or ...
+            out = base[pred - 7](a, b) | unordered  # type: ignore[misc]
+        elif pred == 14:  # uno
+            out = unordered
+        else:
+            out = np.ones(np.broadcast(a, b).shape, dtype=bool)
+        return (_bool(op, out),)
+
+    @impl(arith.SelectOp)
+    def run_select(self, interpreter: Interpreter, op: arith.SelectOp, args: PythonValues):
+        cond, a, b = args
+        if isinstance(cond, np.ndarray):
+            return (_typed(op, np.where(cond, a, b)),)
+        return (a if cond else b,)
+
+    @impl(arith.IndexCastOp)
+    def run_index_cast(self, interpreter: Interpreter, op: arith.IndexCastOp, args: PythonValues):
+        return (_typed(op, args[0]),)
+
+    @impl(arith.SIToFPOp)
+    def run_sitofp(self, interpreter: Interpreter, op: arith.SIToFPOp, args: PythonValues):
+        return (_typed(op, args[0]),)
+
+    @impl(arith.FPToSIOp)
+    def run_fptosi(self, interpreter: Interpreter, op: arith.FPToSIOp, args: PythonValues):
+        return (_typed(op, np.trunc(args[0])),)
+
+    @impl(arith.ExtFOp)
+    def run_extf(self, interpreter: Interpreter, op: arith.ExtFOp, args: PythonValues):
+        return (_typed(op, args[0]),)
+
+    @impl(arith.TruncFOp)
+    def run_truncf(self, interpreter: Interpreter, op: arith.TruncFOp, args: PythonValues):
+        return (_typed(op, args[0]),)
+
+    @impl(arith.ExtSIOp)
+    def run_extsi(self, interpreter: Interpreter, op: arith.ExtSIOp, args: PythonValues):
+        return (_typed(op, args[0]),)
+
+    @impl(arith.TruncIOp)
+    def run_trunci(self, interpreter: Interpreter, op: arith.TruncIOp, args: PythonValues):
+        return (_typed(op, args[0]),)
+
+
+def _bool(op: Operation, value: Any) -> Any:
+    typ = op.results[0].type
+    return np.asarray(value, dtype=bool) if isinstance(typ, TensorType) else np.bool_(value)
+
+
+def _arith_impl(fn: Callable[..., Any]):
+    def run(self: NumpyArithFunctions, interpreter: Interpreter, op: Operation, args: PythonValues):
+        return (_typed(op, fn(*args)),)
+
+    return run
+
+
+for _op, _fn in {**ARITH_BINARY, **MATH_UNARY}.items():
+    setattr(NumpyArithFunctions, f"run_{_op.name.replace('.', '_')}", impl(_op)(_arith_impl(_fn)))
+register_impls(NumpyArithFunctions)
+
+# endregion arith and math
+
+# region Running functions
+
+
+class _OpTracker(Interpreter.Listener):
+    """Remembers the innermost op being interpreted, to locate runtime errors."""
+
+    def __init__(self) -> None:
+        self.stack: list[Operation] = []
+
+    def will_interpret_op(self, op: Operation, args: PythonValues) -> None:
+        self.stack.append(op)
+
+    def did_interpret_op(self, op: Operation, results: PythonValues) -> None:
+        self.stack.pop()
+
+
+def describe_array(value: Any) -> str:
+    arr = np.asarray(value)
+    return f"an array of shape {'x'.join(map(str, arr.shape)) or 'scalar'} and dtype {arr.dtype}"
+
+
+class ModuleRunner:
+    """Calls the functions of a module on numpy arrays through the interpreter. Memo caches
+    live as long as the runner: call twice with the same weight arrays and the second call
+    reuses them."""
+
+    def __init__(self, module: ModuleOp, listeners: Sequence[Interpreter.Listener] = ()):
+        self.module = module
+        self._tracker = _OpTracker()
+        self.interpreter = Interpreter(module, listeners=(self._tracker, *listeners))
+        self.red_functions = RedFunctions()
+        self.interpreter.register_implementations(self.red_functions)
+        self.interpreter.register_implementations(NumpyArithFunctions())
+        self.interpreter.register_implementations(FuncFunctions())
+        self.interpreter.register_implementations(ScfFunctions())
+
+    def function(self, name: str) -> func.FuncOp:
+        for op in self.module.body.ops:
+            if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+                return op
+        names = [op.sym_name.data for op in self.module.body.ops if isinstance(op, func.FuncOp)]
+        raise DiagnosticError(
+            location_of(self.module),
+            f"no function '@{name}' in the module (functions: {', '.join('@' + n for n in names) or 'none'})",
+        )
+
+    def check_arguments(self, fn: func.FuncOp, args: Sequence[Any]) -> list[Any]:
+        """Arguments as arrays of the declared types; a mismatch is an error naming the argument."""
+        inputs = fn.function_type.inputs.data
+        name = fn.sym_name.data
+        if len(args) != len(inputs):
+            raise DiagnosticError.at(
+                fn, f"'@{name}' takes {len(inputs)} arguments, got {len(args)}"
+            )
+        checked: list[Any] = []
+        for i, (arg, typ) in enumerate(zip(args, inputs)):
+            label = argument_label(fn, i)
+            if not isinstance(typ, TensorType):
+                checked.append(arg)
+                continue
+            arr = np.asarray(arg)
+            dtype = numpy_dtype(typ.get_element_type())
+            shape = tuple(typ.get_shape())
+            shape_ok = len(arr.shape) == len(shape) and all(
+                d in (red.DYNAMIC, a) for d, a in zip(shape, arr.shape)
+            )
+            if arr.dtype != dtype or not shape_ok:
+                raise DiagnosticError.at(
+                    fn, f"argument {label} of '@{name}' expects '{typ}', got {describe_array(arr)}"
+                )
+            checked.append(arr)
+        return checked
+
+    def call(self, name: str, *args: Any) -> tuple[Any, ...]:
+        fn = self.function(name)
+        checked = self.check_arguments(fn, args)
+        self._tracker.stack.clear()
+        try:
+            with np.errstate(all="ignore"):
+                results = self.interpreter.call_op(fn, tuple(checked))
+        except DiagnosticError:
+            raise
+        except Exception as err:
+            op = self._tracker.stack[-1] if self._tracker.stack else fn
+            msg = str(err).split("\n")[0] if str(err) else type(err).__name__
+            raise DiagnosticError.at(op, f"'{op.name}' op failed at run time: {msg}") from None
+        return tuple(np.ascontiguousarray(r) if isinstance(r, np.ndarray) else r for r in results)
+
+    def reset_memos(self) -> None:
+        self.red_functions.reset_memos()
+
+
+def argument_label(fn: func.FuncOp, index: int) -> str:
+    """`#i` plus the argument's SSA name when the text gave one, e.g. `#0 (%ids)`."""
+    arg = fn.body.block.args[index] if fn.body.blocks else None
+    if arg is not None and arg.name_hint:
+        return f"#{index} (%{arg.name_hint})"
+    return f"#{index}"
+
+
+# endregion Running functions

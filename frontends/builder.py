@@ -1,0 +1,333 @@
+"""The Python model builder: write a model with numpy-like Python, get a verified red module
+whose every op is located at the Python line that made it.
+
+    mb = ModuleBuilder()
+    f = mb.function("main")
+    a, b, c = (f.arg((64, 64), name=n) for n in "abc")
+    f.returns(a @ b @ c @ a @ b)
+    module = mb.build()
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    FileLineColLoc,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    f16,
+    f32,
+    f64,
+    i1,
+    i8,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+
+from red.dialects import red
+from red.dialects.red_interpreter import numpy_dtype
+from red.dialects.verifier import verify_module
+
+DTYPES: dict[str, Attribute] = {"f16": f16, "f32": f32, "f64": f64, "i1": i1, "i8": i8, "i32": i32, "i64": i64}
+_THIS_FILE = os.path.abspath(__file__)
+
+
+def element_type(dtype: str | Attribute) -> Attribute:
+    if isinstance(dtype, Attribute):
+        return dtype
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype '{dtype}' (expected one of {', '.join(DTYPES)})")
+    return DTYPES[dtype]
+
+
+def dense_attr(array: np.ndarray, elt: Attribute | None = None) -> DenseIntOrFPElementsAttr:
+    """A dense elements attribute holding a numpy array (dtype kept, or converted to `elt`)."""
+    arr = np.asarray(array)
+    if elt is None:
+        elt = {np.dtype(np.float32): f32, np.dtype(np.float64): f64, np.dtype(np.float16): f16,
+               np.dtype(np.int64): i64, np.dtype(np.int32): i32, np.dtype(np.int8): i8,
+               np.dtype(np.bool_): i1}[arr.dtype]  # fmt: skip
+    dtype = numpy_dtype(elt)
+    arr = np.array(arr, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+    raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else arr.tobytes()
+    return DenseIntOrFPElementsAttr(TensorType(elt, list(arr.shape)), BytesAttr(raw))
+
+
+def caller_location() -> FileLineColLoc:
+    """The first stack frame outside this file: the user's line that built the op."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename) == _THIS_FILE:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return FileLineColLoc(StringAttr("<builder>"), IntAttr(0), IntAttr(0))
+    return FileLineColLoc(StringAttr(frame.f_code.co_filename), IntAttr(frame.f_lineno), IntAttr(1))
+
+
+class Tensor:
+    """A tensor value under construction; Python operators build red ops."""
+
+    def __init__(self, value: SSAValue, fb: FunctionBuilder):
+        self.value = value
+        self.fb = fb
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return red.shape_of(self.value)
+
+    @property
+    def element_type(self) -> Attribute:
+        return red.element_type_of(self.value)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"Tensor({self.value.type})"
+
+    # region arithmetic
+    def _lift(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return other
+        return self.fb.constant(np.asarray(other, dtype=numpy_dtype(self.element_type)))
+
+    def _binary(self, cls: type[red.BinaryElementwiseOp], other: Any, reverse: bool = False) -> Tensor:
+        o = self._lift(other)
+        lhs, rhs = (o, self) if reverse else (self, o)
+        return self.fb.emit(cls(lhs.value, rhs.value))
+
+    def __add__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o)  # noqa: E704
+    def __radd__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o, True)  # noqa: E704
+    def __sub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o)  # noqa: E704
+    def __rsub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o, True)  # noqa: E704
+    def __mul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o)  # noqa: E704
+    def __rmul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o, True)  # noqa: E704
+    def __truediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o)  # noqa: E704
+    def __rtruediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o, True)  # noqa: E704
+    def __pow__(self, o: Any) -> Tensor: return self._binary(red.PowOp, o)  # noqa: E704
+    def __neg__(self) -> Tensor: return self.fb.emit(red.NegOp(self.value))  # noqa: E704
+
+    def __matmul__(self, o: Tensor) -> Tensor:
+        return self.fb.emit(red.MatmulOp(self.value, o.value))
+
+    def lt(self, o: Any) -> Tensor: return self._binary(red.LtOp, o)  # noqa: E704
+    def le(self, o: Any) -> Tensor: return self._binary(red.LeOp, o)  # noqa: E704
+    def gt(self, o: Any) -> Tensor: return self._binary(red.GtOp, o)  # noqa: E704
+    def ge(self, o: Any) -> Tensor: return self._binary(red.GeOp, o)  # noqa: E704
+    def eq(self, o: Any) -> Tensor: return self._binary(red.EqOp, o)  # noqa: E704
+    def ne(self, o: Any) -> Tensor: return self._binary(red.NeOp, o)  # noqa: E704
+    # endregion arithmetic
+
+    # region shape
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - numpy's name
+        """Swap the last two dimensions."""
+        perm = list(range(self.ndim))
+        perm[-2], perm[-1] = perm[-1], perm[-2]
+        return self.transpose(*perm)
+
+    def transpose(self, *perm: int) -> Tensor:
+        return self.fb.emit(red.TransposeOp(self.value, list(perm)))
+
+    def reshape(self, *shape: int) -> Tensor:
+        return self.fb.emit(red.ReshapeOp(self.value, list(shape)))
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return self.fb.emit(red.BroadcastToOp(self.value, list(shape)))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """Basic indexing: slices with positive steps, and integers (which drop the dim)."""
+        index = index if isinstance(index, tuple) else (index,)
+        start, limit, stride, keep = [], [], [], []
+        for d, n in enumerate(self.shape):
+            item = index[d] if d < len(index) else slice(None)
+            if isinstance(item, int):
+                i = item + n if item < 0 else item
+                start.append(i), limit.append(i + 1), stride.append(1)
+                continue
+            lo, hi, st = item.indices(n)
+            if st < 1:
+                raise ValueError("negative slice steps are not supported")
+            start.append(lo), limit.append(max(lo, hi)), stride.append(st), keep.append(d)
+        out = self.fb.emit(red.SliceOp(self.value, start, limit, stride))
+        if len(keep) != self.ndim:
+            out = out.reshape(*[out.shape[d] for d in keep])
+        return out
+
+    def sum(self, axes: Sequence[int] | int, keepdims: bool = False) -> Tensor:
+        return self.fb.emit(red.ReduceSumOp(self.value, _axes(axes, self.ndim), keepdims))
+
+    def mean(self, axes: Sequence[int] | int, keepdims: bool = False) -> Tensor:
+        return self.fb.emit(red.ReduceMeanOp(self.value, _axes(axes, self.ndim), keepdims))
+
+    def max(self, axes: Sequence[int] | int, keepdims: bool = False) -> Tensor:
+        return self.fb.emit(red.ReduceMaxOp(self.value, _axes(axes, self.ndim), keepdims))
+
+    def astype(self, dtype: str | Attribute) -> Tensor:
+        return self.fb.emit(red.CastOp(self.value, element_type(dtype)))
+
+    # endregion shape
+
+
+def _axes(axes: Sequence[int] | int, ndim: int) -> list[int]:
+    axes = [axes] if isinstance(axes, int) else list(axes)
+    return [a + ndim if a < 0 else a for a in axes]
+
+
+class FunctionBuilder:
+    """Builds one func.func: declare arguments, build ops through Tensor, then `returns`."""
+
+    def __init__(self, module: ModuleBuilder, name: str, private: bool = False):
+        self.module = module
+        self.name = name
+        self.private = private
+        self.block = Block()
+        self.arg_attrs: list[dict[str, Attribute]] = []
+        self.location = caller_location()
+        self.done = False
+
+    def arg(self, shape: Sequence[int], dtype: str | Attribute = "f32", name: str | None = None,
+            invariant: bool = False) -> Tensor:  # fmt: skip
+        """A new argument; `invariant=True` marks weights (`red.invariant`)."""
+        value = self.block.insert_arg(TensorType(element_type(dtype), list(shape)), len(self.block.args))
+        if name:
+            value.name_hint = name
+        self.arg_attrs.append({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
+        return Tensor(value, self)
+
+    def emit(self, op: Operation) -> Tensor:
+        op.location = caller_location()
+        self.block.add_op(op)
+        return Tensor(op.results[0], self)
+
+    def constant(self, array: Any, dtype: str | Attribute | None = None) -> Tensor:
+        elt = element_type(dtype) if dtype is not None else None
+        return self.emit(red.ConstantOp(dense_attr(np.asarray(array), elt)))
+
+    def iota(self, shape: Sequence[int], dimension: int, dtype: str = "i64") -> Tensor:
+        return self.emit(red.IotaOp(TensorType(element_type(dtype), list(shape)), dimension))
+
+    def call(self, callee: FunctionBuilder, *args: Tensor) -> list[Tensor]:
+        if not callee.done:
+            raise ValueError(f"call to '@{callee.name}' before it returns")
+        op = func.CallOp(callee.name, [a.value for a in args], callee.result_types)
+        op.location = caller_location()
+        self.block.add_op(op)
+        return [Tensor(r, self) for r in op.results]
+
+    def returns(self, *results: Tensor) -> None:
+        ret = func.ReturnOp(*[r.value for r in results])
+        ret.location = caller_location()
+        self.block.add_op(ret)
+        self.result_types = [r.value.type for r in results]
+        fn = func.FuncOp(
+            self.name,
+            ([a.type for a in self.block.args], self.result_types),
+            Region(self.block),
+            visibility="private" if self.private else None,
+            arg_attrs=ArrayAttr([DictionaryAttr(a) for a in self.arg_attrs])
+            if any(self.arg_attrs)
+            else None,
+        )
+        fn.location = self.location
+        self.module.module.body.block.add_op(fn)
+        self.done = True
+
+
+class ModuleBuilder:
+    """Collects functions; `build()` verifies and returns the module."""
+
+    def __init__(self) -> None:
+        self.module = ModuleOp([])
+        self.functions: list[FunctionBuilder] = []
+
+    def function(self, name: str, private: bool = False) -> FunctionBuilder:
+        fb = FunctionBuilder(self, name, private)
+        self.functions.append(fb)
+        return fb
+
+    def build(self) -> ModuleOp:
+        unfinished = [f.name for f in self.functions if not f.done]
+        if unfinished:
+            raise ValueError(f"functions without returns: {', '.join(unfinished)}")
+        verify_module(self.module)
+        return self.module
+
+
+# region functional ops
+
+
+def _unary(cls: type[red.UnaryElementwiseOp], x: Tensor) -> Tensor:
+    return x.fb.emit(cls(x.value))
+
+
+def exp(x: Tensor) -> Tensor: return _unary(red.ExpOp, x)  # noqa: E704
+def log(x: Tensor) -> Tensor: return _unary(red.LogOp, x)  # noqa: E704
+def sqrt(x: Tensor) -> Tensor: return _unary(red.SqrtOp, x)  # noqa: E704
+def rsqrt(x: Tensor) -> Tensor: return _unary(red.RsqrtOp, x)  # noqa: E704
+def tanh(x: Tensor) -> Tensor: return _unary(red.TanhOp, x)  # noqa: E704
+def sigmoid(x: Tensor) -> Tensor: return _unary(red.SigmoidOp, x)  # noqa: E704
+def relu(x: Tensor) -> Tensor: return _unary(red.ReluOp, x)  # noqa: E704
+def silu(x: Tensor) -> Tensor: return _unary(red.SiluOp, x)  # noqa: E704
+def erf(x: Tensor) -> Tensor: return _unary(red.ErfOp, x)  # noqa: E704
+def abs(x: Tensor) -> Tensor: return _unary(red.AbsOp, x)  # noqa: E704, A001
+def sin(x: Tensor) -> Tensor: return _unary(red.SinOp, x)  # noqa: E704
+def cos(x: Tensor) -> Tensor: return _unary(red.CosOp, x)  # noqa: E704
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    return x.fb.emit(red.GeluOp(x.value, approximate))
+
+
+def maximum(a: Tensor, b: Any) -> Tensor:
+    return a._binary(red.MaxOp, b)
+
+
+def minimum(a: Tensor, b: Any) -> Tensor:
+    return a._binary(red.MinOp, b)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    return a @ b
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return x.fb.emit(red.SoftmaxOp(x.value, axis % x.ndim))
+
+
+def layer_norm(x: Tensor, axis: int = -1, eps: float = 1e-5) -> Tensor:
+    return x.fb.emit(red.LayerNormOp(x.value, axis % x.ndim, eps))
+
+
+def rms_norm(x: Tensor, axis: int = -1, eps: float = 1e-6) -> Tensor:
+    return x.fb.emit(red.RmsNormOp(x.value, axis % x.ndim, eps))
+
+
+def concat(xs: Sequence[Tensor], axis: int = 0) -> Tensor:
+    return xs[0].fb.emit(red.ConcatOp([x.value for x in xs], axis % xs[0].ndim))
+
+
+def gather(table: Tensor, indices: Tensor, axis: int = 0) -> Tensor:
+    return table.fb.emit(red.GatherOp(table.value, indices.value, axis))
+
+
+def select(cond: Tensor, a: Tensor, b: Any) -> Tensor:
+    b = a._lift(b)
+    return a.fb.emit(red.SelectOp(cond.value, a.value, b.value))
+
+
+# endregion functional ops

@@ -1,0 +1,278 @@
+"""red-opt: parse, verify, transform and print red modules, following mlir-opt's conventions."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from red.dialects.context import make_context
+from red.dialects.diagnostics import DiagnosticError
+from red.dialects.verifier import verify_module
+from red.frontends.mlir_text import Chunk, decode_source, parse_mlir, print_module, split_input
+from red.tools import diagnostics
+from red.transforms.pass_manager import (
+    PassInstrumentation,
+    PassManager,
+    TimingInstrumentation,
+    pass_label,
+)
+from red.transforms.registry import (
+    PipelineError,
+    available_passes,
+    flatten_anchored_pipeline,
+    parse_pass_list,
+)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is `error: ...` with exit code 1 (DESIGN.md §6)."""
+
+    def error(self, message: str) -> NoReturn:
+        diagnostics.error(message)
+        sys.exit(1)
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    p = _ArgumentParser(prog="red-opt", description="red's modular optimizer driver")
+    p.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
+    p.add_argument(
+        "-p",
+        "--passes",
+        default=None,
+        help="comma-separated passes, e.g. cse,canonicalize{fast-math=true}",
+    )
+    p.add_argument(
+        "--pass-pipeline",
+        default=None,
+        help="MLIR textual pipeline, e.g. 'builtin.module(cse,dce)'",
+    )
+    p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
+    p.add_argument("-t", "--target", choices=["mlir", "llvm"], default="mlir", help="output format")
+    p.add_argument(
+        "--split-input-file", action="store_true", help="process each '// -----' chunk separately"
+    )
+    p.add_argument(
+        "--verify-diagnostics",
+        action="store_true",
+        help="check emitted diagnostics against expected-* annotations",
+    )
+    p.add_argument("--allow-unregistered-dialect", action="store_true")
+    p.add_argument(
+        "--mlir-print-ir-after-all",
+        action="store_true",
+        help="print the IR after every pass to stderr",
+    )
+    p.add_argument("--mlir-timing", action="store_true", help="print pass timings to stderr")
+    p.add_argument("--mlir-print-op-generic", action="store_true", help="print ops in generic form")
+    p.add_argument("--mlir-print-debuginfo", action="store_true", help="print op locations")
+    p.add_argument(
+        "--verify-equivalence",
+        nargs="?",
+        const=3,
+        type=int,
+        default=None,
+        metavar="N",
+        help="after every pass, compare interpreter results on N seeded random inputs",
+    )
+    p.add_argument(
+        "--redundancy-report",
+        nargs="?",
+        const="text",
+        choices=["text", "json"],
+        default=None,
+        help="report what the pipeline removed (to stderr or --report-file)",
+    )
+    p.add_argument("--report-file", default=None, help="write the redundancy report to PATH")
+    p.add_argument("--list-passes", action="store_true", help="list registered passes and exit")
+    return p
+
+
+def read_input(path: str) -> tuple[str, str]:
+    """(text, display name); a missing or unreadable file is a located-less error."""
+    if path == "-":
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as err:
+            raise SystemExit(_fail(f"could not open input file '{path}': {err.strerror}"))
+        name = path
+    return decode_source(data, name), name
+
+
+def _fail(message: str) -> int:
+    diagnostics.error(message)
+    return 1
+
+
+class PrintIRAfterAll(PassInstrumentation):
+    def __init__(self, generic: bool):
+        self.generic = generic
+
+    def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
+        print(f"// -----// IR Dump After {pass_label(pass_)} //----- //", file=sys.stderr)
+        print_module(module, sys.stderr, generic=self.generic)
+
+
+@dataclass
+class Options:
+    passes: list[ModulePass]
+    target: str
+    generic: bool
+    debuginfo: bool
+    print_ir_after_all: bool
+    timing: bool
+    equivalence_inputs: int | None
+    report_format: str | None
+    report_file: str | None
+    allow_unregistered: bool
+    reports: list[dict] = field(default_factory=list[dict])
+
+
+def _pipeline(args: argparse.Namespace) -> list[ModulePass]:
+    specs: list[str] = []
+    if args.pass_pipeline:
+        specs.append(flatten_anchored_pipeline(args.pass_pipeline))
+    if args.passes:
+        specs.append(args.passes)
+    return parse_pass_list(",".join(specs)) if specs else []
+
+
+def process_chunk(
+    chunk: Chunk, filename: str, opts: Options, timing: TimingInstrumentation | None
+) -> str:
+    """Parse, verify, transform and print one chunk; raise DiagnosticError on bad input."""
+    ctx: Context = make_context(opts.allow_unregistered)
+    start = time.perf_counter()
+    module = parse_mlir(chunk.text, filename, ctx, chunk.line_offset)
+    verify_module(module)
+    if timing is not None:
+        timing.add("Parser", time.perf_counter() - start)
+    instrumentations: list[PassInstrumentation] = []
+    if opts.print_ir_after_all:
+        instrumentations.append(PrintIRAfterAll(opts.generic))
+    if timing is not None:
+        instrumentations.append(timing)
+    report = None
+    if opts.report_format is not None:
+        from red.transforms.analysis.redundancy_report import ReportInstrumentation
+
+        report = ReportInstrumentation(module)
+        instrumentations.append(report)
+    if opts.equivalence_inputs is not None:
+        from red.transforms.analysis.equivalence import EquivalenceInstrumentation
+
+        instrumentations.append(EquivalenceInstrumentation(module, opts.equivalence_inputs))
+    PassManager(opts.passes, instrumentations).run(ctx, module)
+    if report is not None:
+        opts.reports.append(report.finish(module))
+    start = time.perf_counter()
+    if opts.target == "llvm":
+        from red.lowering.llvm_ir import module_to_llvm_ir
+
+        text = module_to_llvm_ir(module, ctx)
+    else:
+        buf = io.StringIO()
+        print_module(module, buf, generic=opts.generic, debuginfo=opts.debuginfo)
+        text = buf.getvalue()
+    if timing is not None:
+        timing.add("Output", time.perf_counter() - start)
+    return text
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_arg_parser().parse_args(argv)
+    if args.list_passes:
+        print("\n".join(available_passes()))
+        return 0
+    try:
+        passes = _pipeline(args)
+    except PipelineError as err:
+        return _fail(str(err))
+    opts = Options(
+        passes=passes,
+        target=args.target,
+        generic=args.mlir_print_op_generic,
+        debuginfo=args.mlir_print_debuginfo,
+        print_ir_after_all=args.mlir_print_ir_after_all,
+        timing=args.mlir_timing,
+        equivalence_inputs=args.verify_equivalence,
+        report_format=args.redundancy_report,
+        report_file=args.report_file,
+        allow_unregistered=args.allow_unregistered_dialect,
+    )
+    try:
+        text, filename = read_input(args.input)
+    except DiagnosticError as err:
+        diagnostics.emit(err)
+        return 1
+    if not text.strip():
+        print(
+            f"{filename}:1:1: error: input is empty: expected a module or operations",
+            file=sys.stderr,
+        )
+        return 1
+    timing = TimingInstrumentation() if args.mlir_timing else None
+    outputs: list[str] = []
+    failed = False
+    for chunk in split_input(text, args.split_input_file):
+        if args.verify_diagnostics:
+            found: list[DiagnosticError] = []
+            result = None
+            try:
+                result = process_chunk(chunk, filename, opts, timing)
+            except DiagnosticError as err:
+                found.append(err)
+            expected = diagnostics.parse_expectations(chunk.text, chunk.line_offset)
+            failures = diagnostics.check_expectations(found, expected, filename)
+            for f in failures:
+                print(f, file=sys.stderr)
+            failed |= bool(failures)
+            if result is not None and not found:
+                outputs.append(result)
+            continue
+        try:
+            outputs.append(process_chunk(chunk, filename, opts, timing))
+        except DiagnosticError as err:
+            diagnostics.emit(err)
+            failed = True
+    _write_output(args.output, "// -----\n".join(outputs))
+    if timing is not None:
+        print(timing.report(), file=sys.stderr)
+    if opts.report_format is not None and opts.reports:
+        from red.transforms.analysis.redundancy_report import render_report
+
+        rendered = render_report(opts.reports, opts.report_format)
+        if opts.report_file:
+            with open(opts.report_file, "w") as f:
+                f.write(rendered)
+        else:
+            sys.stderr.write(rendered)
+    return 1 if failed else 0
+
+
+def _write_output(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return diagnostics.guarded_main(run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Runs a list of passes with verification after each and instrumentation hooks (IR printing,
+timing, equivalence checking), the way MLIR's PassManager does; compound passes (pipelines)
+run their steps through the same manager so every step is verified and observed."""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from red.dialects.diagnostics import DiagnosticError, location_of
+from red.dialects.verifier import verify_module
+
+
+class PassInstrumentation:
+    """Callbacks around every pass (nested steps of pipelines included)."""
+
+    def before_pass(self, pass_: ModulePass, module: ModuleOp) -> None: ...
+
+    def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None: ...
+
+
+class CompoundPass(ModulePass):
+    """A pass made of other passes; the manager runs its steps one by one."""
+
+    @abstractmethod
+    def run_steps(self, manager: PassManager, ctx: Context, module: ModuleOp) -> None:
+        """Run each step through `manager.run_pass`."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PassManager([self]).run_steps_of(self, ctx, op)
+
+
+def pass_label(pass_: ModulePass) -> str:
+    return str(pass_.spec())
+
+
+@dataclass
+class PassManager:
+    passes: Sequence[ModulePass]
+    instrumentations: list[PassInstrumentation] = field(default_factory=list[PassInstrumentation])
+    verify_each: bool = True
+
+    def run(self, ctx: Context, module: ModuleOp) -> None:
+        for p in self.passes:
+            self.run_pass(p, ctx, module)
+
+    def run_steps_of(self, pass_: CompoundPass, ctx: Context, module: ModuleOp) -> None:
+        pass_.run_steps(self, ctx, module)
+
+    def run_pass(self, pass_: ModulePass, ctx: Context, module: ModuleOp) -> None:
+        for inst in self.instrumentations:
+            inst.before_pass(pass_, module)
+        if isinstance(pass_, CompoundPass):
+            pass_.run_steps(self, ctx, module)
+        else:
+            try:
+                pass_.apply(ctx, module)
+            except DiagnosticError:
+                raise
+            except DiagnosticException as err:
+                msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+                raise DiagnosticError(
+                    location_of(module), f"pass '{pass_.name}' failed: {msg}"
+                ) from None
+        if self.verify_each:
+            try:
+                verify_module(module)
+            except DiagnosticError as err:
+                err.message = f"pass '{pass_.name}' produced invalid IR: {err.message}"
+                raise
+        for inst in self.instrumentations:
+            inst.after_pass(pass_, module)
+
+
+class TimingInstrumentation(PassInstrumentation):
+    """Wall time per pass, nested passes indented under their pipeline (`--mlir-timing`)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, float]] = []
+        self._stack: list[tuple[int, float]] = []
+
+    def add(self, name: str, seconds: float) -> None:
+        self.rows.append((0, name, seconds))
+
+    def before_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
+        self.rows.append((len(self._stack), pass_label(pass_), 0.0))
+        self._stack.append((len(self.rows) - 1, time.perf_counter()))
+
+    def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
+        index, start = self._stack.pop()
+        depth, name, _ = self.rows[index]
+        self.rows[index] = (depth, name, time.perf_counter() - start)
+
+    def report(self) -> str:
+        total = sum(s for d, _, s in self.rows if d == 0)
+        bar = "===" + "-" * 73 + "==="
+        lines = [
+            bar,
+            "                         ... Execution time report ...",
+            bar,
+            f"  Total Execution Time: {total:.4f} seconds",
+            "",
+            "  ----Wall Time----  ----Name----",
+        ]
+        for depth, name, seconds in self.rows:
+            pct = 100.0 * seconds / total if total else 0.0
+            lines.append(f"  {seconds:8.4f} ({pct:5.1f}%)  {'  ' * depth}{name}")
+        lines.append(f"  {total:8.4f} (100.0%)  Total")
+        return "\n".join(lines)
