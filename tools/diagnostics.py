@@ -33,7 +33,7 @@ def emit(err: DiagnosticError, stream: IO[str] | None = None, show_op: bool = Tr
     """`file:line:col: error: message`, its notes, and the failing op in generic form."""
     stream = stream or sys.stderr
     print(err.format(), file=stream)
-    if show_op and err.op is not None:
+    if show_op and err.op is not None and not err.op.regions:  # a function would be noise
         try:
             text = generic_form(err.op)
         except Exception:  # a malformed op may not print; the error itself is what matters

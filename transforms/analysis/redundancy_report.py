@@ -1,0 +1,115 @@
+"""The redundancy report (`red-opt --redundancy-report[=text|json]`): per function, the cost
+before and after the pipeline and every redundancy the passes removed (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from red.transforms.analysis import findings
+from red.transforms.analysis.cost_model import module_metrics
+from red.transforms.pass_manager import PassInstrumentation
+
+
+class ReportInstrumentation(PassInstrumentation):
+    """Measures the module before the first pass and collects the passes' findings."""
+
+    def __init__(self, module: ModuleOp):
+        self.before = module_metrics(module)
+        self._recording = findings.recording()
+        self.findings = self._recording.__enter__()
+        self._depth = 0
+        self._pass_scopes: list[Any] = []
+
+    def before_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
+        scope = findings.in_pass(pass_.name)
+        scope.__enter__()
+        self._pass_scopes.append(scope)
+
+    def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
+        self._pass_scopes.pop().__exit__(None, None, None)
+
+    def finish(self, module: ModuleOp) -> dict[str, Any]:
+        """Stop recording; the report of this module as a JSON-ready dict."""
+        self._recording.__exit__(None, None, None)
+        return build_report(self.before, module_metrics(module), self.findings)
+
+
+def build_report(
+    before: dict[str, dict[str, int]],
+    after: dict[str, dict[str, int]],
+    found: list[dict[str, Any]],
+) -> dict[str, Any]:
+    functions = []
+    for name in list(before) + [n for n in after if n not in before]:
+        empty = dict.fromkeys(
+            ("ops", "flops", "bytes", "peak_bytes", "flops_first_call", "flops_per_call"), 0
+        )
+        functions.append(
+            {
+                "name": name,
+                "before": before.get(name, empty),
+                "after": after.get(name, empty),
+                "findings": [f for f in found if f.get("function") == name],
+            }
+        )
+    return {"functions": functions}
+
+
+def _pct(before: int, after: int) -> str:
+    if before == 0:
+        return ""
+    return f" ({100.0 * (after - before) / before:+.1f}%)"
+
+
+def _fmt(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3f}{unit}"
+    return str(n)
+
+
+def render_text(report: dict[str, Any]) -> str:
+    lines = ["=== red redundancy report ==="]
+    for fn in report["functions"]:
+        b, a = fn["before"], fn["after"]
+        lines.append(f"@{fn['name']}")
+        for key, label in (
+            ("ops", "ops"),
+            ("flops_first_call", "FLOPs (first call)"),
+            ("flops_per_call", "FLOPs (later calls)"),
+            ("bytes", "bytes moved"),
+            ("peak_bytes", "peak live bytes"),
+        ):
+            lines.append(
+                f"  {label:<20} {_fmt(b[key]):>10} -> {_fmt(a[key]):>10}{_pct(b[key], a[key])}"
+            )
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for f in fn["findings"]:
+            by_kind.setdefault(f["kind"], []).append(f)
+        if by_kind:
+            lines.append("  findings:")
+        for kind, items in by_kind.items():
+            flops = sum(f["flops_saved"] for f in items)
+            nbytes = sum(f["bytes_saved"] for f in items)
+            lines.append(
+                f"    {kind:<16} {len(items):>4} x, saving {_fmt(flops)} FLOPs, {_fmt(nbytes)} bytes"
+            )
+            for f in items:
+                ops = ", ".join(f["ops"])
+                note = f"  ({f['note']})" if f.get("note") else ""
+                lines.append(
+                    f"      {f['loc']}: {ops} [{f['pass']}] -{_fmt(f['flops_saved'])} FLOPs{note}"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def render_report(reports: list[dict[str, Any]], fmt: str) -> str:
+    """One report for all processed chunks (their functions concatenated)."""
+    merged = {"functions": [f for r in reports for f in r["functions"]]}
+    if fmt == "json":
+        return json.dumps(merged, indent=2) + "\n"
+    return render_text(merged)
