@@ -16,6 +16,7 @@ from xdsl.dialects import arith, func
 from xdsl.dialects import math as mathd
 from xdsl.dialects.builtin import (
     BFloat16Type,
+    BytesAttr,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
     Float16Type,
@@ -102,6 +103,27 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr | DenseResourceAttr) -> np.nda
     return flat.reshape(shape)
 
 
+def element_type_for(dtype: np.dtype[Any]) -> Attribute:
+    """The MLIR element type of a numpy dtype."""
+    from xdsl.dialects.builtin import f16, f32, f64, i1, i8, i16, i32, i64
+
+    table = {"float16": f16, "float32": f32, "float64": f64, "bool": i1, "int8": i8,
+             "int16": i16, "int32": i32, "int64": i64}  # fmt: skip
+    if dtype.name not in table:
+        raise InterpretationError(f"numpy dtype {dtype} has no red element type")
+    return table[dtype.name]
+
+
+def numpy_to_dense(array: Any, element_type: Attribute | None = None) -> DenseIntOrFPElementsAttr:
+    """A dense elements attribute holding an array (converted to `element_type` if given)."""
+    arr = np.asarray(array)
+    elt = element_type if element_type is not None else element_type_for(arr.dtype)
+    dtype = numpy_dtype(elt)
+    arr = np.array(arr, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+    raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else arr.tobytes()
+    return DenseIntOrFPElementsAttr(TensorType(elt, list(arr.shape)), BytesAttr(raw))
+
+
 def _checked(op: Operation, values: Sequence[Any]) -> tuple[Any, ...]:
     """Wrap results as arrays and check dtype and shape against the result types."""
     out: list[Any] = []
@@ -167,6 +189,9 @@ def gelu(x: np.ndarray, approximate: str) -> np.ndarray:
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.size == 0:
+        # np.max has no identity on an empty axis; an empty input has an empty softmax.
+        return x.copy()
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True, dtype=x.dtype)
 
@@ -183,6 +208,18 @@ def rms_norm(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
     axes = tuple(range(axis, x.ndim))
     ms = np.mean(x * x, axis=axes, keepdims=True, dtype=x.dtype)
     return x / np.sqrt(ms + x.dtype.type(eps))
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """numpy.matmul semantics, accumulated in the element type in increasing k, one rounding
+    per multiply and per add (the order of a plain loop nest). Unlike BLAS, the value of a
+    row does not depend on how many rows are computed, so narrowing the rows of a matmul is
+    bit-exact under this oracle."""
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    acc = np.zeros(shape, dtype=np.result_type(a, b))
+    for k in range(a.shape[-1]):
+        acc += a[..., :, k : k + 1] * b[..., k : k + 1, :]
+    return acc
 
 
 def gather(table: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
@@ -277,7 +314,7 @@ class RedFunctions(InterpreterFunctions):
 
     @impl(red.MatmulOp)
     def run_matmul(self, interpreter: Interpreter, op: red.MatmulOp, args: PythonValues):
-        return _checked(op, (np.matmul(args[0], args[1]),))
+        return _checked(op, (matmul(args[0], args[1]),))
 
     @impl(red.TransposeOp)
     def run_transpose(self, interpreter: Interpreter, op: red.TransposeOp, args: PythonValues):
@@ -290,7 +327,17 @@ class RedFunctions(InterpreterFunctions):
 
     @impl(red.BroadcastToOp)
     def run_broadcast_to(self, interpreter: Interpreter, op: red.BroadcastToOp, args: PythonValues):
-        return _checked(op, (np.broadcast_to(args[0], red.shape_of(op.result)),))
+        x = args[0]
+        shape = list(red.shape_of(op.result))
+        # A `?` result dim takes its size from the aligned input dim (np.broadcast_to
+        # rejects negative sizes); with no aligned input dim the size is unknowable.
+        offset = len(shape) - x.ndim
+        for d, n in enumerate(shape):
+            if n == red.DYNAMIC:
+                if d < offset:
+                    raise InterpretationError(f"dynamic result dimension {d} has no input size")
+                shape[d] = x.shape[d - offset]
+        return _checked(op, (np.broadcast_to(x, shape),))
 
     @impl(red.SliceOp)
     def run_slice(self, interpreter: Interpreter, op: red.SliceOp, args: PythonValues):
@@ -320,7 +367,13 @@ class RedFunctions(InterpreterFunctions):
     def run_reduce_max(self, interpreter: Interpreter, op: red.ReduceMaxOp, args: PythonValues):
         x = args[0]
         if x.size == 0:
-            raise InterpretationError("reduce_max of an empty tensor has no identity")
+            # Only a non-empty result needs an identity: max over a size-0 axis of an
+            # otherwise non-empty tensor is an error, an empty result is just empty
+            # (np.max raises whenever a reduced axis is empty, even then).
+            shape = red.ReduceOp.reduced_shape(x.shape, op.axis_list, op.keeps_dims)
+            if math.prod(shape) != 0:
+                raise InterpretationError("reduce_max over an empty axis has no identity")
+            return _checked(op, (np.empty(shape, dtype=x.dtype),))
         return _checked(op, (np.max(x, axis=op.axis_list, keepdims=op.keeps_dims),))
 
     @impl(red.SoftmaxOp)
@@ -633,7 +686,9 @@ class ModuleRunner:
             op = self._tracker.stack[-1] if self._tracker.stack else fn
             msg = str(err).split("\n")[0] if str(err) else type(err).__name__
             raise DiagnosticError.at(op, f"'{op.name}' op failed at run time: {msg}") from None
-        return tuple(np.ascontiguousarray(r) if isinstance(r, np.ndarray) else r for r in results)
+        # Copy: np.ascontiguousarray made rank-0 results 1-d, and returned the memo cache's
+        # own arrays, so a caller that wrote into a result corrupted later calls.
+        return tuple(np.array(r, order="C") if isinstance(r, np.ndarray) else r for r in results)
 
     def reset_memos(self) -> None:
         self.red_functions.reset_memos()

@@ -14,6 +14,7 @@ from xdsl.traits import HasCanonicalizationPatternsTrait
 
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.transforms.canonicalization.arith import arith_patterns
+from red.transforms.canonicalization.memo import memo_patterns
 from red.transforms.canonicalization.red import CanonicalizeOptions, red_patterns
 from red.transforms.dce import erase_unreachable_blocks
 from red.transforms.greedy_driver import GreedyDriver
@@ -22,19 +23,22 @@ from red.transforms.greedy_driver import GreedyDriver
 def canonicalization_patterns(
     options: CanonicalizeOptions,
 ) -> dict[type[Operation], list[RewritePattern]]:
-    """red's patterns for red and arith ops; other ops keep the patterns their dialect
-    registers (looked up on first use)."""
+    """red's patterns for red and arith ops (the arith ops keep the patterns xDSL registers
+    for them, e.g. scalar constant folding, after red's); other ops keep the patterns their
+    dialect registers (looked up on first use)."""
     table = red_patterns(options)
-    for op_type, patterns in arith_patterns(options.fast_math).items():
+    for op_type, patterns in memo_patterns().items():
         table.setdefault(op_type, []).extend(patterns)
+    for op_type, patterns in arith_patterns(options.fast_math).items():
+        table.setdefault(op_type, []).extend([*patterns, *_dialect_patterns(op_type)])
     return table
 
 
-def _dialect_patterns(op: Operation) -> list[RewritePattern]:
+def _dialect_patterns(op_type: type[Operation]) -> list[RewritePattern]:
     return [
         p
-        for trait in op.get_traits_of_type(HasCanonicalizationPatternsTrait)
-        for p in trait.get_patterns(type(op))
+        for trait in op_type.get_traits_of_type(HasCanonicalizationPatternsTrait)
+        for p in trait.get_patterns(op_type)
     ]
 
 
@@ -60,7 +64,7 @@ class CanonicalizePass(ModulePass):
         def patterns_for(o: Operation) -> Sequence[RewritePattern]:
             found = table.get(type(o))
             if found is None:
-                found = table[type(o)] = _dialect_patterns(o)
+                found = table[type(o)] = _dialect_patterns(type(o))
             return found
 
         driver = GreedyDriver(op, patterns_for, ctx, max_iterations=self.max_iterations)

@@ -54,6 +54,15 @@ def max_error(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(diff.max(initial=0.0))
 
 
+def tolerance(dtype: str, scale: int, expected: np.ndarray) -> float:
+    """The absolute tolerance: ATOL scaled by the reduction length and by the values' RMS
+    magnitude (a reassociated sum errs relative to its terms, not to its result, so results
+    near zero by cancellation need an absolute allowance of the terms' size)."""
+    finite = expected[np.isfinite(expected)]
+    rms = float(np.sqrt(np.mean(finite * finite))) if finite.size else 0.0
+    return ATOL[dtype] * scale * max(1.0, rms)
+
+
 def close(expected: np.ndarray, actual: np.ndarray, scale: int, exact: bool) -> tuple[bool, float]:
     """(within tolerance, largest absolute error)."""
     if expected.shape != actual.shape or expected.dtype != actual.dtype:
@@ -62,9 +71,9 @@ def close(expected: np.ndarray, actual: np.ndarray, scale: int, exact: bool) -> 
     if exact or expected.dtype.kind != "f":
         same = np.array_equal(expected, actual, equal_nan=expected.dtype.kind == "f")
         return bool(same), err
-    rtol, atol = RTOL[expected.dtype.name], ATOL[expected.dtype.name] * scale
     e = np.asarray(expected, dtype=np.float64)
     a = np.asarray(actual, dtype=np.float64)
+    rtol, atol = RTOL[expected.dtype.name], tolerance(expected.dtype.name, scale, e)
     ok = np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
     return bool(ok), err
 
@@ -114,6 +123,12 @@ class EquivalenceInstrumentation(PassInstrumentation):
                     ) from None
                 self._compare(pass_, module, case, got, call)
 
+    def _tolerances(self, want: np.ndarray) -> str:
+        if self.exact or want.dtype.kind != "f":
+            return "exact comparison"
+        atol = tolerance(want.dtype.name, self.scale, np.asarray(want, dtype=np.float64))
+        return f"rtol {RTOL[want.dtype.name]}, atol {atol:.3g}"
+
     def _compare(
         self, pass_: ModulePass, module: ModuleOp, case: _Case, got: tuple[Any, ...], call: int
     ) -> None:
@@ -133,8 +148,7 @@ class EquivalenceInstrumentation(PassInstrumentation):
                     location_of(fn),
                     f"equivalence check failed after pass '{pass_.name}': '@{case.name}' "
                     f"result #{i} differs from the input module on the {which} call: max abs "
-                    f"error {err:.6g} (rtol {RTOL.get(np.asarray(want).dtype.name, 0)}, atol "
-                    f"{ATOL.get(np.asarray(want).dtype.name, 0) * self.scale:.3g})",
+                    f"error {err:.6g} ({self._tolerances(np.asarray(want))})",
                     fn,
                 )
 
