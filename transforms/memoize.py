@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.traits import IsTerminator
 
@@ -84,8 +84,6 @@ def memoize_group(group: list[Operation], model: CostModel) -> red.MemoOp | None
     block = group[0].parent
     assert block is not None
     inside = set(group)
-    position = {op: i for i, op in enumerate(block.ops)}
-    first = position[group[0]]
     keys: list[SSAValue] = []
     constants: list[Operation] = []
     for op in group:
@@ -97,8 +95,11 @@ def memoize_group(group: list[Operation], model: CostModel) -> red.MemoOp | None
                 if owner not in constants:
                     constants.append(owner)
                 continue
-            if isinstance(owner, Operation) and owner.parent is block and position[owner] > first:
-                return None  # a key defined after the group starts: no single placement
+            if not _is_entry_argument(v):
+                # Keys are the function's own (weight) arguments: their buffers outlive
+                # calls. A computed key (another memo's result, an intermediate) can keep
+                # its address while its contents change, and the cache would hit wrongly.
+                return None
             if v not in keys:
                 keys.append(v)
     outputs = [
@@ -133,6 +134,16 @@ def memoize_group(group: list[Operation], model: CostModel) -> red.MemoOp | None
         op.detach()
         op.erase(safe_erase=False)
     return memo
+
+
+def _is_entry_argument(v: SSAValue) -> bool:
+    block = v.owner
+    return (
+        isinstance(v, BlockArgument)
+        and isinstance(block, Block)
+        and isinstance(fn := block.parent_op(), func.FuncOp)
+        and fn.body.blocks.first is block
+    )
 
 
 def memoize_function(fn: func.FuncOp, purity: PurityOracle, model: CostModel, min_flops: int) -> int:

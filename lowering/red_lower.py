@@ -1,0 +1,44 @@
+"""red-lower: red on tensors -> loop nests -> llvm dialect (DESIGN.md §4). Each step only
+acts on what is not yet lowered, so IR at any level can go through it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref, scf
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
+
+from red.lowering.convert_red_to_loops import ConvertRedToLoopsPass
+from red.lowering.convert_to_llvm import ConvertToLLVMPass
+from red.transforms.pass_manager import CompoundPass, PassManager
+
+
+def is_lowered(module: ModuleOp) -> bool:
+    """Whether nothing above the llvm dialect is left."""
+    return not any(isinstance(op, func.FuncOp | memref.GlobalOp) for op in module.body.ops)
+
+
+@dataclass(frozen=True)
+class RedLowerPass(CompoundPass):
+    """convert-red-to-loops, convert-scf-to-cf (xDSL's), convert-to-llvm."""
+
+    name = "red-lower"
+
+    def run_steps(self, manager: PassManager, ctx: Context, module: ModuleOp) -> None:
+        if is_lowered(module):
+            return
+        manager.run_pass(ConvertRedToLoopsPass(), ctx, module)
+        if any(isinstance(op, scf.ForOp | scf.IfOp | scf.WhileOp) for op in module.walk()):
+            manager.run_pass(ConvertScfToCf(), ctx, module)
+        manager.run_pass(ConvertToLLVMPass(), ctx, module)
+
+
+def lower_module(module: ModuleOp, ctx: Context | None = None, verify: bool = False) -> None:
+    """Run red-lower on a module in place. The steps are not re-verified by default: the
+    LLVM IR they produce goes through LLVM's own verifier (`red-opt -p red-lower` verifies
+    after every step)."""
+    from red.dialects.context import make_context
+
+    PassManager([RedLowerPass()], verify_each=verify).run(ctx or make_context(), module)
