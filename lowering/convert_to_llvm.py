@@ -40,6 +40,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects.diagnostics import DiagnosticError
+from red.lowering.math_approximations import F32Math
 
 PTR = llvm.LLVMPointerType()
 ZERO_INIT_ATTR = "red.zero_init"
@@ -202,6 +203,9 @@ class FunctionConverter:
                 m[op.result] = self.emit(
                     llvm.CallIntrinsicOp(f"llvm.{kind}.{intrinsic_suffix(t)}", [self.get(op.lhs), self.get(op.rhs)], [t])
                 )
+            case arith.MaxnumfOp() | arith.MinnumfOp():
+                kind = llvm.VectorFMaxOp if isinstance(op, arith.MaxnumfOp) else llvm.VectorFMinOp
+                m[op.result] = self.emit(kind(self.get(op.lhs), self.get(op.rhs)))
             case arith.MaxSIOp() | arith.MinSIOp():
                 pred = "sgt" if isinstance(op, arith.MaxSIOp) else "slt"
                 a, b = self.get(op.lhs), self.get(op.rhs)
@@ -231,6 +235,8 @@ class FunctionConverter:
                 m[op.result] = self.emit(llvm.FPExtOp(self.get(op.input), op.result.type))
             case arith.TruncFOp():
                 m[op.result] = self.emit(llvm.FPTruncOp(self.get(op.input), op.result.type))
+            case mathd.ExpOp() | mathd.TanhOp() | mathd.ErfOp() if _narrow_float(op.results[0].type):
+                m[op.results[0]] = self.approximate(op, self.get(op.operands[0]), op.results[0].type)
             case _ if type(op) in _UNARY_INTRINSIC:
                 m[op.results[0]] = self.emit(_UNARY_INTRINSIC[type(op)](self.get(op.operands[0])))
             case mathd.PowFOp():
@@ -320,6 +326,14 @@ class FunctionConverter:
             return self.emit(llvm.TruncOp(v, dst))
         return self.emit(llvm.SExtOp(v, dst) if signed else llvm.ZExtOp(v, dst))
 
+    def approximate(self, op: Operation, x: SSAValue, typ: Attribute) -> SSAValue:
+        """exp/tanh/erf of f32 (f16 through f32) as vectorizable arithmetic."""
+        f32 = Float32Type()
+        arg = x if isinstance(typ, Float32Type) else self.emit(llvm.FPExtOp(x, f32))
+        fm = F32Math(self.emit)
+        r = {mathd.ExpOp: fm.exp, mathd.TanhOp: fm.tanh, mathd.ErfOp: fm.erf}[type(op)](arg)
+        return r if isinstance(typ, Float32Type) else self.emit(llvm.FPTruncOp(r, typ))
+
     def libm(self, base: str, x: SSAValue, typ: Attribute) -> SSAValue:
         """tanh/erf through libm (computing f16 in f32)."""
         if isinstance(typ, VectorType):
@@ -330,6 +344,10 @@ class FunctionConverter:
         arg = x if work == typ else self.emit(llvm.FPExtOp(x, work))
         r = self.emit(llvm.CallOp(name, arg, return_type=work))
         return r if work == typ else self.emit(llvm.FPTruncOp(r, typ))
+
+
+def _narrow_float(t: Attribute) -> bool:
+    return isinstance(t, Float32Type | Float16Type)
 
 
 _ICMP = {"eq": 0, "ne": 1, "slt": 2, "sle": 3, "sgt": 4, "sge": 5}

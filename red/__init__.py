@@ -1,1 +1,118 @@
-"""red: a compiler that removes redundant computation from neural-network and LLM models."""
+"""red: a compiler that removes redundant computation from neural-network and LLM models.
+
+    import red
+    module = red.parse_file("examples/gpt_decoder.mlir")   # or red.builder / importers
+    red.optimize(module)                                   # red-pipeline, in place
+    compiled = red.compile(module)                         # LLVM JIT
+    logits = compiled.main(ids, wte, ...)                  # numpy in, numpy out
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+
+from red.dialects.context import make_context
+from red.dialects.diagnostics import DiagnosticError
+from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.verifier import verify_module
+from red.frontends import builder
+from red.frontends.builder import ModuleBuilder
+from red.frontends.mlir_text import module_to_text, parse_mlir
+
+__all__ = [
+    "DiagnosticError",
+    "ModuleBuilder",
+    "builder",
+    "compile",
+    "interpret",
+    "lower",
+    "optimize",
+    "parse",
+    "parse_file",
+    "report",
+    "run_pipeline",
+    "to_llvm_ir",
+    "to_text",
+    "verify",
+]
+
+
+def parse(text: str, filename: str = "<string>") -> ModuleOp:
+    """Parse and verify MLIR text (raises DiagnosticError with file:line:col)."""
+    module = parse_mlir(text, filename, make_context())
+    verify_module(module)
+    return module
+
+
+def parse_file(path: str) -> ModuleOp:
+    with open(path, encoding="utf-8") as f:
+        return parse(f.read(), path)
+
+
+def verify(module: ModuleOp) -> None:
+    """Verify the module, dominance included."""
+    verify_module(module)
+
+
+def to_text(module: ModuleOp, generic: bool = False) -> str:
+    return module_to_text(module, generic=generic)
+
+
+def run_pipeline(module: ModuleOp, pipeline: str, verify_equivalence: int | None = None) -> ModuleOp:
+    """Run passes given as `-p` spells them (`"cse,canonicalize{fast-math=true}"`) in place;
+    with verify_equivalence=N, check results after every pass as red-opt does."""
+    from red.transforms.pass_manager import PassInstrumentation, PassManager
+    from red.transforms.registry import parse_pass_list
+
+    instrumentations: list[PassInstrumentation] = []
+    if verify_equivalence:
+        from red.transforms.analysis.equivalence import EquivalenceInstrumentation
+
+        instrumentations.append(EquivalenceInstrumentation(module, verify_equivalence))
+    PassManager(parse_pass_list(pipeline), instrumentations).run(make_context(), module)
+    return module
+
+
+def optimize(module: ModuleOp, strict_fp: bool = False) -> ModuleOp:
+    """red-pipeline in place (strict_fp keeps only exact rewrites)."""
+    return run_pipeline(module, "red-pipeline{strict-fp=true}" if strict_fp else "red-pipeline")
+
+
+def report(module: ModuleOp, pipeline: str = "red-pipeline") -> dict[str, Any]:
+    """Run a pipeline in place and return the redundancy report (the JSON of red-opt)."""
+    from red.transforms.analysis.redundancy_report import ReportInstrumentation
+    from red.transforms.pass_manager import PassManager
+    from red.transforms.registry import parse_pass_list
+
+    inst = ReportInstrumentation(module)
+    PassManager(parse_pass_list(pipeline), [inst]).run(make_context(), module)
+    return inst.finish(module)
+
+
+def lower(module: ModuleOp) -> ModuleOp:
+    """red-lower in place: the module ends in the llvm dialect."""
+    from red.lowering.red_lower import lower_module
+
+    lower_module(module, verify=True)
+    return module
+
+
+def to_llvm_ir(module: ModuleOp) -> str:
+    """LLVM IR text (the module itself is left as it is)."""
+    from red.lowering.llvm_ir import module_to_llvm_ir
+
+    return module_to_llvm_ir(module)
+
+
+def compile(module: ModuleOp, opt: int = 3) -> Any:  # noqa: A001 - the natural name
+    """JIT-compile: returns an object whose attributes are the public functions."""
+    from red.lowering.jit import compile_module
+
+    return compile_module(module, opt)
+
+
+def interpret(module: ModuleOp) -> ModuleRunner:
+    """The reference interpreter: `interpret(m).call("main", *arrays)`."""
+    return ModuleRunner(module)

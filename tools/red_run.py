@@ -72,8 +72,7 @@ def make_caller(module: Any, entry: str, engine: str) -> Callable[..., tuple[Any
         return lambda *args: runner.call(entry, *args)
     from red.lowering.jit import compile_module
 
-    compiled = compile_module(module)
-    return compiled.function(entry)
+    return compile_module(module).function(entry).call
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -105,9 +104,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     for i, r in enumerate(results):
         print(f"result{i}: {summarize(r)}")
     if args.output_dir:
-        os.makedirs(args.output_dir, exist_ok=True)
-        for i, r in enumerate(results):
-            np.save(os.path.join(args.output_dir, f"result{i}.npy"), np.asarray(r))
+        try:
+            os.makedirs(args.output_dir, exist_ok=True)
+            for i, r in enumerate(results):
+                np.save(os.path.join(args.output_dir, f"result{i}.npy"), np.asarray(r))
+        except OSError as err:
+            return _fail(f"could not write results to '{args.output_dir}': {err.strerror}")
     return 0
 
 

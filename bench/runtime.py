@@ -1,0 +1,124 @@
+"""Runtime benchmark, measured side by side in one run (DESIGN.md §4, issue 5):
+
+1. matmul GFLOP/s of red's generated code vs numpy with single-threaded BLAS at 64, 256, 512;
+2. each example's forward time: a hand-written numpy forward pass (as written, and as a
+   careful programmer would write it), red's interpreter and red's JIT, each on the module
+   as exported and after red-pipeline; ratios against the numpy forward pass.
+
+Run: `python bench/runtime.py [--quick]`. Times are the best of several batches of calls
+(this machine is shared: the minimum is the least noisy statistic)."""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # single-threaded BLAS, set before numpy loads
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy_models as nm  # noqa: E402
+
+import red  # noqa: E402
+from red.dialects.random_inputs import random_inputs  # noqa: E402
+from red.frontends import builder as rb  # noqa: E402
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def best_time(fn: Callable[[], object], batches: int = 7, min_seconds: float = 0.05) -> float:
+    """Seconds per call: the best batch average; batches grow until they last min_seconds."""
+    fn()
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - start >= min_seconds or n >= 1 << 16:
+            break
+        n *= 2
+    best = float("inf")
+    for _ in range(batches):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+
+def matmul_table(sizes: list[int]) -> None:
+    print("== matmul f32, C = A·B (single-threaded) ==")
+    print(f"{'n':>5} {'red GFLOP/s':>12} {'numpy GFLOP/s':>14} {'red/numpy':>10} {'max |err|':>10}")
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        mb = rb.ModuleBuilder()
+        f = mb.function("main")
+        a, b = f.arg((n, n)), f.arg((n, n))
+        f.returns(a @ b)
+        call = red.compile(mb.build()).main.call
+        x = rng.standard_normal((n, n)).astype(np.float32)
+        y = rng.standard_normal((n, n)).astype(np.float32)
+        err = float(np.abs(call(x, y)[0] - x @ y).max())
+        t_red = best_time(lambda: call(x, y))
+        t_np = best_time(lambda: x @ y)
+        flops = 2.0 * n**3
+        print(f"{n:>5} {flops / t_red / 1e9:>12.1f} {flops / t_np / 1e9:>14.1f} {t_np / t_red:>10.2f} {err:>10.2e}")
+
+
+def example_rows(name: str, naive: Callable, careful: Callable) -> None:
+    path = os.path.join(EXAMPLES, f"{name}.mlir")
+    module = red.parse_file(path)
+    inputs = random_inputs(red.interpret(module).function("main"), seed=0)
+    optimized = red.optimize(red.parse_file(path))
+    reference = red.interpret(module).call("main", *inputs)[0]
+    interp_raw, interp_opt = red.interpret(module), red.interpret(optimized)
+    start = time.perf_counter()
+    jit_raw = red.compile(module).main.call
+    compile_raw = time.perf_counter() - start
+    start = time.perf_counter()
+    jit_opt = red.compile(optimized).main.call
+    compile_opt = time.perf_counter() - start
+    rows: list[tuple[str, Callable[[], object], Callable[[], np.ndarray]]] = [
+        ("numpy forward", lambda: naive(*inputs), lambda: naive(*inputs)),
+        ("numpy forward, hand-optimized", careful, careful),
+        ("red interpreter", lambda: interp_raw.call("main", *inputs), lambda: interp_raw.call("main", *inputs)[0]),
+        ("red interpreter, red-pipeline", lambda: interp_opt.call("main", *inputs),
+         lambda: interp_opt.call("main", *inputs)[0]),
+        ("red JIT", lambda: jit_raw(*inputs), lambda: jit_raw(*inputs)[0]),
+        ("red JIT, red-pipeline", lambda: jit_opt(*inputs), lambda: jit_opt(*inputs)[0]),
+    ]  # fmt: skip
+    base = best_time(rows[0][1])
+    print(f"== {name} (JIT compile: {compile_raw:.2f} s as exported, {compile_opt:.2f} s optimized) ==")
+    print(f"{'variant':<32} {'time (us)':>12} {'numpy/variant':>14} {'max |err|':>10}")
+    for label, fn, value in rows:
+        t = base if label == "numpy forward" else best_time(fn, batches=5)
+        err = float(np.abs(np.asarray(value()) - reference).max())
+        print(f"{label:<32} {t * 1e6:>12.1f} {base / t:>14.2f} {err:>10.2e}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes (for a smoke run)")
+    args = parser.parse_args()
+    matmul_table([64, 256] if args.quick else [64, 256, 512])
+    mod = red.parse_file(os.path.join(EXAMPLES, "gpt_decoder.mlir"))
+    gpt_inputs = random_inputs(red.interpret(mod).function("main"), seed=0)
+    gpt_careful = nm.GptOptimized(*gpt_inputs)
+    example_rows("gpt_decoder", nm.gpt_naive, lambda: gpt_careful(gpt_inputs[0]))
+    mod = red.parse_file(os.path.join(EXAMPLES, "lstm_classifier.mlir"))
+    lstm_inputs = random_inputs(red.interpret(mod).function("main"), seed=0)
+    lstm_careful = nm.LstmOptimized(*lstm_inputs[1:])
+    example_rows("lstm_classifier", nm.lstm_naive, lambda: lstm_careful(lstm_inputs[0]))
+    mod = red.parse_file(os.path.join(EXAMPLES, "seed_chain.mlir"))
+    chain_inputs = random_inputs(red.interpret(mod).function("main"), seed=0)
+    example_rows("seed_chain", nm.chain_naive, lambda: nm.chain_optimized(*chain_inputs))
+
+
+if __name__ == "__main__":
+    main()
