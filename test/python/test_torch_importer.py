@@ -1,0 +1,154 @@
+"""The PyTorch frontend end to end: torch.export -> red -> red-pipeline -> red-lower -> JIT
+reproduces PyTorch's outputs (rtol 1e-4) for an nn.Linear, the classic LSTM classifier and
+HF GPT-2 and Llama built from small configs with random (noised) weights."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the PyTorch frontend needs the red[torch] extra")
+if os.environ.get("RED_CI") is None:
+    pytest.importorskip("transformers", reason="the HF models need transformers")
+
+import red  # noqa: E402
+from red.dialects.diagnostics import DiagnosticError  # noqa: E402
+from red.frontends.torch_importer import import_torch  # noqa: E402
+
+
+class LSTMClassifier(torch.nn.Module):
+    """nn.LSTM + nn.Linear on lstm_out[-1]."""
+
+    def __init__(self, inputs: int = 16, hidden: int = 32, classes: int = 5):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(inputs, hidden)
+        self.fc = torch.nn.Linear(hidden, classes)
+
+    def forward(self, x):  # noqa: ANN001, ANN201
+        out, _ = self.lstm(x)
+        return self.fc(out[-1])
+
+
+class LastLogits(torch.nn.Module):
+    """A causal LM as generation code uses it: the logits of the last position."""
+
+    def __init__(self, model):  # noqa: ANN001
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):  # noqa: ANN001, ANN201
+        return self.model(ids, use_cache=False).logits[:, -1, :]
+
+
+def noised(model):  # noqa: ANN001, ANN201
+    """HF initializes biases to 0 and norm weights to 1: noise keeps them from looking
+    removable."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    return model.eval()
+
+
+def gpt2():  # noqa: ANN201
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(n_layer=2, n_embd=64, n_head=4, vocab_size=128, n_positions=32,
+                        bos_token_id=0, eos_token_id=0)  # fmt: skip
+    return LastLogits(noised(GPT2LMHeadModel(config)))
+
+
+def llama():  # noqa: ANN201
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, vocab_size=128,
+                         max_position_embeddings=64)  # fmt: skip
+    return LastLogits(noised(LlamaForCausalLM(config)))
+
+
+def linear():  # noqa: ANN201
+    return torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))
+
+
+CASES = [
+    pytest.param(linear, lambda: (torch.randn(3, 16),), id="linear-relu-linear"),
+    pytest.param(LSTMClassifier, lambda: (torch.randn(8, 1, 16),), id="lstm-classifier"),
+    pytest.param(gpt2, lambda: (torch.randint(0, 128, (1, 8)),), id="hf-gpt2"),
+    pytest.param(llama, lambda: (torch.randint(0, 128, (1, 8)),), id="hf-llama"),
+]
+
+
+@pytest.mark.parametrize(("make_model", "make_inputs"), CASES)
+def test_import_optimize_lower_jit_matches_pytorch(make_model, make_inputs):  # noqa: ANN001
+    torch.manual_seed(0)
+    model, inputs = make_model().eval(), make_inputs()
+    with torch.no_grad():
+        expected = model(*inputs).numpy()
+    imported = import_torch(model, inputs)
+    args = [t.numpy() for t in inputs] + imported.weights
+
+    red.optimize(imported.module)
+    got = red.compile(imported.module).main.call(*args)[0]
+
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("make_model", "make_inputs"), CASES)
+def test_interpreter_matches_pytorch_before_optimization(make_model, make_inputs):  # noqa: ANN001
+    torch.manual_seed(1)
+    model, inputs = make_model().eval(), make_inputs()
+    with torch.no_grad():
+        expected = model(*inputs).numpy()
+
+    imported = import_torch(model, inputs)
+    got = red.interpret(imported.module).call(
+        "main", *[t.numpy() for t in inputs], *imported.weights
+    )[0]
+
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_arguments_are_user_inputs_then_weights_in_signature_order():
+    torch.manual_seed(0)
+    model = LSTMClassifier()
+
+    imported = import_torch(model, (torch.randn(8, 1, 16),))
+
+    fn = imported.module.body.block.first_op
+    attrs = [("red.invariant" in d.data) for d in fn.arg_attrs.data]
+    assert attrs == [False] + [True] * len(imported.weights)
+    assert imported.weight_names == [name for name, _ in model.named_parameters()]
+
+
+def test_ops_are_located_at_the_model_source():
+    torch.manual_seed(0)
+
+    imported = import_torch(LSTMClassifier(), (torch.randn(4, 1, 16),))
+
+    locations = {str(op.location) for op in imported.module.walk() if op.name.startswith("red.")}
+    assert any("test_torch_importer.py" in loc or "torch/nn/modules" in loc for loc in locations)
+
+
+def test_llm_head_only_for_the_last_position_after_red_pipeline():
+    torch.manual_seed(0)
+    model, ids = gpt2(), torch.randint(0, 128, (1, 8))
+    imported = import_torch(model, (ids,))
+
+    report = red.report(imported.module)
+
+    main = report["functions"][0]
+    head = 2 * 8 * 64 * 128  # logits for all 8 positions
+    assert main["before"]["flops"] - main["after"]["flops_per_call"] >= head - head // 8
+
+
+def test_unsupported_op_is_a_located_error():
+    class Cumulative(torch.nn.Module):
+        def forward(self, x):  # noqa: ANN001, ANN201
+            return torch.cumsum(x, 0)
+
+    with pytest.raises(
+        DiagnosticError, match=r"cannot import 'aten.cumsum.default' \(node 'cumsum'\)"
+    ):
+        import_torch(Cumulative(), (torch.randn(4),))
