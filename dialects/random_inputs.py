@@ -42,7 +42,8 @@ def integer_bound(value: SSAValue) -> int:
 def random_inputs(fn: func.FuncOp, seed: int = 0) -> list[np.ndarray]:
     """One array per argument of `fn` (static shapes required)."""
     rng = np.random.default_rng(seed)
-    args = fn.body.block.args if fn.body.blocks else ()
+    first = fn.body.blocks.first
+    args = first.args if first is not None else ()
     out: list[np.ndarray] = []
     for i, typ in enumerate(fn.function_type.inputs.data):
         if not isinstance(typ, TensorType):

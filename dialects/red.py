@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     I64,
     AnyFloat,
     ArrayAttr,
@@ -54,8 +55,8 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-DYNAMIC = -1
-"""xDSL's encoding of a `?` dimension."""
+DYNAMIC = DYNAMIC_INDEX
+"""xDSL's encoding of a `?` dimension in `get_shape()` (-2**63 in 0.74, not -1)."""
 
 INVARIANT_ATTR = "red.invariant"
 """Unit argument attribute: the argument does not change between calls (weights)."""
@@ -258,6 +259,8 @@ class BinaryElementwiseOp(IRDLOperation):
             raise op_error(self, f"operand element types differ: lhs has '{lt}', rhs has '{rt}'")
         if self.FLOAT_ONLY and not is_float_type(lt):
             raise op_error(self, f"expected a floating-point element type, got '{lt}'")
+        if lt == i1 and not self.IS_COMPARE:
+            raise op_error(self, "expected a numeric element type, got 'i1' (use select for logic)")
         shape = broadcast_shapes(shape_of(self.lhs), shape_of(self.rhs))
         if shape is None:
             raise op_error(
@@ -966,6 +969,8 @@ class ReduceOp(IRDLOperation):
         elt = element_type_of(self.input)
         if self.FLOAT_ONLY and not is_float_type(elt):
             raise op_error(self, f"expected a floating-point element type, got '{elt}'")
+        if elt == i1:
+            raise op_error(self, "expected a numeric element type, got 'i1'")
         for a in axes:
             _check_axis(self, a, len(shape))
         if len(set(axes)) != len(axes):

@@ -160,6 +160,26 @@ def _dtype_of(op: Operation, index: int = 0) -> np.dtype[Any]:
 # region red ops
 
 
+def ieee_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IEEE 754-2019 maximum (LLVM's llvm.maximum): NaN propagates and +0 > -0, so the
+    result does not depend on the operand order (np.maximum returns its second operand when
+    both are zeros: max(+0, -0) would be -0)."""
+    r = np.maximum(a, b)
+    if r.dtype.kind == "f":
+        both_zero = (a == 0) & (b == 0)
+        r = np.where(both_zero, np.where(np.signbit(b), a, b), r)
+    return r
+
+
+def ieee_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IEEE 754-2019 minimum: NaN propagates and -0 < +0."""
+    r = np.minimum(a, b)
+    if r.dtype.kind == "f":
+        both_zero = (a == 0) & (b == 0)
+        r = np.where(both_zero, np.where(np.signbit(b), b, a), r)
+    return r
+
+
 def _trunc_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Integer division rounding toward zero, as C and LLVM's sdiv do."""
     q = np.floor_divide(a, b)
@@ -188,26 +208,46 @@ def gelu(x: np.ndarray, approximate: str) -> np.ndarray:
     return t(0.5) * x * (t(1) + erf(x * t(1.0 / math.sqrt(2.0))))
 
 
+def reduce(x: np.ndarray, axes: Sequence[int], keepdims: bool, reducer: Callable[..., Any]) -> np.ndarray:
+    """`reducer` over `axes`, on a contiguous copy with those axes last, so each result
+    element is summed in the same order whatever the other axes' sizes (numpy's order
+    depends on the layout: narrowing the rows of a reduction would change its last bits)."""
+    axes = sorted(a % x.ndim for a in axes) if x.ndim else []
+    kept = [d for d in range(x.ndim) if d not in axes]
+    length = math.prod(x.shape[a] for a in axes)
+    moved = np.ascontiguousarray(np.transpose(x, kept + axes)).reshape([x.shape[d] for d in kept] + [length])
+    out = np.asarray(reducer(moved, axis=-1))
+    if keepdims:
+        out = out.reshape([1 if d in axes else x.shape[d] for d in range(x.ndim)])
+    return out
+
+
+def _sum(x: np.ndarray, axes: Sequence[int], keepdims: bool = True) -> np.ndarray:
+    return reduce(x, axes, keepdims, lambda a, axis: np.sum(a, axis=axis, dtype=x.dtype))
+
+
+def _mean(x: np.ndarray, axes: Sequence[int], keepdims: bool = True) -> np.ndarray:
+    return reduce(x, axes, keepdims, lambda a, axis: np.mean(a, axis=axis, dtype=x.dtype))
+
+
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     if x.size == 0:
         # np.max has no identity on an empty axis; an empty input has an empty softmax.
         return x.copy()
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True, dtype=x.dtype)
+    e = np.exp(x - reduce(x, [axis], True, np.max))
+    return e / _sum(e, [axis])
 
 
 def layer_norm(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
-    axes = tuple(range(axis, x.ndim))
-    mean = np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
-    centered = x - mean
-    var = np.mean(centered * centered, axis=axes, keepdims=True, dtype=x.dtype)
+    axes = list(range(axis, x.ndim))
+    centered = x - _mean(x, axes)
+    var = _mean(centered * centered, axes)
     return centered / np.sqrt(var + x.dtype.type(eps))
 
 
 def rms_norm(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
-    axes = tuple(range(axis, x.ndim))
-    ms = np.mean(x * x, axis=axes, keepdims=True, dtype=x.dtype)
-    return x / np.sqrt(ms + x.dtype.type(eps))
+    axes = list(range(axis, x.ndim))
+    return x / np.sqrt(_mean(x * x, axes) + x.dtype.type(eps))
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -240,8 +280,8 @@ BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = 
     red.AddOp: np.add,
     red.SubOp: np.subtract,
     red.MulOp: np.multiply,
-    red.MaxOp: np.maximum,
-    red.MinOp: np.minimum,
+    red.MaxOp: lambda a, b: ieee_max(a, b),
+    red.MinOp: lambda a, b: ieee_min(a, b),
     red.PowOp: np.power,
     red.EqOp: np.equal,
     red.NeOp: np.not_equal,
@@ -257,7 +297,7 @@ BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = 
 UNARY: dict[type[Operation], Callable[[np.ndarray], np.ndarray]] = {
     red.NegOp: np.negative,
     red.AbsOp: np.abs,
-    red.ReluOp: lambda x: np.maximum(x, x.dtype.type(0)),
+    red.ReluOp: lambda x: ieee_max(x, np.zeros((), dtype=x.dtype)),
     red.ExpOp: np.exp,
     red.LogOp: np.log,
     red.SqrtOp: np.sqrt,
@@ -356,12 +396,12 @@ class RedFunctions(InterpreterFunctions):
     @impl(red.ReduceSumOp)
     def run_reduce_sum(self, interpreter: Interpreter, op: red.ReduceSumOp, args: PythonValues):
         x = args[0]
-        return _checked(op, (np.sum(x, axis=op.axis_list, keepdims=op.keeps_dims, dtype=x.dtype),))
+        return _checked(op, (_sum(x, op.axis_list, op.keeps_dims),))
 
     @impl(red.ReduceMeanOp)
     def run_reduce_mean(self, interpreter: Interpreter, op: red.ReduceMeanOp, args: PythonValues):
         x = args[0]
-        return _checked(op, (np.mean(x, axis=op.axis_list, keepdims=op.keeps_dims, dtype=x.dtype),))
+        return _checked(op, (_mean(x, op.axis_list, op.keeps_dims),))
 
     @impl(red.ReduceMaxOp)
     def run_reduce_max(self, interpreter: Interpreter, op: red.ReduceMaxOp, args: PythonValues):
@@ -374,7 +414,7 @@ class RedFunctions(InterpreterFunctions):
             if math.prod(shape) != 0:
                 raise InterpretationError("reduce_max over an empty axis has no identity")
             return _checked(op, (np.empty(shape, dtype=x.dtype),))
-        return _checked(op, (np.max(x, axis=op.axis_list, keepdims=op.keeps_dims),))
+        return _checked(op, (reduce(x, op.axis_list, op.keeps_dims, np.max),))
 
     @impl(red.SoftmaxOp)
     def run_softmax(self, interpreter: Interpreter, op: red.SoftmaxOp, args: PythonValues):
@@ -696,7 +736,8 @@ class ModuleRunner:
 
 def argument_label(fn: func.FuncOp, index: int) -> str:
     """`#i` plus the argument's SSA name when the text gave one, e.g. `#0 (%ids)`."""
-    arg = fn.body.block.args[index] if fn.body.blocks else None
+    first = fn.body.blocks.first
+    arg = first.args[index] if first is not None else None
     if arg is not None and arg.name_hint:
         return f"#{index} (%{arg.name_hint})"
     return f"#{index}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -10,15 +11,24 @@ from dataclasses import dataclass
 from typing import IO
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
-from xdsl.ir import Operation
-from xdsl.parser import Parser
+from xdsl.dialects.builtin import DYNAMIC_INDEX, Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import MultipleSpansParseError, ParseError
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 from red.dialects.diagnostics import DiagnosticError
 
 SPLIT_MARKER = re.compile(r"^// -----\s*$", re.MULTILINE)
+
+
+@functools.cache
+def _dense_literal_constraint():  # noqa: ANN202
+    from xdsl.dialects.builtin import AnyFloat, ComplexType, IndexType, IntegerType, RankedStructure
+    from xdsl.irdl import base
+
+    return base(RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType])
 
 
 class LocatedParser(Parser):
@@ -26,10 +36,19 @@ class LocatedParser(Parser):
     column where its text starts (xDSL 0.74 leaves them unknown)."""
 
     def __init__(self, ctx: Context, text: str, filename: str, line_offset: int = 0):
-        super().__init__(ctx, text, filename)
         self._filename = StringAttr(filename)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._line_offset = line_offset
+        self.text_length = len(text)
+        # Where each name was first used before its definition: xDSL 0.74 reports undefined
+        # values at the end of the input, without the place of their use.
+        self.first_forward_use: dict[str, int] = {}
+        try:
+            super().__init__(ctx, text, filename)  # lexes the first token: it can fail
+        except ParseError as err:
+            raise DiagnosticError(
+                self.location_at(err.span.start), _printable(err.msg.strip())
+            ) from None
 
     def location_at(self, position: int) -> FileLineColLoc:
         line = bisect.bisect_right(self._line_starts, position) - 1
@@ -37,6 +56,25 @@ class LocatedParser(Parser):
         return FileLineColLoc(
             self._filename, IntAttr(line + 1 + self._line_offset), IntAttr(column)
         )
+
+    def resolve_operand(self, operand: UnresolvedOperand, type: Attribute) -> SSAValue:
+        name = operand.operand_name
+        if name not in self.ssa_values and name not in self.first_forward_use:
+            self.first_forward_use[name] = operand.span.start
+        return super().resolve_operand(operand, type)
+
+    def _parse_dense_literal_type(self):  # type: ignore[override]
+        """xDSL 0.74 rebuilds the type constraint of `dense<...> : T` on every literal
+        (about 5 ms each: most of the time of parsing a module with constants); the same
+        check with the constraint built once."""
+        typ = self.expect(self.parse_optional_type, "Dense attribute must be typed!")
+        if not _dense_literal_constraint().verifies(typ):
+            self.raise_error(
+                "Expected memref, vector or tensor type of integer, index, float, or complex type"
+            )
+        if any(dim == DYNAMIC_INDEX for dim in typ.get_shape()):  # type: ignore[union-attr]
+            self.raise_error("Dense literal attribute should have a static shape.")
+        return typ
 
     def parse_operation(self) -> Operation:
         start = self._current_token.span.start
@@ -48,6 +86,15 @@ class LocatedParser(Parser):
 
 def _parse_error(err: ParseError, parser: LocatedParser) -> DiagnosticError:
     span, message = err.span, err.msg
+    undefined = [n for n in parser.forward_ssa_references if n in parser.first_forward_use]
+    if message.startswith("values used but not defined") and undefined:
+        name = min(undefined, key=parser.first_forward_use.__getitem__)
+        position = parser.first_forward_use[name]
+        return DiagnosticError(
+            parser.location_at(position), f"use of undeclared SSA value name '%{name}'"
+        )
+    if span.start >= parser.text_length:  # e.g. a missing `}`: xDSL says " in block definition"
+        message = f"unexpected end of input ({message.strip()})"
     if isinstance(err, MultipleSpansParseError) and err.refs:
         # "values used but not defined" points at the end of the input; the first use is
         # where a reader wants to look.
@@ -55,13 +102,25 @@ def _parse_error(err: ParseError, parser: LocatedParser) -> DiagnosticError:
         message = f"{message.rstrip(':')} ({err.refs[0][1] or span.text})".replace(
             "values used but not defined", "use of undeclared SSA value name"
         )
-    return DiagnosticError(parser.location_at(span.start), message.strip())
+    return DiagnosticError(parser.location_at(span.start), _printable(message.strip()))
+
+
+def _printable(text: str) -> str:
+    """Control characters escaped, so a message about a stray byte stays printable text."""
+    return "".join(
+        c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+        for c in text
+    )
 
 
 def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> ModuleOp:
     """Parse MLIR text into a module (top-level ops are wrapped in one if needed); raise
     DiagnosticError with the offending position on malformed input."""
     parser = LocatedParser(ctx, text, filename, line_offset)
+    if parser._current_token.kind == MLIRTokenKind.EOF:  # pyright: ignore[reportPrivateUsage]
+        # Only whitespace and comments (e.g. after a trailing `// -----`): an empty module,
+        # as in mlir-opt; xDSL 0.74 says "Could not parse entire input!".
+        return ModuleOp([])
     try:
         return parser.parse_module()
     except ParseError as err:

@@ -9,17 +9,33 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from xdsl.dialects.builtin import ModuleOp
+from typing import TYPE_CHECKING, Any
 
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.verifier import verify_module
-from red.frontends import builder
-from red.frontends.builder import ModuleBuilder
 from red.frontends.mlir_text import module_to_text, parse_mlir
+
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from red.dialects.red_interpreter import ModuleRunner
+    from red.frontends import builder
+    from red.frontends.builder import ModuleBuilder
+
+
+def __getattr__(name: str) -> Any:
+    """`red.builder` and `red.ModuleBuilder` load on first use: the command-line tools
+    import this package and should not pay for the builder and the interpreter."""
+    if name == "builder":
+        from red.frontends import builder
+
+        return builder
+    if name == "ModuleBuilder":
+        from red.frontends.builder import ModuleBuilder
+
+        return ModuleBuilder
+    raise AttributeError(f"module 'red' has no attribute '{name}'")
 
 __all__ = [
     "DiagnosticError",
@@ -115,4 +131,6 @@ def compile(module: ModuleOp, opt: int = 3) -> Any:  # noqa: A001 - the natural 
 
 def interpret(module: ModuleOp) -> ModuleRunner:
     """The reference interpreter: `interpret(m).call("main", *arrays)`."""
+    from red.dialects.red_interpreter import ModuleRunner
+
     return ModuleRunner(module)

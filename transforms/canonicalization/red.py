@@ -408,19 +408,24 @@ class FoldSliceOfSlice(RewritePattern):
             return
         a, _, s = inner.bounds
         b, c, t = op.bounds
-        start = [ai + bi * si for ai, bi, si in zip(a, b, s)]
-        limit = [
-            (ai + (ci - 1) * si + 1) if ci > bi else ai + bi * si
-            for ai, bi, ci, si in zip(a, b, c, s)
-        ]
+        start: list[int] = []
+        limit: list[int] = []
+        for ai, bi, ci, si in zip(a, b, c, s):
+            if ci > bi:
+                start.append(ai + bi * si)
+                limit.append(ai + (ci - 1) * si + 1)
+            else:  # empty: a + b·s may lie past the end of x, a is in bounds
+                start.append(ai)
+                limit.append(ai)
         stride = [si * ti for si, ti in zip(s, t)]
         findings.record("identity", [op])
         rewriter.replace(op, red.SliceOp(inner.input, start, limit, stride))
 
 
 class FoldSliceOfConcat(RewritePattern):
-    """slice(concat(x0, x1, ...)) along the concat axis with stride 1 -> the slices of the
-    inputs it overlaps (one input: its slice; several: their concat)"""
+    """slice(concat(x0, x1, ...)) along the concat axis with stride 1 -> the part of the one
+    input it lies in, or the concat of the inputs it covers exactly; a slice that would need
+    several partial slices is left to narrow-to-uses (it would grow the op count)"""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: red.SliceOp, rewriter: PatternRewriter, /):
@@ -431,7 +436,7 @@ class FoldSliceOfConcat(RewritePattern):
         if stride[axis] != 1:
             return
         lo, hi = start[axis], limit[axis]
-        pieces: list[Operation | SSAValue] = []
+        pieces: list[tuple[SSAValue, list[int], list[int]]] = []
         offset = 0
         for x in concat.inputs:
             n = red.shape_of(x)[axis]
@@ -441,17 +446,26 @@ class FoldSliceOfConcat(RewritePattern):
             if a < b:
                 s, l_ = list(start), list(limit)
                 s[axis], l_[axis] = a - offset, b - offset
-                pieces.append(red.SliceOp(x, s, l_, list(stride)))
+                pieces.append((x, s, l_))
             offset += n
-        if len(pieces) == len(concat.inputs) and len(concat.inputs) > 1:
-            return  # covers every input: nothing gained
-        if not pieces:
+        if not pieces or (len(pieces) == len(concat.inputs) and len(pieces) > 1):
+            return  # nothing, or every input: nothing gained
+        shape_of = red.shape_of
+        partial = [
+            (x, s, l_) for x, s, l_ in pieces
+            if any(v != 0 for v in s) or tuple(l_) != shape_of(x) or any(t != 1 for t in stride)
+        ]  # fmt: skip
+        if len(pieces) > 1 and partial:
             return
-        new_ops: list[Operation] = [p for p in pieces if isinstance(p, Operation)]
-        if len(pieces) > 1:
-            new_ops.append(red.ConcatOp([p.results[0] for p in new_ops], axis))  # type: ignore[union-attr]
         findings.record("identity", [op])
-        rewriter.replace(op, new_ops)
+        if len(pieces) == 1:
+            x, s, l_ = pieces[0]
+            if partial:
+                rewriter.replace(op, red.SliceOp(x, s, l_, list(stride)))
+            else:
+                rewriter.replace(op, [], [x])
+            return
+        rewriter.replace(op, red.ConcatOp([x for x, _, _ in pieces], axis))
 
 
 class EraseSingleInputConcat(RewritePattern):

@@ -1,0 +1,194 @@
+"""Compile-time benchmark: red's passes must scale linearly (issue 3, item 7).
+
+1. GPT-style modules of about 1k, 10k and 100k ops: seconds and ops/s for parse, each pass
+   of red-pipeline's steps and print, and the 100k/10k time ratio (a linear step gives ~10).
+2. red's cse and canonicalize against xDSL 0.74's (what `xdsl-opt -p cse` runs) on the same
+   arith-only module, and on the trap of DESIGN.md §9: many pure scf.if on one condition.
+
+Run: `python bench/compile_time.py [--quick]` (--quick stops at 10k ops)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import time
+from collections.abc import Callable
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.printer import Printer
+from xdsl.transforms.canonicalize import CanonicalizePass as XdslCanonicalize
+from xdsl.transforms.common_subexpression_elimination import (
+    CommonSubexpressionElimination as XdslCSE,
+)
+
+from red.dialects.context import make_context
+from red.frontends.mlir_text import parse_mlir
+from red.transforms.canonicalize import CanonicalizePass
+from red.transforms.cse import CSEPass
+from red.transforms.dce import DCEPass
+from red.transforms.memoize import MemoizePass
+from red.transforms.narrow_to_uses import NarrowToUsesPass
+from red.transforms.optimize_chains import OptimizeChainsPass
+
+
+def gpt_text(layers: int, seq: int = 8, width: int = 16) -> str:
+    """A GPT-style decoder written as a naive exporter would (per-layer mask rebuilt, weight
+    transposes on every call), about 40 ops per layer."""
+    t = f"tensor<{seq}x{width}xf32>"
+    lines = [f"func.func @main(%x0: {t}, %w: tensor<{width}x{width}xf32> {{red.invariant}}, "
+             f"%g: tensor<{width}xf32> {{red.invariant}}) -> tensor<1x{width}xf32> {{"]  # fmt: skip
+    x = "%x0"
+    for i in range(layers):
+        p = f"%l{i}_"
+        lines += [
+            f"  {p}n = red.layer_norm {x} axis = 1 eps = 1.000000e-05 : {t}",
+            f"  {p}s = red.mul {p}n, %g : {t}, tensor<{width}xf32> -> {t}",
+            f"  {p}wt = red.transpose %w [1, 0] : tensor<{width}x{width}xf32> -> tensor<{width}x{width}xf32>",
+            f"  {p}q = red.matmul {p}s, {p}wt : {t}, tensor<{width}x{width}xf32> -> {t}",
+            f"  {p}k = red.matmul {p}s, %w : {t}, tensor<{width}x{width}xf32> -> {t}",
+            f"  {p}kt = red.transpose {p}k [1, 0] : {t} -> tensor<{width}x{seq}xf32>",
+            f"  {p}a = red.matmul {p}q, {p}kt : {t}, tensor<{width}x{seq}xf32> -> tensor<{seq}x{seq}xf32>",
+            f"  {p}c = red.constant dense<2.500000e-01> : tensor<f32>",
+            f"  {p}as = red.mul {p}a, {p}c : tensor<{seq}x{seq}xf32>, tensor<f32> -> tensor<{seq}x{seq}xf32>",
+            f"  {p}r = red.iota dim = 0 : tensor<{seq}x{seq}xi64>",
+            f"  {p}co = red.iota dim = 1 : tensor<{seq}x{seq}xi64>",
+            f"  {p}m = red.le {p}co, {p}r : tensor<{seq}x{seq}xi64>, tensor<{seq}x{seq}xi64> -> tensor<{seq}x{seq}xi1>",
+            f"  {p}ninf = red.constant dense<-1.000000e+09> : tensor<f32>",
+            f"  {p}am = red.select {p}m, {p}as, {p}ninf : tensor<{seq}x{seq}xi1>, tensor<{seq}x{seq}xf32>, tensor<f32> -> tensor<{seq}x{seq}xf32>",
+            f"  {p}p = red.softmax {p}am axis = 1 : tensor<{seq}x{seq}xf32>",
+            f"  {p}v = red.matmul {p}p, {p}s : tensor<{seq}x{seq}xf32>, {t} -> {t}",
+            f"  {p}one = red.constant dense<1.000000e+00> : tensor<f32>",
+            f"  {p}v1 = red.mul {p}v, {p}one : {t}, tensor<f32> -> {t}",
+            f"  {p}y = red.add {x}, {p}v1 : {t}, {t} -> {t}",
+            f"  {p}y2 = red.add {p}v1, {x} : {t}, {t} -> {t}",
+            f"  {p}dead = red.exp {p}y2 : {t}",
+            f"  {p}h = red.gelu {p}y approximate = \"tanh\" : {t}",
+            f"  {p}hh = red.matmul {p}h, {p}wt : {t}, tensor<{width}x{width}xf32> -> {t}",
+            f"  {p}z = red.add {p}y, {p}hh : {t}, {t} -> {t}",
+        ]
+        x = f"{p}z"
+    lines += [
+        f"  %last = red.slice {x} [{seq - 1}, 0] [{seq}, {width}] [1, 1] : {t} -> tensor<1x{width}xf32>",
+        f"  func.return %last : tensor<1x{width}xf32>",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def arith_text(blocks: int) -> str:
+    """An arith-only module with duplicates, commuted duplicates and constants."""
+    lines = ["func.func @main(%a: f32, %b: f32) -> f32 {", "  %acc0 = arith.addf %a, %b : f32"]
+    acc = "%acc0"
+    for i in range(blocks):
+        lines += [
+            f"  %c{i} = arith.constant 2.000000e+00 : f32",
+            f"  %d{i} = arith.constant 2.000000e+00 : f32",
+            f"  %x{i} = arith.mulf {acc}, %c{i} : f32",
+            f"  %y{i} = arith.mulf %d{i}, {acc} : f32",
+            f"  %s{i} = arith.addf %x{i}, %y{i} : f32",
+            f"  %t{i} = arith.subf %s{i}, %a : f32",
+        ]
+        acc = f"%t{i}"
+    lines += [f"  func.return {acc} : f32", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def scf_if_text(count: int) -> str:
+    """DESIGN.md §9's trap: many pure scf.if on one condition (xDSL's CSE hashes them into
+    one bucket and compares each pair)."""
+    lines = ["func.func @main(%c: i1, %a: i32) -> i32 {", "  %acc0 = arith.addi %a, %a : i32"]
+    acc = "%acc0"
+    for i in range(count):
+        lines += [
+            f"  %r{i} = scf.if %c -> (i32) {{",
+            f"    %k{i} = arith.constant {i} : i32",
+            f"    %v{i} = arith.addi {acc}, %k{i} : i32",
+            f"    scf.yield %v{i} : i32",
+            "  } else {",
+            f"    scf.yield {acc} : i32",
+            "  }",
+        ]
+        acc = f"%r{i}"
+    lines += [f"  func.return {acc} : i32", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def count_ops(module: ModuleOp) -> int:
+    return sum(1 for _ in module.walk())
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+STEPS: list[tuple[str, Callable[[], ModulePass]]] = [
+    ("canonicalize", CanonicalizePass),
+    ("cse", CSEPass),
+    ("optimize-chains", OptimizeChainsPass),
+    ("narrow-to-uses", NarrowToUsesPass),
+    ("memoize", MemoizePass),
+    ("dce", DCEPass),
+]
+
+
+def scaling(sizes: list[int]) -> None:
+    print("== GPT-style modules: seconds (ops/s) per step ==")
+    header = f"{'ops':>8} {'parse':>16}" + "".join(f" {n:>18}" for n, _ in STEPS) + f" {'print':>16}"
+    print(header)
+    results: dict[int, dict[str, float]] = {}
+    for target in sizes:
+        text = gpt_text(max(1, target // 24))
+        ctx = make_context()
+        t_parse, module = timed(lambda: parse_mlir(text, "gpt.mlir", ctx))
+        assert isinstance(module, ModuleOp)
+        n = count_ops(module)
+        row = {"parse": t_parse}
+        cells = [f"{t_parse:7.3f} ({n / t_parse:6.0f})"]
+        for name, make in STEPS:
+            before = count_ops(module)
+            t, _ = timed(lambda make=make: make().apply(ctx, module))
+            row[name] = t
+            cells.append(f"{t:8.3f} ({before / t:7.0f})")
+        buf = io.StringIO()
+        t_print, _ = timed(lambda: Printer(stream=buf).print_op(module))
+        row["print"] = t_print
+        cells.append(f"{t_print:7.3f} ({count_ops(module) / t_print:6.0f})")
+        results[n] = row
+        print(f"{n:>8} " + " ".join(cells))
+    sizes_seen = sorted(results)
+    if len(sizes_seen) >= 2:
+        small, big = sizes_seen[-2], sizes_seen[-1]
+        print(f"ratio of the {big}-op time to the {small}-op time (x{big / small:.1f} more ops; linear ~ that):")
+        print("  " + ", ".join(f"{k} {results[big][k] / results[small][k]:.1f}" for k in results[big]))
+
+
+def versus_xdsl(arith_blocks: int, scf_ifs: int) -> None:
+    print("== red vs xDSL 0.74 passes, same module, same process ==")
+    print(f"{'module':<28} {'pass':<14} {'red s':>8} {'xDSL s':>8} {'xDSL/red':>9} {'ops left red/xDSL':>18}")
+    for label, text in (
+        (f"arith-only, {arith_blocks * 6} ops", arith_text(arith_blocks)),
+        (f"{scf_ifs} scf.if on one cond", scf_if_text(scf_ifs)),
+    ):
+        for name, mine, theirs in (("cse", CSEPass, XdslCSE), ("canonicalize", CanonicalizePass, XdslCanonicalize)):
+            ctx = make_context()
+            a, b = parse_mlir(text, "m.mlir", ctx), parse_mlir(text, "m.mlir", ctx)
+            t_red, _ = timed(lambda: mine().apply(ctx, a))
+            t_x, _ = timed(lambda: theirs().apply(ctx, b))
+            print(f"{label:<28} {name:<14} {t_red:8.3f} {t_x:8.3f} {t_x / t_red:9.1f} {count_ops(a):>8}/{count_ops(b):<8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k ops only")
+    args = parser.parse_args()
+    scaling([1000, 10000] if args.quick else [1000, 10000, 100000])
+    versus_xdsl(2000 if args.quick else 5000, 500 if args.quick else 2000)
+
+
+if __name__ == "__main__":
+    main()
