@@ -55,9 +55,10 @@ def constant_key(value: Any) -> Any:
         case DenseIntOrFPElementsAttr():
             return ("dense", value.type, value.data.data)
         case FloatAttr():
-            width = value.type.bitwidth if hasattr(value.type, "bitwidth") else 64
-            fmt = {16: "<e", 32: "<f"}.get(width, "<d")
-            return ("float", value.type, struct.pack(fmt, value.value.data))
+            # The attribute holds a Python float (a double) whatever the type: its double
+            # bits are exact for every narrower type, and packing into the type's own
+            # format would overflow for bf16 values beyond the f16 range.
+            return ("float", value.type, struct.pack("<d", value.value.data))
         case IntegerAttr():
             return ("int", value.type, value.value.data)
         case _:

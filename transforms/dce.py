@@ -66,8 +66,9 @@ def erase_unreachable_blocks(root: Operation) -> int:
     return count
 
 
-def _symbol_uses(module: ModuleOp) -> dict[str, list[Operation]]:
-    """Ops that reference each symbol name in their properties or attributes."""
+def _symbol_uses(module: Operation) -> dict[str, list[Operation]]:
+    """Ops under `module` that reference each symbol name in their properties or
+    attributes."""
     uses: dict[str, list[Operation]] = {}
 
     def scan(attr: Attribute, op: Operation) -> None:
@@ -104,6 +105,11 @@ def trim_private_functions(module: ModuleOp) -> bool:
         callers = uses.get(name, [])
         if not callers:
             findings.record("dead", [fn], note=f"private function '@{name}' is never used")
+            # The erased body's references no longer count: without this, a function
+            # called only from here would see erased calls as its callers.
+            for sym, refs in _symbol_uses(fn).items():
+                gone = set(refs)
+                uses[sym] = [o for o in uses.get(sym, []) if o not in gone]
             fn.detach()
             fn.erase()
             changed = True

@@ -298,6 +298,11 @@ class Narrower:
         wants = operand_demands(op, ALL)
         if wants is None or not isinstance(want := normalize(op.operands[0], wants[0]), Rows):
             return
+        _, have = self.narrowed[op.operands[0]]
+        if have.axis != want.axis or not set(want.indices) <= set(have.indices):
+            # Only part of this slice's rows is demanded (it is not rebuilt narrowly), so the
+            # narrowed input may lack some of the rows it reads: it keeps the original input.
+            return
         narrow = self.view(op.operands[0], want, op)
         if isinstance(op, red.SliceOp):
             start, limit, stride = op.bounds

@@ -238,6 +238,9 @@ class Emitter:
 
     def __init__(self, shared: dict[tuple[tuple[int, bool], ...], SSAValue]):
         self.shared = shared
+        self.replaced: dict[SSAValue, SSAValue] = {}
+        """Roots of rewritten chains -> their new values: a later chain may use an earlier
+        chain's root as a factor (e.g. a matmul with several uses), which is erased by then."""
 
     def build(self, seq: Seq, split: dict[tuple[int, int], int], before: Operation,
               allow_whole: bool = False) -> SSAValue:  # fmt: skip
@@ -256,9 +259,10 @@ class Emitter:
         return rec(0, len(seq) - 1)
 
     def factor(self, f: Factor, before: Operation) -> SSAValue:
+        value = self.replaced.get(f.value, f.value)
         if not f.transposed:
-            return f.value
-        return self.insert(red.TransposeOp(f.value, [1, 0]), before)
+            return value
+        return self.insert(red.TransposeOp(value, [1, 0]), before)
 
     @staticmethod
     def insert(op: Operation, before: Operation) -> SSAValue:
@@ -313,6 +317,7 @@ def rewrite_block(block: Block) -> int:
         old_ops = [*chain.inner, chain.root]
         result = emitter.build(chain.factors, split, chain.root, allow_whole=True)
         chain.root.result.replace_all_uses_with(result)
+        emitter.replaced[chain.root.result] = result
         for op in old_ops:
             op.detach()
         for op in old_ops:

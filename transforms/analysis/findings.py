@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
 from red.dialects.diagnostics import format_location, location_of
@@ -50,6 +51,12 @@ def enclosing_function(op: Operation) -> str | None:
     return None
 
 
+def _enclosing_module(op: Operation) -> ModuleOp | None:
+    while (parent := op.parent_op()) is not None:
+        op = parent
+    return op if isinstance(op, ModuleOp) else None
+
+
 def record(
     kind: str,
     ops: Sequence[Operation],
@@ -63,7 +70,8 @@ def record(
     if not _recorders or not ops:
         return
     if flops_saved is None or bytes_saved is None:
-        model, cost = CostModel(), Cost()
+        # The model knows the module's functions, so a call costs what its callee does.
+        model, cost = CostModel(_enclosing_module(ops[0])), Cost()
         for o in ops:
             cost = cost + model.op_cost(o)
         flops_saved = cost.flops if flops_saved is None else flops_saved
