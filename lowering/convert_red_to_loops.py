@@ -303,12 +303,6 @@ class BlockLowering:
         """Fusion decisions and last uses, given the results' destination buffers."""
         ops = list(self.block.ops)
         self.position = {op: i for i, op in enumerate(ops)}
-        self.last_use: dict[SSAValue, int] = {}
-        for i, op in enumerate(ops):
-            for nested in op.walk():  # a use inside an op's regions counts at the op
-                for v in nested.operands:
-                    if self._defined_here(v):
-                        self.last_use[v] = i
         self.dests = dests
         self._freed: set[SSAValue] = set()
         self.fused: set[Operation] = set()
@@ -325,6 +319,18 @@ class BlockLowering:
                 and red.shape_of(user.results[0]) == red.shape_of(r)
             ):
                 self.fused.add(op)
+        # A fused op reads its operands in its consumer's loop nest: their use counts there
+        # (else a buffer whose last reader is fused would never be freed).
+        at: dict[Operation, int] = {}
+        for i in reversed(range(len(ops))):
+            op = ops[i]
+            at[op] = at[op.results[0].get_user_of_unique_use()] if op in self.fused else i  # type: ignore[index]
+        self.last_use: dict[SSAValue, int] = {}
+        for op in ops:
+            for nested in op.walk():  # a use inside an op's regions counts at the op
+                for v in nested.operands:
+                    if self._defined_here(v):
+                        self.last_use[v] = max(self.last_use.get(v, -1), at[op])
 
     def _defined_here(self, v: SSAValue) -> bool:
         owner = v.owner
@@ -532,6 +538,8 @@ class BlockLowering:
                     for a, i in zip(axes, red_idx):
                         full[a] = i
                     x = self.load(op.input, full)
+                    if elt == i1:  # numpy: the sum and the max of bools are both `any`
+                        return e.op(arith.OrIOp(acc, x))
                     if isinstance(op, red.ReduceMaxOp):
                         return scalar_max(acc, x, elt, e)
                     return e.op(arith.AddfOp(acc, x) if _is_float(elt) else arith.AddiOp(acc, x))
@@ -586,10 +594,13 @@ class BlockLowering:
             zero = e.scalar(0.0, elt)
             n = e.scalar(float(count), elt)
             if isinstance(op, red.SoftmaxOp):
-                # maxnum, not maximum: a NaN in the row makes every exp(x - peak) NaN anyway,
-                # and maxnum reductions are cheap where IEEE maximum is a long sequence.
+                # maximum (NaN propagates, as in the interpreter), not maxnum: LLVM 20's loop
+                # vectorizer (llvmlite 0.50) miscompiles maxnum reductions (f32 rows of 9 to
+                # 11 whose first 8 are -inf give -inf) and fails an assertion on some
+                # ("VPlan cost model and legacy cost model disagreed": f16 rows of 4, 8 or
+                # 16, f64 rows of 6 or 7), aborting the process.
                 neg_inf = e.scalar(-math.inf, elt)
-                peak = fold(outer_idx, neg_inf, lambda acc, i: e.op(arith.MaxnumfOp(acc, self.load(op.input, i))))
+                peak = fold(outer_idx, neg_inf, lambda acc, i: e.op(arith.MaximumfOp(acc, self.load(op.input, i))))
 
                 # exp in a loop of its own (no loop-carried sum), so it vectorizes
                 each(outer_idx, lambda i: e.op(memref.StoreOp.get(
@@ -646,7 +657,7 @@ def _kept_positions(op: red.ReduceOp, in_shape: Sequence[int]) -> list[int]:
 
 
 def _reduction_identity(op: red.ReduceOp, elt: Attribute) -> float | int:
-    if isinstance(op, red.ReduceMaxOp):
+    if isinstance(op, red.ReduceMaxOp) and elt != i1:
         if _is_float(elt):
             return -math.inf
         width = elt.width.data if isinstance(elt, IntegerType) else 64
@@ -674,10 +685,14 @@ def scalar_binary(op: Operation, a: SSAValue, b: SSAValue, elt: Attribute, e: Em
         preds = {red.EqOp: ("oeq", "eq"), red.NeOp: ("une", "ne"), red.LtOp: ("olt", "slt"),
                  red.LeOp: ("ole", "sle"), red.GtOp: ("ogt", "sgt"), red.GeOp: ("oge", "sge")}  # fmt: skip
         fp, ip = preds[type(op)]
+        if elt == i1 and ip[0] == "s":  # numpy orders False < True: unsigned (true is -1 signed)
+            ip = "u" + ip[1:]
         return e.op(arith.CmpfOp(a, b, fp) if f else arith.CmpiOp(a, b, ip))
     if elt == i1:  # numpy's bool arithmetic is logical
         table = {red.AddOp: arith.OrIOp, red.MaxOp: arith.OrIOp, red.MulOp: arith.AndIOp,
                  red.MinOp: arith.AndIOp, red.SubOp: arith.XOrIOp}  # fmt: skip
+        if type(op) not in table:  # (the verifier rejects i1 arithmetic; unverified IR may not)
+            raise DiagnosticError.at(op, f"'{op.name}' op on 'i1' is not supported by the lowering")
         return e.op(table[type(op)](a, b))
     if f:
         table_f: dict[type[Operation], Callable[[SSAValue, SSAValue], Operation]] = {

@@ -95,13 +95,16 @@ _INT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.OrIOp: llvm.OrOp,
     arith.XOrIOp: llvm.XOrOp,
 }
-_UNARY_INTRINSIC: dict[type[Operation], type[Operation]] = {
-    mathd.ExpOp: llvm.FExpOp,
-    mathd.LogOp: llvm.FLogOp,
-    mathd.SqrtOp: llvm.FSqrtOp,
-    mathd.SinOp: llvm.FSinOp,
-    mathd.CosOp: llvm.FCosOp,
-    mathd.AbsFOp: llvm.FAbsOp,
+# Called by their type-mangled names (`llvm.sqrt.f32`): xDSL's backend declares llvm.FSqrtOp
+# and friends unmangled (`llvm.sqrt`), so two element types in one module clash, and
+# llvm.FAbsOp cannot even be built without a result type.
+_UNARY_INTRINSIC: dict[type[Operation], str] = {
+    mathd.ExpOp: "exp",
+    mathd.LogOp: "log",
+    mathd.SqrtOp: "sqrt",
+    mathd.SinOp: "sin",
+    mathd.CosOp: "cos",
+    mathd.AbsFOp: "fabs",
 }
 _LIBM: dict[type[Operation], str] = {mathd.TanhOp: "tanh", mathd.ErfOp: "erf"}
 
@@ -198,14 +201,17 @@ class FunctionConverter:
             case arith.NegfOp():
                 m[op.result] = self.emit(llvm.FNegOp(self.get(op.operand)))
             case arith.MaximumfOp() | arith.MinimumfOp():
-                kind = "maximum" if isinstance(op, arith.MaximumfOp) else "minimum"
-                t = op.result.type
-                m[op.result] = self.emit(
-                    llvm.CallIntrinsicOp(f"llvm.{kind}.{intrinsic_suffix(t)}", [self.get(op.lhs), self.get(op.rhs)], [t])
-                )
+                # numpy's `a >= b || isnan(a) ? a : b` (NaN propagates), as compares and a
+                # select: clang-16's x86 backend cannot select llvm.maximum ("Cannot select:
+                # fmaximum"), and LLVM 20 miscompiles vectorized llvm.maxnum reductions.
+                a, b = self.get(op.lhs), self.get(op.rhs)
+                ordered = _FCMP["oge"] if isinstance(op, arith.MaximumfOp) else _FCMP["ole"]
+                keep = self.emit(llvm.FCmpOp(a, b, IntegerAttr(ordered, i64)))
+                nan = self.emit(llvm.FCmpOp(a, a, IntegerAttr(_FCMP["uno"], i64)))
+                m[op.result] = self.emit(llvm.SelectOp(self.emit(llvm.OrOp(keep, nan)), a, b))
             case arith.MaxnumfOp() | arith.MinnumfOp():
-                kind = llvm.VectorFMaxOp if isinstance(op, arith.MaxnumfOp) else llvm.VectorFMinOp
-                m[op.result] = self.emit(kind(self.get(op.lhs), self.get(op.rhs)))
+                kind = "maxnum" if isinstance(op, arith.MaxnumfOp) else "minnum"
+                m[op.result] = self.intrinsic(kind, [self.get(op.lhs), self.get(op.rhs)], op.result.type)
             case arith.MaxSIOp() | arith.MinSIOp():
                 pred = "sgt" if isinstance(op, arith.MaxSIOp) else "slt"
                 a, b = self.get(op.lhs), self.get(op.rhs)
@@ -238,9 +244,10 @@ class FunctionConverter:
             case mathd.ExpOp() | mathd.TanhOp() | mathd.ErfOp() if _narrow_float(op.results[0].type):
                 m[op.results[0]] = self.approximate(op, self.get(op.operands[0]), op.results[0].type)
             case _ if type(op) in _UNARY_INTRINSIC:
-                m[op.results[0]] = self.emit(_UNARY_INTRINSIC[type(op)](self.get(op.operands[0])))
+                t = op.results[0].type
+                m[op.results[0]] = self.intrinsic(_UNARY_INTRINSIC[type(op)], [self.get(op.operands[0])], t)
             case mathd.PowFOp():
-                m[op.result] = self.emit(llvm.FPowOp(self.get(op.lhs), self.get(op.rhs)))
+                m[op.result] = self.intrinsic("pow", [self.get(op.lhs), self.get(op.rhs)], op.result.type)
             case _ if type(op) in _LIBM:
                 m[op.results[0]] = self.libm(_LIBM[type(op)], self.get(op.operands[0]), op.results[0].type)
             case memref.LoadOp():
@@ -316,6 +323,10 @@ class FunctionConverter:
             case _:
                 raise DiagnosticError.at(op, f"'{op.name}' op cannot be converted to the llvm dialect")
 
+    def intrinsic(self, base: str, args: list[SSAValue], typ: Attribute) -> SSAValue:
+        """A call of `llvm.<base>.<type suffix>` returning `typ`."""
+        return self.emit(llvm.CallIntrinsicOp(f"llvm.{base}.{intrinsic_suffix(typ)}", args, [typ]))
+
     def int_resize(self, v: SSAValue, dst: Attribute, signed: bool) -> SSAValue:
         src = v.type
         assert isinstance(src, IntegerType) and isinstance(dst, IntegerType)
@@ -351,6 +362,7 @@ def _narrow_float(t: Attribute) -> bool:
 
 
 _ICMP = {"eq": 0, "ne": 1, "slt": 2, "sle": 3, "sgt": 4, "sge": 5}
+_FCMP = {"oge": 3, "ole": 5, "uno": 14}
 
 
 class ModuleConverter:
@@ -398,10 +410,10 @@ class ModuleConverter:
         gtype = llvm.LLVMArrayType(count, typ.get_element_type())
         value = op.initial_value
         constant = op.constant is not None
-        if isinstance(value, DenseIntOrFPElementsAttr):
+        if isinstance(value, DenseIntOrFPElementsAttr) and math.prod(typ.get_shape()) > 0:
             g = llvm.GlobalOp(gtype, op.sym_name, "internal", constant=constant or None, value=_flat(value, count),
                               alignment=64)  # fmt: skip
-        else:
+        else:  # no initial value, or no elements (a [1 x T] placeholder nobody reads)
             g = llvm.GlobalOp(gtype, op.sym_name, "internal", alignment=64)
             g.attributes[ZERO_INIT_ATTR] = UnitAttr()
         return g

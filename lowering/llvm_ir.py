@@ -19,6 +19,11 @@ def llvm_ir_module(module: ModuleOp, ctx: Context | None = None) -> ir.Module:
         lower_module(module, ctx)
     ir_module = convert_module(module, fallback_target_triple=None)
     for op in module.body.ops:
+        # xDSL's backend drops the linkage of functions: keep private ones (the matmul kernel,
+        # private functions of the model) out of the object's exported symbols.
+        if isinstance(op, llvm.FuncOp) and op.body.blocks and op.linkage is not None:
+            if op.linkage.linkage.data == "internal":
+                ir_module.get_global(op.sym_name.data).linkage = "internal"
         if isinstance(op, llvm.GlobalOp) and ZERO_INIT_ATTR in op.attributes:
             gvar = ir_module.get_global(op.sym_name.data)
             gvar.initializer = ir.Constant(gvar.value_type, None)  # zeroinitializer
