@@ -11,15 +11,16 @@ from xdsl.dialects.math import Math
 from xdsl.dialects.memref import MemRef
 from xdsl.dialects.scf import Scf
 from xdsl.dialects.tensor import Tensor
+from xdsl.dialects.vector import Vector
 
 from red.dialects.red import Red
 
-DIALECTS = (Builtin, Func, Arith, Math, Scf, Cf, MemRef, Tensor, Affine, LLVM, Red)
+DIALECTS = (Builtin, Func, Arith, Math, Scf, Cf, MemRef, Tensor, Affine, Vector, LLVM, Red)
 
 
 def make_context(allow_unregistered: bool = False) -> Context:
-    """A fresh context with builtin, func, arith, math, scf, cf, memref, tensor, affine, llvm
-    and red loaded."""
+    """A fresh context with builtin, func, arith, math, scf, cf, memref, tensor, affine,
+    vector (the lowering's matmul kernel), llvm and red loaded."""
     ctx = Context(allow_unregistered=allow_unregistered)
     for dialect in DIALECTS:
         ctx.load_dialect(dialect)

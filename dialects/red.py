@@ -888,7 +888,7 @@ class ConcatOp(IRDLOperation):
 
 @irdl_op_definition
 class GatherOp(IRDLOperation):
-    """numpy.take(table, indices, axis): embedding lookup by integer ids, e.g.
+    """numpy.take(table, indices, axis) (indices in [-n, n)): embedding lookup by ids, e.g.
     %e = red.gather %wte, %ids axis = 0 : tensor<512x64xf32>, tensor<32xi64> -> tensor<32x64xf32>"""
 
     name = "red.gather"

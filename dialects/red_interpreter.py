@@ -263,10 +263,11 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def gather(table: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
+    """numpy.take: indices in [-n, n), negative ones counting from the end."""
     n = table.shape[axis]
-    if indices.size and (indices.min() < 0 or indices.max() >= n):
-        bad = indices[(indices < 0) | (indices >= n)].flat[0]
-        raise InterpretationError(f"gather index {bad} is out of range [0, {n})")
+    if indices.size and (indices.min() < -n or indices.max() >= n):
+        bad = indices[(indices < -n) | (indices >= n)].flat[0]
+        raise InterpretationError(f"gather index {bad} is out of range [-{n}, {n})")
     return np.take(table, indices, axis=axis)
 
 

@@ -784,9 +784,11 @@ def scalar_cast(x: SSAValue, src: Attribute, dst: Attribute, e: Emitter) -> SSAV
 
 
 def clamp_index(raw: SSAValue, elt: Attribute, n: int, e: Emitter) -> SSAValue:
-    """An id as an index, clamped to [0, n) so a bad id cannot read out of bounds."""
+    """An id as an index: negative ids count from the end (numpy.take); anything still out
+    of [0, n) is clamped, so a bad id cannot read out of bounds (the interpreter reports it)."""
     i = e.op(arith.IndexCastOp(raw, INDEX))
     zero, top = e.index(0), e.index(n - 1)
+    i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), e.op(arith.AddiOp(i, e.index(n))), i))
     i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), zero, i))
     return e.op(arith.SelectOp(e.op(arith.CmpiOp(i, top, "sgt")), top, i))
 

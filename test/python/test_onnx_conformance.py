@@ -31,12 +31,7 @@ from red.frontends.onnx_importer import UnsupportedError, import_onnx  # noqa: E
 JIT_SAMPLE_MODULUS = 6
 """A case runs through the JIT when crc32(name) % JIT_SAMPLE_MODULUS == 0 (about 100 cases)."""
 
-KNOWN_FAILURES: dict[str, str] = {
-    "test_gather_negative_indices": (
-        "runtime negative indices: red.gather takes indices in [0, n); the importer normalizes "
-        "negative indices only when they are constants"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 """Cases that fail through every engine, with the reason (xfail, strict)."""
 
 KNOWN_JIT_FAILURES: dict[str, str] = {}

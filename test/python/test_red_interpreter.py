@@ -1027,7 +1027,7 @@ func.func @main(%t: {tt}, %i: {it}) -> {rt} {{
     ("indices", "bad"),
     [
         pytest.param([0, 4, 1], 4, id="equal-to-size"),
-        pytest.param([0, 1, -1], -1, id="negative"),
+        pytest.param([0, 1, -5], -5, id="negative-beyond-n"),
         pytest.param([100, 0, 0], 100, id="far"),
     ],
 )
@@ -1041,7 +1041,7 @@ func.func @main(%t: tensor<4x2xf32>, %i: tensor<3xi64>) -> tensor<3x2xf32> {
 
     with pytest.raises(
         DiagnosticError,
-        match=rf"'red.gather' op failed at run time: gather index {bad} is out of range \[0, 4\)",
+        match=rf"'red.gather' op failed at run time: gather index {bad} is out of range \[-4, 4\)",
     ) as info:
         run(text, table, ids)
 
@@ -2143,3 +2143,17 @@ def test_every_red_op_is_tested():
     ops = {op.name.removeprefix("red.") for op in Red.operations}
 
     assert ops == tested, "add a test for each new red op (and its name here)"
+
+
+def test_gather_negative_indices_count_from_the_end():
+    text = """
+func.func @main(%t: tensor<4x2xf32>, %i: tensor<3xi64>) -> tensor<3x2xf32> {
+  %r = red.gather %t, %i axis = 0 : tensor<4x2xf32>, tensor<3xi64> -> tensor<3x2xf32>
+  func.return %r : tensor<3x2xf32>
+}"""
+    table = np.arange(8, dtype=np.float32).reshape(4, 2)
+    ids = np.array([-1, 0, -4], np.int64)
+
+    (got,) = run(text, table, ids)
+
+    np.testing.assert_array_equal(got, table[[3, 0, 0]])
