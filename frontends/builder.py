@@ -19,7 +19,6 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
-    BytesAttr,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     FileLineColLoc,
@@ -39,7 +38,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from red.dialects import red
-from red.dialects.red_interpreter import numpy_dtype
+from red.dialects.red_interpreter import numpy_dtype, numpy_to_dense
 from red.dialects.verifier import verify_module
 
 DTYPES: dict[str, Attribute] = {"f16": f16, "f32": f32, "f64": f64, "i1": i1, "i8": i8, "i32": i32, "i64": i64}
@@ -56,15 +55,7 @@ def element_type(dtype: str | Attribute) -> Attribute:
 
 def dense_attr(array: np.ndarray, elt: Attribute | None = None) -> DenseIntOrFPElementsAttr:
     """A dense elements attribute holding a numpy array (dtype kept, or converted to `elt`)."""
-    arr = np.asarray(array)
-    if elt is None:
-        elt = {np.dtype(np.float32): f32, np.dtype(np.float64): f64, np.dtype(np.float16): f16,
-               np.dtype(np.int64): i64, np.dtype(np.int32): i32, np.dtype(np.int8): i8,
-               np.dtype(np.bool_): i1}[arr.dtype]  # fmt: skip
-    dtype = numpy_dtype(elt)
-    arr = np.array(arr, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-    raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else arr.tobytes()
-    return DenseIntOrFPElementsAttr(TensorType(elt, list(arr.shape)), BytesAttr(raw))
+    return numpy_to_dense(array, elt)
 
 
 def caller_location() -> FileLineColLoc:
@@ -110,31 +101,31 @@ class Tensor:
         lhs, rhs = (o, self) if reverse else (self, o)
         return self.fb.emit(cls(lhs.value, rhs.value))
 
-    def __add__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o)  # noqa: E704
-    def __radd__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o, True)  # noqa: E704
-    def __sub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o)  # noqa: E704
-    def __rsub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o, True)  # noqa: E704
-    def __mul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o)  # noqa: E704
-    def __rmul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o, True)  # noqa: E704
-    def __truediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o)  # noqa: E704
-    def __rtruediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o, True)  # noqa: E704
-    def __pow__(self, o: Any) -> Tensor: return self._binary(red.PowOp, o)  # noqa: E704
-    def __neg__(self) -> Tensor: return self.fb.emit(red.NegOp(self.value))  # noqa: E704
+    def __add__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o)
+    def __radd__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o, True)
+    def __sub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o)
+    def __rsub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o, True)
+    def __mul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o)
+    def __rmul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o, True)
+    def __truediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o)
+    def __rtruediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o, True)
+    def __pow__(self, o: Any) -> Tensor: return self._binary(red.PowOp, o)
+    def __neg__(self) -> Tensor: return self.fb.emit(red.NegOp(self.value))
 
     def __matmul__(self, o: Tensor) -> Tensor:
         return self.fb.emit(red.MatmulOp(self.value, o.value))
 
-    def lt(self, o: Any) -> Tensor: return self._binary(red.LtOp, o)  # noqa: E704
-    def le(self, o: Any) -> Tensor: return self._binary(red.LeOp, o)  # noqa: E704
-    def gt(self, o: Any) -> Tensor: return self._binary(red.GtOp, o)  # noqa: E704
-    def ge(self, o: Any) -> Tensor: return self._binary(red.GeOp, o)  # noqa: E704
-    def eq(self, o: Any) -> Tensor: return self._binary(red.EqOp, o)  # noqa: E704
-    def ne(self, o: Any) -> Tensor: return self._binary(red.NeOp, o)  # noqa: E704
+    def lt(self, o: Any) -> Tensor: return self._binary(red.LtOp, o)
+    def le(self, o: Any) -> Tensor: return self._binary(red.LeOp, o)
+    def gt(self, o: Any) -> Tensor: return self._binary(red.GtOp, o)
+    def ge(self, o: Any) -> Tensor: return self._binary(red.GeOp, o)
+    def eq(self, o: Any) -> Tensor: return self._binary(red.EqOp, o)
+    def ne(self, o: Any) -> Tensor: return self._binary(red.NeOp, o)
     # endregion arithmetic
 
     # region shape
     @property
-    def T(self) -> Tensor:  # noqa: N802 - numpy's name
+    def T(self) -> Tensor:
         """Swap the last two dimensions."""
         perm = list(range(self.ndim))
         perm[-2], perm[-1] = perm[-1], perm[-2]
@@ -275,18 +266,18 @@ def _unary(cls: type[red.UnaryElementwiseOp], x: Tensor) -> Tensor:
     return x.fb.emit(cls(x.value))
 
 
-def exp(x: Tensor) -> Tensor: return _unary(red.ExpOp, x)  # noqa: E704
-def log(x: Tensor) -> Tensor: return _unary(red.LogOp, x)  # noqa: E704
-def sqrt(x: Tensor) -> Tensor: return _unary(red.SqrtOp, x)  # noqa: E704
-def rsqrt(x: Tensor) -> Tensor: return _unary(red.RsqrtOp, x)  # noqa: E704
-def tanh(x: Tensor) -> Tensor: return _unary(red.TanhOp, x)  # noqa: E704
-def sigmoid(x: Tensor) -> Tensor: return _unary(red.SigmoidOp, x)  # noqa: E704
-def relu(x: Tensor) -> Tensor: return _unary(red.ReluOp, x)  # noqa: E704
-def silu(x: Tensor) -> Tensor: return _unary(red.SiluOp, x)  # noqa: E704
-def erf(x: Tensor) -> Tensor: return _unary(red.ErfOp, x)  # noqa: E704
-def abs(x: Tensor) -> Tensor: return _unary(red.AbsOp, x)  # noqa: E704, A001
-def sin(x: Tensor) -> Tensor: return _unary(red.SinOp, x)  # noqa: E704
-def cos(x: Tensor) -> Tensor: return _unary(red.CosOp, x)  # noqa: E704
+def exp(x: Tensor) -> Tensor: return _unary(red.ExpOp, x)
+def log(x: Tensor) -> Tensor: return _unary(red.LogOp, x)
+def sqrt(x: Tensor) -> Tensor: return _unary(red.SqrtOp, x)
+def rsqrt(x: Tensor) -> Tensor: return _unary(red.RsqrtOp, x)
+def tanh(x: Tensor) -> Tensor: return _unary(red.TanhOp, x)
+def sigmoid(x: Tensor) -> Tensor: return _unary(red.SigmoidOp, x)
+def relu(x: Tensor) -> Tensor: return _unary(red.ReluOp, x)
+def silu(x: Tensor) -> Tensor: return _unary(red.SiluOp, x)
+def erf(x: Tensor) -> Tensor: return _unary(red.ErfOp, x)
+def abs(x: Tensor) -> Tensor: return _unary(red.AbsOp, x)
+def sin(x: Tensor) -> Tensor: return _unary(red.SinOp, x)
+def cos(x: Tensor) -> Tensor: return _unary(red.CosOp, x)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
