@@ -141,8 +141,8 @@ class Options:
 
 def _pipeline(args: argparse.Namespace) -> list[ModulePass]:
     specs: list[str] = []
-    if args.pass_pipeline:
-        specs.append(flatten_anchored_pipeline(args.pass_pipeline))
+    if args.pass_pipeline and (flat := flatten_anchored_pipeline(args.pass_pipeline)):
+        specs.append(flat)  # `builtin.module()` is empty: no leading comma before `-p`'s passes
     if args.passes:
         specs.append(args.passes)
     return parse_pass_list(",".join(specs)) if specs else []
@@ -254,8 +254,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         rendered = render_report(opts.reports, opts.report_format)
         if opts.report_file:
-            with open(opts.report_file, "w") as f:
-                f.write(rendered)
+            _write_file(opts.report_file, rendered)
         else:
             sys.stderr.write(rendered)
     return 1 if failed else 0
@@ -266,8 +265,16 @@ def _write_output(path: str, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    with open(path, "w") as f:
-        f.write(text)
+    _write_file(path, text)
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write text; an unwritable path is an error without a location, not a traceback."""
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as err:
+        raise SystemExit(_fail(f"could not open output file '{path}': {err.strerror}")) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
