@@ -13,10 +13,13 @@ from red.dialects.red import verify_invariant_attrs
 
 
 def _message(op: Operation, err: Exception) -> str:
+    """One line, prefixed `'name' op ` once (xDSL's trait errors already name the op)."""
     text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-    if not text.startswith(f"'{op.name}' op"):
-        text = f"'{op.name}' op {text}"
-    return text
+    for prefix in (f"'{op.name}' op ", f"'{op.name}' "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return f"'{op.name}' op {text}"
 
 
 def _verify_op(op: Operation) -> None:
@@ -41,7 +44,7 @@ def verify_module(root: Operation) -> None:
     for op in ops:
         for i, operand in enumerate(op.operands):
             if not dom.value_dominates(operand, op):
-                err = DiagnosticError.at(op, f"operand #{i} does not dominate this use")
+                err = DiagnosticError.at(op, f"'{op.name}' op operand #{i} does not dominate this use")
                 owner = operand.owner
                 if isinstance(owner, Operation):
                     err.notes.append(Note(location_of(owner), "operand defined here"))

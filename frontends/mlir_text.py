@@ -57,6 +57,30 @@ class LocatedParser(Parser):
             self._filename, IntAttr(line + 1 + self._line_offset), IntAttr(column)
         )
 
+    def _consume_token(self, expected_kind=None):  # type: ignore[no-untyped-def]
+        token = super()._consume_token(expected_kind)
+        self._last_span = token.span
+        return token
+
+    def _get_op_by_name(self, name: str):  # type: ignore[no-untyped-def]
+        """xDSL reports an unknown op at the token after its name; MLIR at the name, with
+        MLIR's wording."""
+        try:
+            return super()._get_op_by_name(name)
+        except ParseError:
+            span = getattr(self, "_last_span", None)
+            if span is None:
+                raise
+            if span.text.startswith('"'):  # generic form
+                dialect = name.split(".")[0]
+                message = (
+                    f"unregistered operation '{name}' found in dialect ('{dialect}') that does "
+                    "not allow unknown operations (use --allow-unregistered-dialect)"
+                )
+            else:
+                message = f"custom op '{name}' is unknown"
+            raise ParseError(span, message) from None
+
     def resolve_operand(self, operand: UnresolvedOperand, type: Attribute) -> SSAValue:
         name = operand.operand_name
         if name not in self.ssa_values and name not in self.first_forward_use:
@@ -122,7 +146,7 @@ def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> 
         # as in mlir-opt; xDSL 0.74 says "Could not parse entire input!".
         return ModuleOp([])
     try:
-        return parser.parse_module()
+        module = parser.parse_module()
     except ParseError as err:
         raise _parse_error(err, parser) from None
     except DiagnosticError:
@@ -132,6 +156,9 @@ def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> 
         raise DiagnosticError(
             parser.location_at(position), f"{type(err).__name__}: {err}"
         ) from None
+    if isinstance(module.location, UnknownLoc):  # an implicit module: at the chunk's start
+        module.location = parser.location_at(0)
+    return module
 
 
 def decode_source(data: bytes, filename: str) -> str:

@@ -28,7 +28,7 @@ func.func @missing_brace(%a: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 2]]:23: error: Operation red.frobnicate is not registered
+// CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 2]]:8: error: custom op 'red.frobnicate' is unknown
 func.func @unknown_op(%a: tensor<4xf32>) -> tensor<4xf32> {
   %b = red.frobnicate %a : tensor<4xf32>
   func.return %b : tensor<4xf32>
@@ -36,7 +36,7 @@ func.func @unknown_op(%a: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 2]]:17: error: Operation foo.bar is not registered
+// CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 2]]:8: error: unregistered operation 'foo.bar' found in dialect ('foo') that does not allow unknown operations (use --allow-unregistered-dialect)
 func.func @unknown_generic_op(%a: tensor<4xf32>) -> tensor<4xf32> {
   %b = "foo.bar"(%a) : (tensor<4xf32>) -> tensor<4xf32>
   func.return %b : tensor<4xf32>
@@ -91,7 +91,7 @@ func.func @verifier_error(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x
 // -----
 
 // xDSL does not check dominance; red does, and notes where the operand is defined.
-// CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 4]]:3: error: {{.*}}operand #0 does not dominate this use
+// CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 4]]:3: error: 'red.neg' op operand #0 does not dominate this use
 // CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 4]]:3: note: operand defined here
 // CHECK-NEXT: red-opt-diagnostics.mlir:[[# @LINE + 2]]:3: note: see current operation: %b = "red.neg"(%c) : (tensor<4xf32>) -> tensor<4xf32>
 func.func @use_before_def(%a: tensor<4xf32>) -> tensor<4xf32> {

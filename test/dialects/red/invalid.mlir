@@ -707,7 +707,7 @@ func.func @memo_not_isolated(%w: tensor<8x4xf32>, %v: tensor<8x4xf32>) -> tensor
 // -----
 
 func.func @yield_outside_memo(%w: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error @+1 {{'red.yield' expects parent op 'red.memo'}}
+  // expected-error @+1 {{'red.yield' op expects parent op 'red.memo'}}
   red.yield %w : tensor<8x4xf32>
 }
 
