@@ -64,7 +64,7 @@ def gpt_text(layers: int, seq: int = 8, width: int = 16) -> str:
             f"  {p}y = red.add {x}, {p}v1 : {t}, {t} -> {t}",
             f"  {p}y2 = red.add {p}v1, {x} : {t}, {t} -> {t}",
             f"  {p}dead = red.exp {p}y2 : {t}",
-            f"  {p}h = red.gelu {p}y approximate = \"tanh\" : {t}",
+            f'  {p}h = red.gelu {p}y approximate = "tanh" : {t}',
             f"  {p}hh = red.matmul {p}h, {p}wt : {t}, tensor<{width}x{width}xf32> -> {t}",
             f"  {p}z = red.add {p}y, {p}hh : {t}, {t} -> {t}",
         ]
@@ -138,7 +138,9 @@ STEPS: list[tuple[str, Callable[[], ModulePass]]] = [
 
 def scaling(sizes: list[int]) -> None:
     print("== GPT-style modules: seconds (ops/s) per step ==")
-    header = f"{'ops':>8} {'parse':>16}" + "".join(f" {n:>18}" for n, _ in STEPS) + f" {'print':>16}"
+    header = (
+        f"{'ops':>8} {'parse':>16}" + "".join(f" {n:>18}" for n, _ in STEPS) + f" {'print':>16}"
+    )
     print(header)
     results: dict[int, dict[str, float]] = {}
     for target in sizes:
@@ -163,23 +165,34 @@ def scaling(sizes: list[int]) -> None:
     sizes_seen = sorted(results)
     if len(sizes_seen) >= 2:
         small, big = sizes_seen[-2], sizes_seen[-1]
-        print(f"ratio of the {big}-op time to the {small}-op time (x{big / small:.1f} more ops; linear ~ that):")
-        print("  " + ", ".join(f"{k} {results[big][k] / results[small][k]:.1f}" for k in results[big]))
+        print(
+            f"ratio of the {big}-op time to the {small}-op time (x{big / small:.1f} more ops; linear ~ that):"
+        )
+        print(
+            "  " + ", ".join(f"{k} {results[big][k] / results[small][k]:.1f}" for k in results[big])
+        )
 
 
 def versus_xdsl(arith_blocks: int, scf_ifs: int) -> None:
     print("== red vs xDSL 0.74 passes, same module, same process ==")
-    print(f"{'module':<28} {'pass':<14} {'red s':>8} {'xDSL s':>8} {'xDSL/red':>9} {'ops left red/xDSL':>18}")
+    print(
+        f"{'module':<28} {'pass':<14} {'red s':>8} {'xDSL s':>8} {'xDSL/red':>9} {'ops left red/xDSL':>18}"
+    )
     for label, text in (
         (f"arith-only, {arith_blocks * 6} ops", arith_text(arith_blocks)),
         (f"{scf_ifs} scf.if on one cond", scf_if_text(scf_ifs)),
     ):
-        for name, mine, theirs in (("cse", CSEPass, XdslCSE), ("canonicalize", CanonicalizePass, XdslCanonicalize)):
+        for name, mine, theirs in (
+            ("cse", CSEPass, XdslCSE),
+            ("canonicalize", CanonicalizePass, XdslCanonicalize),
+        ):
             ctx = make_context()
             a, b = parse_mlir(text, "m.mlir", ctx), parse_mlir(text, "m.mlir", ctx)
             t_red, _ = timed(lambda: mine().apply(ctx, a))
             t_x, _ = timed(lambda: theirs().apply(ctx, b))
-            print(f"{label:<28} {name:<14} {t_red:8.3f} {t_x:8.3f} {t_x / t_red:9.1f} {count_ops(a):>8}/{count_ops(b):<8}")
+            print(
+                f"{label:<28} {name:<14} {t_red:8.3f} {t_x:8.3f} {t_x / t_red:9.1f} {count_ops(a):>8}/{count_ops(b):<8}"
+            )
 
 
 def main() -> None:

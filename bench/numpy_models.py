@@ -19,7 +19,9 @@ def _layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-5) 
 
 def _gelu_tanh(x: np.ndarray) -> np.ndarray:
     k = np.float32(math.sqrt(2.0 / math.pi))
-    return np.float32(0.5) * x * (np.float32(1) + np.tanh(k * (x + np.float32(0.044715) * x * x * x)))
+    return (
+        np.float32(0.5) * x * (np.float32(1) + np.tanh(k * (x + np.float32(0.044715) * x * x * x)))
+    )
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -42,7 +44,10 @@ def gpt_naive(*args: np.ndarray, heads: int = 4) -> np.ndarray:
     for ln1_g, ln1_b, attn_w, attn_b, proj_w, proj_b, ln2_g, ln2_b, fc_w, fc_b, fc2_w, fc2_b in per:
         h = _layer_norm(x, ln1_g, ln1_b)
         qkv = h @ attn_w + attn_b
-        q, k, v = (qkv[:, i * width : (i + 1) * width].reshape(seq, heads, hd).transpose(1, 0, 2) for i in range(3))
+        q, k, v = (
+            qkv[:, i * width : (i + 1) * width].reshape(seq, heads, hd).transpose(1, 0, 2)
+            for i in range(3)
+        )
         scores = (q @ k.transpose(0, 2, 1)) * np.float32(1.0 / math.sqrt(hd))
         mask = np.arange(seq)[None, :] <= np.arange(seq)[:, None]
         scores = np.where(mask, scores, np.float32(-1e9))
@@ -70,14 +75,31 @@ class GptOptimized:
         seq, width = ids.shape[0], self.wte.shape[1]
         heads, hd = self.heads, width // self.heads
         x = self.wte[ids] + self.pos
-        for i, (ln1_g, ln1_b, attn_w, attn_b, proj_w, proj_b, ln2_g, ln2_b, fc_w, fc_b, fc2_w, fc2_b) in enumerate(self.per):
+        for i, (
+            ln1_g,
+            ln1_b,
+            attn_w,
+            attn_b,
+            proj_w,
+            proj_b,
+            ln2_g,
+            ln2_b,
+            fc_w,
+            fc_b,
+            fc2_w,
+            fc2_b,
+        ) in enumerate(self.per):
             last = i == len(self.per) - 1
             h = _layer_norm(x, ln1_g, ln1_b)
             kv = h @ attn_w[:, width:] + attn_b[width:]
             k = kv[:, :width].reshape(seq, heads, hd).transpose(1, 0, 2)
             v = kv[:, width:].reshape(seq, heads, hd).transpose(1, 0, 2)
             rows = slice(seq - 1, seq) if last else slice(0, seq)
-            q = (h[rows] @ attn_w[:, :width] + attn_b[:width]).reshape(-1, heads, hd).transpose(1, 0, 2)
+            q = (
+                (h[rows] @ attn_w[:, :width] + attn_b[:width])
+                .reshape(-1, heads, hd)
+                .transpose(1, 0, 2)
+            )
             scores = (q @ k.transpose(0, 2, 1)) * np.float32(1.0 / math.sqrt(hd))
             scores = np.where(self.mask[rows], scores, np.float32(-1e9))
             attn = (_softmax(scores) @ v).transpose(1, 0, 2).reshape(-1, width)
@@ -96,7 +118,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.float32(1) / (np.float32(1) + np.exp(-x))
 
 
-def lstm_naive(x, w_ih, w_hh, b_ih, b_hh, fc_w, fc_b):  # noqa: ANN001, ANN201
+def lstm_naive(x, w_ih, w_hh, b_ih, b_hh, fc_w, fc_b):
     hidden = w_hh.shape[1]
     h = np.zeros((1, hidden), np.float32)
     c = np.zeros((1, hidden), np.float32)
@@ -114,7 +136,7 @@ def lstm_naive(x, w_ih, w_hh, b_ih, b_hh, fc_w, fc_b):  # noqa: ANN001, ANN201
 class LstmOptimized:
     """Weights transposed and biases summed once; the classifier on the last step only."""
 
-    def __init__(self, w_ih, w_hh, b_ih, b_hh, fc_w, fc_b):  # noqa: ANN001
+    def __init__(self, w_ih, w_hh, b_ih, b_hh, fc_w, fc_b):
         self.w_ih, self.w_hh = np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w_hh.T)
         self.b = b_ih + b_hh
         self.fc_w, self.fc_b = np.ascontiguousarray(fc_w.T), fc_b

@@ -28,13 +28,15 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
-from onnx import helper, numpy_helper  # noqa: E402
+from onnx import helper  # noqa: E402
 
 import red  # noqa: E402
 from red.frontends.onnx_importer import import_onnx  # noqa: E402
 from red.transforms.analysis.cost_model import TRANSCENDENTAL, module_metrics  # noqa: E402
 
-WEIGHT = {name.split(".")[1].lower(): w for name, w in ((c.name, w) for c, w in TRANSCENDENTAL.items())}
+WEIGHT = {
+    name.split(".")[1].lower(): w for name, w in ((c.name, w) for c, w in TRANSCENDENTAL.items())
+}
 ONNX_TRANSCENDENTAL = {
     "Exp": WEIGHT["exp"], "Log": WEIGHT["log"], "Tanh": WEIGHT["tanh"], "Sigmoid": WEIGHT["sigmoid"],
     "Erf": WEIGHT["erf"], "Sin": WEIGHT["sin"], "Cos": WEIGHT["cos"], "Pow": WEIGHT["pow"],
@@ -53,7 +55,9 @@ REDUCE = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"}
 # region FLOPs of an ONNX graph
 
 
-def value_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+def value_shapes(
+    model: onnx.ModelProto, feeds: dict[str, np.ndarray]
+) -> dict[str, tuple[int, ...]]:
     """The shape of every value of the graph, by running it once with every value exposed."""
     exposed = onnx.ModelProto()
     exposed.CopyFrom(model)
@@ -65,7 +69,9 @@ def value_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[s
                 known.add(out)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(exposed.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        exposed.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     names = [o.name for o in session.get_outputs()]
     values = session.run(names, feeds)
     shapes = {n: np.asarray(v).shape for n, v in zip(names, values)}
@@ -125,7 +131,7 @@ class LastLogits(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, ids):  # noqa: ANN001, ANN201
+    def forward(self, ids):
         return self.model(ids, use_cache=False).logits[:, -1, :]
 
 
@@ -135,7 +141,7 @@ class LSTMClassifier(torch.nn.Module):
         self.lstm = torch.nn.LSTM(32, 64)
         self.fc = torch.nn.Linear(64, 10)
 
-    def forward(self, x):  # noqa: ANN001, ANN201
+    def forward(self, x):
         out, _ = self.lstm(x)
         return self.fc(out[-1])
 
@@ -184,7 +190,9 @@ def ort_run(path_or_model: Any, feeds: dict[str, np.ndarray], level: Any) -> np.
     return session.run(None, feeds)[0]
 
 
-def compare(name: str, make: Callable[[], tuple[torch.nn.Module, torch.Tensor]], dynamo: bool, tmp: str) -> None:
+def compare(
+    name: str, make: Callable[[], tuple[torch.nn.Module, torch.Tensor]], dynamo: bool, tmp: str
+) -> None:
     torch.manual_seed(0)
     model, x = make()
     path = os.path.join(tmp, f"{name}.onnx")
@@ -207,21 +215,37 @@ def compare(name: str, make: Callable[[], tuple[torch.nn.Module, torch.Tensor]],
     ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     optimized = onnx.load(ort_path)
     out = ort_run(ort_path, feeds, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
-    rows.append(("onnxruntime ORT_ENABLE_ALL", len(optimized.graph.node), onnx_flops(optimized, feeds), _match(out, reference)))
+    rows.append(
+        (
+            "onnxruntime ORT_ENABLE_ALL",
+            len(optimized.graph.node),
+            onnx_flops(optimized, feeds),
+            _match(out, reference),
+        )
+    )
 
     try:
         import onnxsim
 
-        simplified, ok = onnxsim.simplify(graph)
+        simplified, _ = onnxsim.simplify(graph)
         out = ort_run(simplified, feeds, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
-        rows.append(("onnxsim", len(simplified.graph.node), onnx_flops(simplified, feeds), _match(out, reference)))
+        rows.append(
+            (
+                "onnxsim",
+                len(simplified.graph.node),
+                onnx_flops(simplified, feeds),
+                _match(out, reference),
+            )
+        )
     except ImportError:
         rows.append(("onnxsim (not installed)", 0, 0, "-"))
 
     red.optimize(imported)
     after = module_metrics(imported)["main"]
     got = red.compile(imported).main.call(x.numpy())[0]
-    rows.append(("red-pipeline (per call)", after["ops"], after["flops_per_call"], _match(got, reference)))
+    rows.append(
+        ("red-pipeline (per call)", after["ops"], after["flops_per_call"], _match(got, reference))
+    )
 
     exporter = "dynamo" if dynamo else "legacy"
     print(f"== {name} ({exporter} exporter), input {tuple(x.shape)} ==")
@@ -232,7 +256,11 @@ def compare(name: str, make: Callable[[], tuple[torch.nn.Module, torch.Tensor]],
 
 
 def _match(got: np.ndarray, want: np.ndarray) -> str:
-    return "match" if np.allclose(got, want, rtol=1e-4, atol=1e-4) else f"DIFF {np.abs(got - want).max():.2e}"
+    return (
+        "match"
+        if np.allclose(got, want, rtol=1e-4, atol=1e-4)
+        else f"DIFF {np.abs(got - want).max():.2e}"
+    )
 
 
 def main() -> None:

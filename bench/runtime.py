@@ -68,7 +68,9 @@ def matmul_table(sizes: list[int]) -> None:
         t_red = best_time(lambda: call(x, y))
         t_np = best_time(lambda: x @ y)
         flops = 2.0 * n**3
-        print(f"{n:>5} {flops / t_red / 1e9:>12.1f} {flops / t_np / 1e9:>14.1f} {t_np / t_red:>10.2f} {err:>10.2e}")
+        print(
+            f"{n:>5} {flops / t_red / 1e9:>12.1f} {flops / t_np / 1e9:>14.1f} {t_np / t_red:>10.2f} {err:>10.2e}"
+        )
 
 
 def example_rows(name: str, naive: Callable, careful: Callable) -> None:
@@ -94,7 +96,9 @@ def example_rows(name: str, naive: Callable, careful: Callable) -> None:
         ("red JIT, red-pipeline", lambda: jit_opt(*inputs), lambda: jit_opt(*inputs)[0]),
     ]  # fmt: skip
     base = best_time(rows[0][1])
-    print(f"== {name} (JIT compile: {compile_raw:.2f} s as exported, {compile_opt:.2f} s optimized) ==")
+    print(
+        f"== {name} (JIT compile: {compile_raw:.2f} s as exported, {compile_opt:.2f} s optimized) =="
+    )
     print(f"{'variant':<32} {'time (us)':>12} {'numpy/variant':>14} {'max |err|':>10}")
     for label, fn, value in rows:
         t = base if label == "numpy forward" else best_time(fn, batches=5)

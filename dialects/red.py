@@ -190,7 +190,8 @@ class ConstantOp(IRDLOperation):
         if self.value.get_type() != self.result.type:
             raise op_error(
                 self,
-                f"value type '{self.value.get_type()}' differs from result type '{self.result.type}'",
+                f"value type '{self.value.get_type()}' differs from result type "
+                f"'{self.result.type}'",
             )
 
 
@@ -273,7 +274,8 @@ class BinaryElementwiseOp(IRDLOperation):
 
 @irdl_op_definition
 class AddOp(BinaryElementwiseOp):
-    """Elementwise sum, e.g. %c = red.add %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>"""
+    """Elementwise sum, e.g.
+    %c = red.add %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>"""
 
     name = "red.add"
     traits = traits_def(Pure(), Commutative())
@@ -281,14 +283,16 @@ class AddOp(BinaryElementwiseOp):
 
 @irdl_op_definition
 class SubOp(BinaryElementwiseOp):
-    """Elementwise difference, e.g. %c = red.sub %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>"""
+    """Elementwise difference, e.g.
+    %c = red.sub %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>"""
 
     name = "red.sub"
 
 
 @irdl_op_definition
 class MulOp(BinaryElementwiseOp):
-    """Elementwise product, e.g. %c = red.mul %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>"""
+    """Elementwise product, e.g.
+    %c = red.mul %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>"""
 
     name = "red.mul"
     traits = traits_def(Pure(), Commutative())
@@ -660,7 +664,8 @@ class MatmulOp(IRDLOperation):
         if batch is None:
             raise op_error(
                 self,
-                f"batch dimensions {fmt_shape(lhs[:-2])} and {fmt_shape(rhs[:-2])} do not broadcast",
+                f"batch dimensions {fmt_shape(lhs[:-2])} and {fmt_shape(rhs[:-2])} "
+                "do not broadcast",
             )
         _check_result_type(self, self.result, (*batch, lhs[-2], rhs[-1]), lt)
 
@@ -899,7 +904,10 @@ class GatherOp(IRDLOperation):
     result = result_def(TensorType)
 
     traits = traits_def(Pure())
-    assembly_format = "$table `,` $indices `axis` `=` $axis attr-dict `:` type($table) `,` type($indices) `->` type($result)"
+    assembly_format = (
+        "$table `,` $indices `axis` `=` $axis attr-dict `:` type($table) `,` type($indices) "
+        "`->` type($result)"
+    )
 
     def __init__(self, table: SSAValue | Operation, indices: SSAValue | Operation, axis: int = 0):
         t, i = shape_of(SSAValue.get(table)), shape_of(SSAValue.get(indices))
@@ -935,7 +943,10 @@ class ReduceOp(IRDLOperation):
     result = result_def(TensorType)
 
     traits = traits_def(Pure())
-    assembly_format = "$input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:` type($input) `->` type($result)"
+    assembly_format = (
+        "$input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:` type($input) "
+        "`->` type($result)"
+    )
 
     FLOAT_ONLY: ClassVar[bool] = False
 
@@ -980,7 +991,8 @@ class ReduceOp(IRDLOperation):
 
 @irdl_op_definition
 class ReduceSumOp(ReduceOp):
-    """Sum over axes, e.g. %s = red.reduce_sum %x axes = [1] keepdims : tensor<2x3xf32> -> tensor<2x1xf32>"""
+    """Sum over axes, e.g.
+    %s = red.reduce_sum %x axes = [1] keepdims : tensor<2x3xf32> -> tensor<2x1xf32>"""
 
     name = "red.reduce_sum"
 

@@ -208,14 +208,18 @@ def gelu(x: np.ndarray, approximate: str) -> np.ndarray:
     return t(0.5) * x * (t(1) + erf(x * t(1.0 / math.sqrt(2.0))))
 
 
-def reduce(x: np.ndarray, axes: Sequence[int], keepdims: bool, reducer: Callable[..., Any]) -> np.ndarray:
+def reduce(
+    x: np.ndarray, axes: Sequence[int], keepdims: bool, reducer: Callable[..., Any]
+) -> np.ndarray:
     """`reducer` over `axes`, on a contiguous copy with those axes last, so each result
     element is summed in the same order whatever the other axes' sizes (numpy's order
     depends on the layout: narrowing the rows of a reduction would change its last bits)."""
     axes = sorted(a % x.ndim for a in axes) if x.ndim else []
     kept = [d for d in range(x.ndim) if d not in axes]
     length = math.prod(x.shape[a] for a in axes)
-    moved = np.ascontiguousarray(np.transpose(x, kept + axes)).reshape([x.shape[d] for d in kept] + [length])
+    moved = np.ascontiguousarray(np.transpose(x, kept + axes)).reshape(
+        [x.shape[d] for d in kept] + [length]
+    )
     out = np.asarray(reducer(moved, axis=-1))
     if keepdims:
         out = out.reshape([1 if d in axes else x.shape[d] for d in range(x.ndim)])
@@ -255,7 +259,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     per multiply and per add (the order of a plain loop nest). Unlike BLAS, the value of a
     row does not depend on how many rows are computed, so narrowing the rows of a matmul is
     bit-exact under this oracle."""
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    shape = (*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1])
     acc = np.zeros(shape, dtype=np.result_type(a, b))
     for k in range(a.shape[-1]):
         acc += a[..., :, k : k + 1] * b[..., k : k + 1, :]
@@ -684,7 +688,8 @@ class ModuleRunner:
         names = [op.sym_name.data for op in self.module.body.ops if isinstance(op, func.FuncOp)]
         raise DiagnosticError(
             location_of(self.module),
-            f"no function '@{name}' in the module (functions: {', '.join('@' + n for n in names) or 'none'})",
+            f"no function '@{name}' in the module "
+            f"(functions: {', '.join('@' + n for n in names) or 'none'})",
         )
 
     def check_arguments(self, fn: func.FuncOp, args: Sequence[Any]) -> list[Any]:

@@ -44,7 +44,9 @@ def verify_module(root: Operation) -> None:
     for op in ops:
         for i, operand in enumerate(op.operands):
             if not dom.value_dominates(operand, op):
-                err = DiagnosticError.at(op, f"'{op.name}' op operand #{i} does not dominate this use")
+                err = DiagnosticError.at(
+                    op, f"'{op.name}' op operand #{i} does not dominate this use"
+                )
                 owner = operand.owner
                 if isinstance(owner, Operation):
                     err.notes.append(Note(location_of(owner), "operand defined here"))

@@ -41,7 +41,15 @@ from red.dialects import red
 from red.dialects.red_interpreter import numpy_dtype, numpy_to_dense
 from red.dialects.verifier import verify_module
 
-DTYPES: dict[str, Attribute] = {"f16": f16, "f32": f32, "f64": f64, "i1": i1, "i8": i8, "i32": i32, "i64": i64}
+DTYPES: dict[str, Attribute] = {
+    "f16": f16,
+    "f32": f32,
+    "f64": f64,
+    "i1": i1,
+    "i8": i8,
+    "i32": i32,
+    "i64": i64,
+}
 _THIS_FILE = os.path.abspath(__file__)
 
 
@@ -96,31 +104,64 @@ class Tensor:
             return other
         return self.fb.constant(np.asarray(other, dtype=numpy_dtype(self.element_type)))
 
-    def _binary(self, cls: type[red.BinaryElementwiseOp], other: Any, reverse: bool = False) -> Tensor:
+    def _binary(
+        self, cls: type[red.BinaryElementwiseOp], other: Any, reverse: bool = False
+    ) -> Tensor:
         o = self._lift(other)
         lhs, rhs = (o, self) if reverse else (self, o)
         return self.fb.emit(cls(lhs.value, rhs.value))
 
-    def __add__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o)
-    def __radd__(self, o: Any) -> Tensor: return self._binary(red.AddOp, o, True)
-    def __sub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o)
-    def __rsub__(self, o: Any) -> Tensor: return self._binary(red.SubOp, o, True)
-    def __mul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o)
-    def __rmul__(self, o: Any) -> Tensor: return self._binary(red.MulOp, o, True)
-    def __truediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o)
-    def __rtruediv__(self, o: Any) -> Tensor: return self._binary(red.DivOp, o, True)
-    def __pow__(self, o: Any) -> Tensor: return self._binary(red.PowOp, o)
-    def __neg__(self) -> Tensor: return self.fb.emit(red.NegOp(self.value))
+    def __add__(self, o: Any) -> Tensor:
+        return self._binary(red.AddOp, o)
+
+    def __radd__(self, o: Any) -> Tensor:
+        return self._binary(red.AddOp, o, True)
+
+    def __sub__(self, o: Any) -> Tensor:
+        return self._binary(red.SubOp, o)
+
+    def __rsub__(self, o: Any) -> Tensor:
+        return self._binary(red.SubOp, o, True)
+
+    def __mul__(self, o: Any) -> Tensor:
+        return self._binary(red.MulOp, o)
+
+    def __rmul__(self, o: Any) -> Tensor:
+        return self._binary(red.MulOp, o, True)
+
+    def __truediv__(self, o: Any) -> Tensor:
+        return self._binary(red.DivOp, o)
+
+    def __rtruediv__(self, o: Any) -> Tensor:
+        return self._binary(red.DivOp, o, True)
+
+    def __pow__(self, o: Any) -> Tensor:
+        return self._binary(red.PowOp, o)
+
+    def __neg__(self) -> Tensor:
+        return self.fb.emit(red.NegOp(self.value))
 
     def __matmul__(self, o: Tensor) -> Tensor:
         return self.fb.emit(red.MatmulOp(self.value, o.value))
 
-    def lt(self, o: Any) -> Tensor: return self._binary(red.LtOp, o)
-    def le(self, o: Any) -> Tensor: return self._binary(red.LeOp, o)
-    def gt(self, o: Any) -> Tensor: return self._binary(red.GtOp, o)
-    def ge(self, o: Any) -> Tensor: return self._binary(red.GeOp, o)
-    def eq(self, o: Any) -> Tensor: return self._binary(red.EqOp, o)
-    def ne(self, o: Any) -> Tensor: return self._binary(red.NeOp, o)
+    def lt(self, o: Any) -> Tensor:
+        return self._binary(red.LtOp, o)
+
+    def le(self, o: Any) -> Tensor:
+        return self._binary(red.LeOp, o)
+
+    def gt(self, o: Any) -> Tensor:
+        return self._binary(red.GtOp, o)
+
+    def ge(self, o: Any) -> Tensor:
+        return self._binary(red.GeOp, o)
+
+    def eq(self, o: Any) -> Tensor:
+        return self._binary(red.EqOp, o)
+
+    def ne(self, o: Any) -> Tensor:
+        return self._binary(red.NeOp, o)
+
     # endregion arithmetic
 
     # region shape
@@ -194,7 +235,9 @@ class FunctionBuilder:
     def arg(self, shape: Sequence[int], dtype: str | Attribute = "f32", name: str | None = None,
             invariant: bool = False) -> Tensor:  # fmt: skip
         """A new argument; `invariant=True` marks weights (`red.invariant`)."""
-        value = self.block.insert_arg(TensorType(element_type(dtype), list(shape)), len(self.block.args))
+        value = self.block.insert_arg(
+            TensorType(element_type(dtype), list(shape)), len(self.block.args)
+        )
         if name:
             value.name_hint = name
         self.arg_attrs.append({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
@@ -266,18 +309,52 @@ def _unary(cls: type[red.UnaryElementwiseOp], x: Tensor) -> Tensor:
     return x.fb.emit(cls(x.value))
 
 
-def exp(x: Tensor) -> Tensor: return _unary(red.ExpOp, x)
-def log(x: Tensor) -> Tensor: return _unary(red.LogOp, x)
-def sqrt(x: Tensor) -> Tensor: return _unary(red.SqrtOp, x)
-def rsqrt(x: Tensor) -> Tensor: return _unary(red.RsqrtOp, x)
-def tanh(x: Tensor) -> Tensor: return _unary(red.TanhOp, x)
-def sigmoid(x: Tensor) -> Tensor: return _unary(red.SigmoidOp, x)
-def relu(x: Tensor) -> Tensor: return _unary(red.ReluOp, x)
-def silu(x: Tensor) -> Tensor: return _unary(red.SiluOp, x)
-def erf(x: Tensor) -> Tensor: return _unary(red.ErfOp, x)
-def abs(x: Tensor) -> Tensor: return _unary(red.AbsOp, x)
-def sin(x: Tensor) -> Tensor: return _unary(red.SinOp, x)
-def cos(x: Tensor) -> Tensor: return _unary(red.CosOp, x)
+def exp(x: Tensor) -> Tensor:
+    return _unary(red.ExpOp, x)
+
+
+def log(x: Tensor) -> Tensor:
+    return _unary(red.LogOp, x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return _unary(red.SqrtOp, x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    return _unary(red.RsqrtOp, x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return _unary(red.TanhOp, x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return _unary(red.SigmoidOp, x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return _unary(red.ReluOp, x)
+
+
+def silu(x: Tensor) -> Tensor:
+    return _unary(red.SiluOp, x)
+
+
+def erf(x: Tensor) -> Tensor:
+    return _unary(red.ErfOp, x)
+
+
+def abs(x: Tensor) -> Tensor:
+    return _unary(red.AbsOp, x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return _unary(red.SinOp, x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return _unary(red.CosOp, x)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import IO
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import DYNAMIC_INDEX, Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    Builtin,
+    FileLineColLoc,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    UnknownLoc,
+)
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
@@ -24,7 +32,7 @@ SPLIT_MARKER = re.compile(r"^// -----\s*$", re.MULTILINE)
 
 
 @functools.cache
-def _dense_literal_constraint():  # noqa: ANN202
+def _dense_literal_constraint():
     from xdsl.dialects.builtin import AnyFloat, ComplexType, IndexType, IntegerType, RankedStructure
     from xdsl.irdl import base
 

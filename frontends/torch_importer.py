@@ -485,8 +485,15 @@ def _softmax(im: TorchImporter, x: Any, dim: int, *_: Any, **__: Any) -> SSAValu
     return im.emit(red.SoftmaxOp(v, _dim(dim, len(red.shape_of(v)))))
 
 
-def _layer_norm(im: TorchImporter, x: Any, shape: Sequence[int], weight: Any = None, bias: Any = None,
-                eps: float = 1e-5, *_: Any) -> Any:  # fmt: skip
+def _layer_norm(
+    im: TorchImporter,
+    x: Any,
+    shape: Sequence[int],
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+    *_: Any,
+) -> Any:
     v = im.tensor(x)
     rank = len(red.shape_of(v))
     y = im.emit(red.LayerNormOp(v, rank - len(shape), float(eps)))
@@ -504,7 +511,7 @@ def _native_layer_norm(
     return [y, _unavailable("mean of native_layer_norm"), _unavailable("rstd of native_layer_norm")]
 
 
-class _unavailable:  # noqa: N801 - a marker value
+class _unavailable:
     """An output red does not compute (using it is an import error)."""
 
     def __init__(self, what: str):
@@ -541,8 +548,17 @@ def _pow(im: TorchImporter, x: Any, y: Any) -> SSAValue:
     return im.emit(red.PowOp(im.tensor(x, dtype), im.tensor(y, dtype)))
 
 
-def _sdpa(im: TorchImporter, q: Any, k: Any, v: Any, attn_mask: Any = None, dropout_p: float = 0.0,
-          is_causal: bool = False, scale: Any = None, enable_gqa: bool = False) -> SSAValue:  # fmt: skip
+def _sdpa(
+    im: TorchImporter,
+    q: Any,
+    k: Any,
+    v: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: Any = None,
+    enable_gqa: bool = False,
+) -> SSAValue:
     """softmax(q·kᵀ·scale + mask)·v (inference: no dropout)."""
     qv, kv, vv = im.tensor(q), im.tensor(k), im.tensor(v)
     shape = red.shape_of(qv)

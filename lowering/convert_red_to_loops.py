@@ -173,15 +173,22 @@ class ModuleLowering:
         self.public = {
             op.sym_name.data
             for op in module.body.ops
-            if isinstance(op, func.FuncOp) and (op.sym_visibility is None or op.sym_visibility.data != "private")
+            if isinstance(op, func.FuncOp)
+            and (op.sym_visibility is None or op.sym_visibility.data != "private")
         }
 
     def callee_name(self, name: str) -> str:
         return abi_name(name) if name in self.public else name
 
-    def constant_global(self, attr: DenseIntOrFPElementsAttr | DenseResourceAttr, array: np.ndarray) -> str:
+    def constant_global(
+        self, attr: DenseIntOrFPElementsAttr | DenseResourceAttr, array: np.ndarray
+    ) -> str:
         typ = attr.get_type()
-        dense = attr if isinstance(attr, DenseIntOrFPElementsAttr) else numpy_to_dense(array, red.element_type_of(typ))
+        dense = (
+            attr
+            if isinstance(attr, DenseIntOrFPElementsAttr)
+            else numpy_to_dense(array, red.element_type_of(typ))
+        )
         key = (typ, dense.data.data)
         if key not in self.constant_names:
             name = f"__red_constant_{len(self.constant_names)}"
@@ -217,7 +224,12 @@ class Emitter:
         return op.results[0] if op.results else None  # type: ignore[return-value]
 
     def constant(self, attr: IntegerAttr | FloatAttr) -> SSAValue:
-        key = (attr.type, attr.value.data if not isinstance(attr, FloatAttr) else np.float64(attr.value.data).tobytes())
+        key = (
+            attr.type,
+            attr.value.data
+            if not isinstance(attr, FloatAttr)
+            else np.float64(attr.value.data).tobytes(),
+        )
         if (found := self._constants.get(key)) is None:
             const = arith.ConstantOp(attr)
             first = self.entry.first_op
@@ -238,8 +250,14 @@ class Emitter:
             return self.constant(IntegerAttr(int(bool(value)), i1))
         return self.constant(IntegerAttr(int(value), elt))
 
-    def for_loop(self, lo: int | SSAValue, hi: int | SSAValue, step: int, carried: Sequence[SSAValue],
-                 body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]]) -> list[SSAValue]:  # fmt: skip
+    def for_loop(
+        self,
+        lo: int | SSAValue,
+        hi: int | SSAValue,
+        step: int,
+        carried: Sequence[SSAValue],
+        body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
         """scf.for lo..hi step `step`; `body(iv, carried)` emits the body and returns the
         values carried to the next iteration."""
         lo_v = self.index(lo) if isinstance(lo, int) else lo
@@ -394,7 +412,9 @@ class BlockLowering:
     def alloc(self, v: SSAValue) -> SSAValue:
         if v in self.dests:
             return self.dests[v]
-        return self.e.op(memref.AllocOp.get(memref_of(v.type).get_element_type(), shape=red.shape_of(v)))
+        return self.e.op(
+            memref.AllocOp.get(memref_of(v.type).get_element_type(), shape=red.shape_of(v))
+        )
 
     def result_buffer(self, op: Operation) -> SSAValue:
         """Allocate (or take the destination of) the op's result and record it."""
@@ -459,15 +479,23 @@ class BlockLowering:
 
     def emit_elementwise(self, op: Operation, dest: SSAValue) -> None:
         shape = red.shape_of(op.results[0])
-        self.e.loop_nest(shape, lambda idx: self.e.op(memref.StoreOp.get(self.scalar_of(op, idx), dest, idx)))
+        self.e.loop_nest(
+            shape, lambda idx: self.e.op(memref.StoreOp.get(self.scalar_of(op, idx), dest, idx))
+        )
 
     # endregion scalar code
 
     def lower_op(self, op: Operation) -> None:
-        if any(isinstance(r.type, TensorType) and red.DYNAMIC in red.shape_of(r) for r in op.results):
-            raise DiagnosticError.at(op, f"'{op.name}' op has a dynamic shape: the lowering needs static shapes")
+        if any(
+            isinstance(r.type, TensorType) and red.DYNAMIC in red.shape_of(r) for r in op.results
+        ):
+            raise DiagnosticError.at(
+                op, f"'{op.name}' op has a dynamic shape: the lowering needs static shapes"
+            )
         match op:
-            case red.ConstantOp() | arith.ConstantOp() if isinstance(op.results[0].type, TensorType):
+            case red.ConstantOp() | arith.ConstantOp() if isinstance(
+                op.results[0].type, TensorType
+            ):
                 attr = op.value
                 self.values[op.results[0]] = Const(attr, dense_to_numpy(attr))  # type: ignore[arg-type]
                 if op.results[0] in self.dests:
@@ -492,7 +520,9 @@ class BlockLowering:
                 raise DiagnosticError.at(op, f"'{op.name}' op is not supported by the lowering")
 
     def copy(self, v: SSAValue, dest: SSAValue) -> None:
-        self.e.loop_nest(red.shape_of(v), lambda idx: self.e.op(memref.StoreOp.get(self.load(v, idx), dest, idx)))
+        self.e.loop_nest(
+            red.shape_of(v), lambda idx: self.e.op(memref.StoreOp.get(self.load(v, idx), dest, idx))
+        )
 
     def lower_reshape(self, op: red.ReshapeOp) -> None:
         """A view of the input's buffer (a returned reshape is copied by the caller)."""
@@ -585,6 +615,7 @@ class BlockLowering:
                     return step(acc, full(outer_idx, inner))
                 return e.for_loop(0, shape[norm_axes[d]], 1, [acc],
                                   lambda iv, c: [rec(d + 1, [*inner, iv], c[0])])[0]  # fmt: skip
+
             return rec(0, [], init)
 
         def each(outer_idx: list[SSAValue], body: Callable[[list[SSAValue]], None]) -> None:
@@ -600,18 +631,35 @@ class BlockLowering:
                 # ("VPlan cost model and legacy cost model disagreed": f16 rows of 4, 8 or
                 # 16, f64 rows of 6 or 7), aborting the process.
                 neg_inf = e.scalar(-math.inf, elt)
-                peak = fold(outer_idx, neg_inf, lambda acc, i: e.op(arith.MaximumfOp(acc, self.load(op.input, i))))
+                peak = fold(
+                    outer_idx,
+                    neg_inf,
+                    lambda acc, i: e.op(arith.MaximumfOp(acc, self.load(op.input, i))),
+                )
 
                 # exp in a loop of its own (no loop-carried sum), so it vectorizes
-                each(outer_idx, lambda i: e.op(memref.StoreOp.get(
-                    e.op(mathd.ExpOp(e.op(arith.SubfOp(self.load(op.input, i), peak)))), dest, i)))  # fmt: skip
-                total = fold(outer_idx, zero, lambda acc, i: e.op(arith.AddfOp(acc, e.op(memref.LoadOp.get(dest, i)))))
-                each(outer_idx, lambda i: e.op(memref.StoreOp.get(
-                    e.op(arith.DivfOp(e.op(memref.LoadOp.get(dest, i)), total)), dest, i)))  # fmt: skip
+                def store_exp(i: list[SSAValue]) -> None:
+                    shifted = e.op(arith.SubfOp(self.load(op.input, i), peak))
+                    e.op(memref.StoreOp.get(e.op(mathd.ExpOp(shifted)), dest, i))
+
+                each(outer_idx, store_exp)
+                total = fold(
+                    outer_idx,
+                    zero,
+                    lambda acc, i: e.op(arith.AddfOp(acc, e.op(memref.LoadOp.get(dest, i)))),
+                )
+
+                def divide(i: list[SSAValue]) -> None:
+                    q = e.op(arith.DivfOp(e.op(memref.LoadOp.get(dest, i)), total))
+                    e.op(memref.StoreOp.get(q, dest, i))
+
+                each(outer_idx, divide)
                 return
             eps = e.scalar(op.eps.value.data, elt)
             if isinstance(op, red.LayerNormOp):
-                s = fold(outer_idx, zero, lambda acc, i: e.op(arith.AddfOp(acc, self.load(op.input, i))))
+                s = fold(
+                    outer_idx, zero, lambda acc, i: e.op(arith.AddfOp(acc, self.load(op.input, i)))
+                )
                 mean = e.op(arith.DivfOp(s, n))
 
                 def sq(acc: SSAValue, i: list[SSAValue]) -> SSAValue:
@@ -682,8 +730,14 @@ def scalar_max(a: SSAValue, b: SSAValue, elt: Attribute, e: Emitter) -> SSAValue
 def scalar_binary(op: Operation, a: SSAValue, b: SSAValue, elt: Attribute, e: Emitter) -> SSAValue:
     f = _is_float(elt)
     if isinstance(op, red.CompareOp):
-        preds = {red.EqOp: ("oeq", "eq"), red.NeOp: ("une", "ne"), red.LtOp: ("olt", "slt"),
-                 red.LeOp: ("ole", "sle"), red.GtOp: ("ogt", "sgt"), red.GeOp: ("oge", "sge")}  # fmt: skip
+        preds = {
+            red.EqOp: ("oeq", "eq"),
+            red.NeOp: ("une", "ne"),
+            red.LtOp: ("olt", "slt"),
+            red.LeOp: ("ole", "sle"),
+            red.GtOp: ("ogt", "sgt"),
+            red.GeOp: ("oge", "sge"),
+        }
         fp, ip = preds[type(op)]
         if elt == i1 and ip[0] == "s":  # numpy orders False < True: unsigned (true is -1 signed)
             ip = "u" + ip[1:]
@@ -714,14 +768,18 @@ def scalar_unary(op: Operation, x: SSAValue, elt: Attribute, e: Emitter) -> SSAV
         if isinstance(op, red.NegOp):
             return e.op(arith.SubiOp(zero, x))
         if isinstance(op, red.AbsOp):
-            return e.op(arith.SelectOp(e.op(arith.CmpiOp(x, zero, "slt")), e.op(arith.SubiOp(zero, x)), x))
+            return e.op(
+                arith.SelectOp(e.op(arith.CmpiOp(x, zero, "slt")), e.op(arith.SubiOp(zero, x)), x)
+            )
         if isinstance(op, red.ReluOp):
             return e.op(arith.MaxSIOp(x, zero))
         raise AssertionError(op.name)
     one = lambda: e.scalar(1.0, elt)  # noqa: E731
 
     def sigmoid(v: SSAValue) -> SSAValue:
-        return e.op(arith.DivfOp(one(), e.op(arith.AddfOp(one(), e.op(mathd.ExpOp(e.op(arith.NegfOp(v))))))))
+        return e.op(
+            arith.DivfOp(one(), e.op(arith.AddfOp(one(), e.op(mathd.ExpOp(e.op(arith.NegfOp(v)))))))
+        )
 
     match op:
         case red.NegOp():
@@ -755,7 +813,9 @@ def scalar_unary(op: Operation, x: SSAValue, elt: Attribute, e: Emitter) -> SSAV
             if op.approximation == "tanh":
                 cube = e.op(arith.MulfOp(e.op(arith.MulfOp(x, x)), x))
                 inner = e.op(arith.AddfOp(x, e.op(arith.MulfOp(e.scalar(0.044715, elt), cube))))
-                t = e.op(mathd.TanhOp(e.op(arith.MulfOp(e.scalar(math.sqrt(2.0 / math.pi), elt), inner))))
+                t = e.op(
+                    mathd.TanhOp(e.op(arith.MulfOp(e.scalar(math.sqrt(2.0 / math.pi), elt), inner)))
+                )
             else:
                 t = e.op(mathd.ErfOp(e.op(arith.MulfOp(x, e.scalar(1.0 / math.sqrt(2.0), elt)))))
             return e.op(arith.MulfOp(e.op(arith.MulfOp(half, x)), e.op(arith.AddfOp(one(), t))))
@@ -788,7 +848,9 @@ def clamp_index(raw: SSAValue, elt: Attribute, n: int, e: Emitter) -> SSAValue:
     of [0, n) is clamped, so a bad id cannot read out of bounds (the interpreter reports it)."""
     i = e.op(arith.IndexCastOp(raw, INDEX))
     zero, top = e.index(0), e.index(n - 1)
-    i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), e.op(arith.AddiOp(i, e.index(n))), i))
+    i = e.op(
+        arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), e.op(arith.AddiOp(i, e.index(n))), i)
+    )
     i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), zero, i))
     return e.op(arith.SelectOp(e.op(arith.CmpiOp(i, top, "sgt")), top, i))
 
@@ -837,7 +899,7 @@ def lower_matmul(bl: BlockLowering, op: red.MatmulOp) -> None:
 
 def matmul_kernel_function(name: str, elt: Attribute, target: Target) -> func.FuncOp:
     """`name(A, a_off, B, b_off, C, c_off, M, N, K)`: C[i, j] = sum_k A[i, k]·B[k, j] on
-    row-major 1-D buffers at the given offsets. Floats use tiles of MR rows × NV vectors of
+    row-major 1-D buffers at the given offsets. Floats use tiles of MR rows by NV vectors of
     C held in registers across the k loop (FMA); row and column remainders are narrower."""
     dyn = MemRefType(elt, [red.DYNAMIC])
     block = Block(arg_types=[dyn, INDEX, dyn, INDEX, dyn, INDEX, INDEX, INDEX, INDEX])
@@ -846,7 +908,12 @@ def matmul_kernel_function(name: str, elt: Attribute, target: Target) -> func.Fu
     e = Emitter(Builder(InsertPoint.at_end(block)))
     MatmulKernel(e, target, elt, *block.args).emit()  # type: ignore[arg-type]
     block.add_op(func.ReturnOp())
-    return func.FuncOp(name, FunctionType.from_lists(list(block.arg_types), []), Region(block), visibility="private")
+    return func.FuncOp(
+        name,
+        FunctionType.from_lists(list(block.arg_types), []),
+        Region(block),
+        visibility="private",
+    )
 
 
 @dataclass
@@ -899,7 +966,9 @@ class MatmulKernel:
         rows_full = self.round_down(self.m, mr)
 
         def per_block(j0: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-            e.for_loop(e.index(0), rows_full, mr, [], lambda i0, _c: self.tile(i0, j0, mr, nv, lanes))
+            e.for_loop(
+                e.index(0), rows_full, mr, [], lambda i0, _c: self.tile(i0, j0, mr, nv, lanes)
+            )
             e.for_loop(rows_full, self.m, 1, [], lambda i0, _c: self.tile(i0, j0, 1, nv, lanes))
             return []
 
@@ -913,7 +982,10 @@ class MatmulKernel:
         rows = [e.add_index(i0, r) for r in range(mr)]
 
         def step(kk: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
-            b_vecs = [e.op(vector.LoadOp(self.b, [self.at(self.b_off, kk, self.n, c)], self.vec)) for c in cols]  # type: ignore[arg-type]
+            b_vecs = [
+                e.op(vector.LoadOp(self.b, [self.at(self.b_off, kk, self.n, c)], self.vec))
+                for c in cols
+            ]  # type: ignore[arg-type]
             out = list(acc)
             for r in range(mr):
                 a_s = e.op(memref.LoadOp.get(self.a, [self.at(self.a_off, rows[r], self.k, kk)]))
@@ -925,7 +997,11 @@ class MatmulKernel:
         acc = e.for_loop(e.index(0), self.k, 1, [zero] * (mr * nv), step)
         for r in range(mr):
             for v in range(nv):
-                e.op(vector.StoreOp(acc[r * nv + v], self.c, [self.at(self.c_off, rows[r], self.n, cols[v])]))
+                e.op(
+                    vector.StoreOp(
+                        acc[r * nv + v], self.c, [self.at(self.c_off, rows[r], self.n, cols[v])]
+                    )
+                )
         return []
 
     def scalar_columns(self, j_lo: SSAValue, j_hi: SSAValue) -> None:
@@ -970,19 +1046,23 @@ class FunctionLowering:
         fn = self.fn
         name = fn.sym_name.data
         if len(fn.body.blocks) != 1:
-            raise DiagnosticError.at(fn, f"'@{name}' has {len(fn.body.blocks)} blocks: the lowering handles one")
+            raise DiagnosticError.at(
+                fn, f"'@{name}' has {len(fn.body.blocks)} blocks: the lowering handles one"
+            )
         inputs = fn.function_type.inputs.data
         outputs = fn.function_type.outputs.data
         for t in (*inputs, *outputs):
             if not isinstance(t, TensorType):
                 raise DiagnosticError.at(fn, f"'@{name}' has a non-tensor argument or result '{t}'")
             if red.DYNAMIC in t.get_shape():
-                raise DiagnosticError.at(fn, f"'@{name}' has a dynamic shape '{t}': the lowering needs static shapes")
+                raise DiagnosticError.at(
+                    fn, f"'@{name}' has a dynamic shape '{t}': the lowering needs static shapes"
+                )
         block = Block(arg_types=[memref_of(t) for t in (*inputs, *outputs)])
         for arg, new in zip(fn.body.block.args, block.args):
             self.values[arg] = Buffer(new)
             new.name_hint = arg.name_hint
-        outs = list(block.args[len(inputs):])
+        outs = list(block.args[len(inputs) :])
         for i, o in enumerate(outs):
             o.name_hint = f"res{i}"
         self.builder.insertion_point = InsertPoint.at_end(block)
@@ -1006,7 +1086,9 @@ class FunctionLowering:
         dests: dict[SSAValue, SSAValue] = {}
         for v, out in zip(results, outs):
             if isinstance(v.owner, Operation) and v.owner.parent is body and v not in dests:
-                if not isinstance(v.owner, red.ReshapeOp | red.MemoOp | red.ConstantOp | arith.ConstantOp):
+                if not isinstance(
+                    v.owner, red.ReshapeOp | red.MemoOp | red.ConstantOp | arith.ConstantOp
+                ):
                     dests[v] = out
         bl = BlockLowering(self, body)
         bl.plan(dests)
@@ -1033,17 +1115,24 @@ class FunctionLowering:
         e = self.e
         zero = e.index(0)
         flag_mem = e.op(memref.GetGlobalOp(SymbolRefAttr(flag), MemRefType(i8, [1])))
-        key_mem = e.op(memref.GetGlobalOp(SymbolRefAttr(keys), MemRefType(i64, [max(1, len(op.keys))])))
+        key_mem = e.op(
+            memref.GetGlobalOp(SymbolRefAttr(keys), MemRefType(i64, [max(1, len(op.keys))]))
+        )
         valid = e.op(arith.CmpiOp(e.op(memref.LoadOp.get(flag_mem, [zero])), e.scalar(0, i8), "ne"))
         addresses = []
         for i, k in enumerate(op.keys):
-            addr = e.op(arith.IndexCastOp(e.op(memref.ExtractAlignedPointerAsIndexOp.get(bl.buffer(k))), i64))
+            addr = e.op(
+                arith.IndexCastOp(
+                    e.op(memref.ExtractAlignedPointerAsIndexOp.get(bl.buffer(k))), i64
+                )
+            )
             addresses.append(addr)
             same = e.op(arith.CmpiOp(e.op(memref.LoadOp.get(key_mem, [e.index(i)])), addr, "eq"))
             valid = e.op(arith.AndIOp(valid, same))
         stale = e.op(arith.XOrIOp(valid, e.scalar(1, i1)))
         result_mems = [
-            e.op(memref.GetGlobalOp(SymbolRefAttr(name), memref_of(r.type))) for name, r in zip(outs, op.outputs)
+            e.op(memref.GetGlobalOp(SymbolRefAttr(name), memref_of(r.type)))
+            for name, r in zip(outs, op.outputs)
         ]
         then = Block()
         saved = self.builder.insertion_point
@@ -1085,7 +1174,9 @@ def convert_module(module: ModuleOp, target: Target | None = None) -> None:
     new_functions = []
     for fn in functions:
         if not fn.body.blocks:
-            raise DiagnosticError.at(fn, f"'@{fn.sym_name.data}' is a declaration: the lowering needs bodies")
+            raise DiagnosticError.at(
+                fn, f"'@{fn.sym_name.data}' is a declaration: the lowering needs bodies"
+            )
         new_functions.append(FunctionLowering(lowering, fn).lower())
     for fn in functions:
         fn.detach()
@@ -1098,9 +1189,10 @@ def convert_module(module: ModuleOp, target: Target | None = None) -> None:
 
 
 def _on_tensors(fn: func.FuncOp) -> bool:
-    return any(isinstance(t, TensorType) for t in (*fn.function_type.inputs.data, *fn.function_type.outputs.data)) or any(
-        op.dialect_name() == "red" for op in fn.walk()
-    )
+    return any(
+        isinstance(t, TensorType)
+        for t in (*fn.function_type.inputs.data, *fn.function_type.outputs.data)
+    ) or any(op.dialect_name() == "red" for op in fn.walk())
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     MemRefType,
-    TensorType,
     ModuleOp,
+    TensorType,
     UnitAttr,
     VectorType,
     i32,
@@ -179,11 +179,13 @@ class FunctionConverter:
                 term = self.emit(llvm.MulOp(term, self.const_int(stride)))
             linear = term if linear is None else self.emit(llvm.AddOp(linear, term))
         assert linear is not None
-        return self.emit(llvm.GEPOp.from_mixed_indices(base, [linear], typ.get_element_type(), inbounds=True))
+        return self.emit(
+            llvm.GEPOp.from_mixed_indices(base, [linear], typ.get_element_type(), inbounds=True)
+        )
 
     # endregion memory
 
-    def convert_op(self, op: Operation) -> None:  # noqa: C901 - one dispatch
+    def convert_op(self, op: Operation) -> None:
         m = self.map
         match op:
             case arith.ConstantOp():
@@ -195,9 +197,13 @@ class FunctionConverter:
                     value = FloatAttr(value.value.data, typ)
                 m[op.result] = self.emit(llvm.ConstantOp(value, typ))
             case _ if type(op) in _FLOAT_BINARY:
-                m[op.results[0]] = self.emit(_FLOAT_BINARY[type(op)](self.get(op.operands[0]), self.get(op.operands[1])))
+                m[op.results[0]] = self.emit(
+                    _FLOAT_BINARY[type(op)](self.get(op.operands[0]), self.get(op.operands[1]))
+                )
             case _ if type(op) in _INT_BINARY:
-                m[op.results[0]] = self.emit(_INT_BINARY[type(op)](self.get(op.operands[0]), self.get(op.operands[1])))
+                m[op.results[0]] = self.emit(
+                    _INT_BINARY[type(op)](self.get(op.operands[0]), self.get(op.operands[1]))
+                )
             case arith.NegfOp():
                 m[op.result] = self.emit(llvm.FNegOp(self.get(op.operand)))
             case arith.MaximumfOp() | arith.MinimumfOp():
@@ -211,7 +217,9 @@ class FunctionConverter:
                 m[op.result] = self.emit(llvm.SelectOp(self.emit(llvm.OrOp(keep, nan)), a, b))
             case arith.MaxnumfOp() | arith.MinnumfOp():
                 kind = "maxnum" if isinstance(op, arith.MaxnumfOp) else "minnum"
-                m[op.result] = self.intrinsic(kind, [self.get(op.lhs), self.get(op.rhs)], op.result.type)
+                m[op.result] = self.intrinsic(
+                    kind, [self.get(op.lhs), self.get(op.rhs)], op.result.type
+                )
             case arith.MaxSIOp() | arith.MinSIOp():
                 pred = "sgt" if isinstance(op, arith.MaxSIOp) else "slt"
                 a, b = self.get(op.lhs), self.get(op.rhs)
@@ -219,14 +227,22 @@ class FunctionConverter:
                 m[op.result] = self.emit(llvm.SelectOp(c, a, b))
             case arith.CmpfOp():
                 pred = op.predicate.value.data
-                m[op.result] = self.emit(llvm.FCmpOp(self.get(op.lhs), self.get(op.rhs), IntegerAttr(pred, i64)))
+                m[op.result] = self.emit(
+                    llvm.FCmpOp(self.get(op.lhs), self.get(op.rhs), IntegerAttr(pred, i64))
+                )
             case arith.CmpiOp():
                 pred = op.predicate.value.data
-                m[op.result] = self.emit(llvm.ICmpOp(self.get(op.lhs), self.get(op.rhs), IntegerAttr(pred, i64)))
+                m[op.result] = self.emit(
+                    llvm.ICmpOp(self.get(op.lhs), self.get(op.rhs), IntegerAttr(pred, i64))
+                )
             case arith.SelectOp():
-                m[op.result] = self.emit(llvm.SelectOp(self.get(op.cond), self.get(op.lhs), self.get(op.rhs)))
+                m[op.result] = self.emit(
+                    llvm.SelectOp(self.get(op.cond), self.get(op.lhs), self.get(op.rhs))
+                )
             case arith.IndexCastOp():
-                m[op.result] = self.int_resize(self.get(op.input), convert_type(op.result.type), signed=True)
+                m[op.result] = self.int_resize(
+                    self.get(op.input), convert_type(op.result.type), signed=True
+                )
             case arith.ExtSIOp() | arith.TruncIOp():
                 m[op.result] = self.int_resize(self.get(op.input), op.result.type, signed=True)
             case arith.ExtUIOp():
@@ -241,51 +257,81 @@ class FunctionConverter:
                 m[op.result] = self.emit(llvm.FPExtOp(self.get(op.input), op.result.type))
             case arith.TruncFOp():
                 m[op.result] = self.emit(llvm.FPTruncOp(self.get(op.input), op.result.type))
-            case mathd.ExpOp() | mathd.TanhOp() | mathd.ErfOp() if _narrow_float(op.results[0].type):
-                m[op.results[0]] = self.approximate(op, self.get(op.operands[0]), op.results[0].type)
+            case mathd.ExpOp() | mathd.TanhOp() | mathd.ErfOp() if _narrow_float(
+                op.results[0].type
+            ):
+                m[op.results[0]] = self.approximate(
+                    op, self.get(op.operands[0]), op.results[0].type
+                )
             case _ if type(op) in _UNARY_INTRINSIC:
                 t = op.results[0].type
-                m[op.results[0]] = self.intrinsic(_UNARY_INTRINSIC[type(op)], [self.get(op.operands[0])], t)
+                m[op.results[0]] = self.intrinsic(
+                    _UNARY_INTRINSIC[type(op)], [self.get(op.operands[0])], t
+                )
             case mathd.PowFOp():
-                m[op.result] = self.intrinsic("pow", [self.get(op.lhs), self.get(op.rhs)], op.result.type)
+                m[op.result] = self.intrinsic(
+                    "pow", [self.get(op.lhs), self.get(op.rhs)], op.result.type
+                )
             case _ if type(op) in _LIBM:
-                m[op.results[0]] = self.libm(_LIBM[type(op)], self.get(op.operands[0]), op.results[0].type)
+                m[op.results[0]] = self.libm(
+                    _LIBM[type(op)], self.get(op.operands[0]), op.results[0].type
+                )
             case memref.LoadOp():
                 typ = op.memref.type
                 assert isinstance(typ, MemRefType)
                 ptr = self.address(op.memref, typ, list(op.indices))
                 elt = typ.get_element_type()
-                m[op.res] = self.emit(llvm.LoadOp(ptr, convert_type(elt), alignment=element_bytes(elt)))
+                m[op.res] = self.emit(
+                    llvm.LoadOp(ptr, convert_type(elt), alignment=element_bytes(elt))
+                )
             case memref.StoreOp():
                 typ = op.memref.type
                 assert isinstance(typ, MemRefType)
                 ptr = self.address(op.memref, typ, list(op.indices))
-                self.emit(llvm.StoreOp(self.get(op.value), ptr, alignment=element_bytes(typ.get_element_type())))
+                self.emit(
+                    llvm.StoreOp(
+                        self.get(op.value), ptr, alignment=element_bytes(typ.get_element_type())
+                    )
+                )
             case vector.LoadOp():
                 typ = op.base.type
                 assert isinstance(typ, MemRefType)
                 ptr = self.address(op.base, typ, list(op.indices))
-                m[op.result] = self.emit(llvm.LoadOp(ptr, op.result.type, alignment=element_bytes(typ.get_element_type())))
+                m[op.result] = self.emit(
+                    llvm.LoadOp(
+                        ptr, op.result.type, alignment=element_bytes(typ.get_element_type())
+                    )
+                )
             case vector.StoreOp():
                 typ = op.base.type
                 assert isinstance(typ, MemRefType)
                 ptr = self.address(op.base, typ, list(op.indices))
-                self.emit(llvm.StoreOp(self.get(op.vector), ptr, alignment=element_bytes(typ.get_element_type())))
+                self.emit(
+                    llvm.StoreOp(
+                        self.get(op.vector), ptr, alignment=element_bytes(typ.get_element_type())
+                    )
+                )
             case vector.BroadcastOp():
                 vt = op.vector.type
                 assert isinstance(vt, VectorType)
                 undef = self.emit(llvm.UndefOp(vt))
-                first = self.emit(llvm.InsertElementOp(undef, self.get(op.source), self.const_int(0, i32)))
+                first = self.emit(
+                    llvm.InsertElementOp(undef, self.get(op.source), self.const_int(0, i32))
+                )
                 mask = DenseArrayBase.from_list(i32, [0] * vt.get_shape()[0])
                 m[op.vector] = self.emit(llvm.ShuffleVectorOp(first, undef, mask, vt))
             case vector.FMAOp():
-                m[op.res] = self.emit(llvm.FMAOp(self.get(op.lhs), self.get(op.rhs), self.get(op.acc)))
+                m[op.res] = self.emit(
+                    llvm.FMAOp(self.get(op.lhs), self.get(op.rhs), self.get(op.acc))
+                )
             case memref.AllocOp():
                 typ = op.memref.type
                 assert isinstance(typ, MemRefType)
                 size = max(1, math.prod(typ.get_shape()) * element_bytes(typ.get_element_type()))
                 self.module.declare("malloc", [i64], PTR)
-                m[op.memref] = self.emit(llvm.CallOp("malloc", self.const_int(size), return_type=PTR))
+                m[op.memref] = self.emit(
+                    llvm.CallOp("malloc", self.const_int(size), return_type=PTR)
+                )
             case memref.DeallocOp():
                 self.module.declare("free", [PTR], None)
                 self.emit(llvm.CallOp("free", self.get(op.memref)))
@@ -293,14 +339,18 @@ class FunctionConverter:
                 m[op.memref] = self.emit(llvm.AddressOfOp(op.name_.root_reference.data, PTR))
             case memref.ReinterpretCastOp():
                 if any(o != 0 for o in op.static_offsets.iter_values()):
-                    raise DiagnosticError.at(op, "a reinterpret_cast with an offset is not supported")
+                    raise DiagnosticError.at(
+                        op, "a reinterpret_cast with an offset is not supported"
+                    )
                 m[op.result] = self.get(op.source)
             case memref.CastOp():
                 m[op.dest] = self.get(op.source)
             case memref.ExtractAlignedPointerAsIndexOp():
                 m[op.aligned_pointer] = self.emit(llvm.PtrToIntOp(self.get(op.source), i64))
             case cf.BranchOp():
-                self.emit(llvm.BrOp(self.blocks[op.successor], *[self.get(a) for a in op.arguments]))
+                self.emit(
+                    llvm.BrOp(self.blocks[op.successor], *[self.get(a) for a in op.arguments])
+                )
             case cf.ConditionalBranchOp():
                 self.emit(
                     llvm.CondBrOp(
@@ -314,14 +364,20 @@ class FunctionConverter:
             case func.CallOp():
                 results = op.result_types
                 ret = convert_type(results[0]) if results else None
-                call = llvm.CallOp(op.callee.root_reference.data, *[self.get(a) for a in op.arguments], return_type=ret)
+                call = llvm.CallOp(
+                    op.callee.root_reference.data,
+                    *[self.get(a) for a in op.arguments],
+                    return_type=ret,
+                )
                 r = self.emit(call)
                 if results:
                     m[op.results[0]] = r
             case func.ReturnOp():
                 self.emit(llvm.ReturnOp(self.get(op.arguments[0]) if op.arguments else None))
             case _:
-                raise DiagnosticError.at(op, f"'{op.name}' op cannot be converted to the llvm dialect")
+                raise DiagnosticError.at(
+                    op, f"'{op.name}' op cannot be converted to the llvm dialect"
+                )
 
     def intrinsic(self, base: str, args: list[SSAValue], typ: Attribute) -> SSAValue:
         """A call of `llvm.<base>.<type suffix>` returning `typ`."""
@@ -329,7 +385,8 @@ class FunctionConverter:
 
     def int_resize(self, v: SSAValue, dst: Attribute, signed: bool) -> SSAValue:
         src = v.type
-        assert isinstance(src, IntegerType) and isinstance(dst, IntegerType)
+        assert isinstance(src, IntegerType)
+        assert isinstance(dst, IntegerType)
         sw, dw = src.width.data, dst.width.data
         if sw == dw:
             return v
@@ -388,13 +445,19 @@ class ModuleConverter:
                     if isinstance(op, llvm.FuncOp):
                         defined.add(op.sym_name.data)
                 case _:
-                    raise DiagnosticError.at(op, f"'{op.name}' op cannot be converted to the llvm dialect")
+                    raise DiagnosticError.at(
+                        op, f"'{op.name}' op cannot be converted to the llvm dialect"
+                    )
         for decl in self.decls.values():
             if decl.name in defined:
                 continue
             out = decl.output if decl.output is not None else llvm.LLVMVoidType()
             new_ops.append(
-                llvm.FuncOp(decl.name, llvm.LLVMFunctionType(decl.inputs, out), linkage=llvm.LinkageAttr("external"))
+                llvm.FuncOp(
+                    decl.name,
+                    llvm.LLVMFunctionType(decl.inputs, out),
+                    linkage=llvm.LinkageAttr("external"),
+                )
             )
         for op in list(self.module.body.ops):
             op.detach()
@@ -411,8 +474,10 @@ class ModuleConverter:
         value = op.initial_value
         constant = op.constant is not None
         if isinstance(value, DenseIntOrFPElementsAttr) and math.prod(typ.get_shape()) > 0:
-            g = llvm.GlobalOp(gtype, op.sym_name, "internal", constant=constant or None, value=_flat(value, count),
-                              alignment=64)  # fmt: skip
+            flat = _flat(value, count)
+            g = llvm.GlobalOp(
+                gtype, op.sym_name, "internal", constant=constant or None, value=flat, alignment=64
+            )
         else:  # no initial value, or no elements (a [1 x T] placeholder nobody reads)
             g = llvm.GlobalOp(gtype, op.sym_name, "internal", alignment=64)
             g.attributes[ZERO_INIT_ATTR] = UnitAttr()

@@ -63,8 +63,12 @@ class CompiledFunction:
         self.outputs = [t for t in fn.function_type.outputs.data if isinstance(t, TensorType)]
         n = len(self.inputs) + len(self.outputs)
         self._cfunc = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))(address)
-        self._in_specs = [(numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in self.inputs]
-        self._out_specs = [(numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in self.outputs]
+        self._in_specs = [
+            (numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in self.inputs
+        ]
+        self._out_specs = [
+            (numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in self.outputs
+        ]
         self._keep: tuple[Any, ...] = ()
         self._keep_ptrs: list[int] = []
 
@@ -89,14 +93,21 @@ class CompiledFunction:
             for i, (a, (dtype, shape)) in enumerate(zip(args, self._in_specs)):
                 if i < len(keep) and a is keep[i]:
                     pointers.append(kept_ptrs[i])
-                elif type(a) is np.ndarray and a.dtype == dtype and a.shape == shape and a.flags.c_contiguous:
+                elif (
+                    type(a) is np.ndarray
+                    and a.dtype == dtype
+                    and a.shape == shape
+                    and a.flags.c_contiguous
+                ):
                     pointers.append(a.ctypes.data)
                 else:
                     break
             else:
                 self._remember(args, pointers)
                 return pointers
-        arrays = [np.ascontiguousarray(a) for a in self.owner.checker.check_arguments(self.fn, args)]
+        arrays = [
+            np.ascontiguousarray(a) for a in self.owner.checker.check_arguments(self.fn, args)
+        ]
         pointers = [a.ctypes.data for a in arrays]
         self._remember(tuple(arrays), pointers)
         return pointers
@@ -128,13 +139,17 @@ class CompiledModule:
             parsed = llvm.parse_assembly(self.llvm_ir)
             parsed.verify()
         except RuntimeError as err:
-            raise DiagnosticError(location_of(module), f"LLVM rejected the lowered module: {err}") from None
+            raise DiagnosticError(
+                location_of(module), f"LLVM rejected the lowered module: {err}"
+            ) from None
         optimize(parsed, self.tm, opt)
         self.engine = llvm.create_mcjit_compiler(parsed, self.tm)
         self.engine.finalize_object()
         self.engine.run_static_constructors()
         self.functions = {
-            fn.sym_name.data: CompiledFunction(self, fn, self.engine.get_function_address(abi_name(fn.sym_name.data)))
+            fn.sym_name.data: CompiledFunction(
+                self, fn, self.engine.get_function_address(abi_name(fn.sym_name.data))
+            )
             for fn in public
         }
         reset = self.engine.get_function_address(MEMO_RESET)

@@ -79,7 +79,9 @@ class F32Math:
         t = self.add(self.mul(xc, self.c(1.44269504088896341)), magic)
         nf = self.sub(t, magic)
         n = self.emit(llvm.SubOp(self.emit(llvm.BitcastOp(t, i32)), self.ci(0x4B400000)))
-        r = self.sub(self.sub(xc, self.mul(nf, self.c(0.693359375))), self.mul(nf, self.c(-2.12194440e-4)))
+        r = self.sub(
+            self.sub(xc, self.mul(nf, self.c(0.693359375))), self.mul(nf, self.c(-2.12194440e-4))
+        )
         y = self.add(self.add(self.mul(self.horner(r, EXP_POLY), self.mul(r, r)), r), self.c(1.0))
         half = self.emit(llvm.AShrOp(n, self.ci(1)))
         rest = self.emit(llvm.SubOp(n, half))
@@ -87,7 +89,9 @@ class F32Math:
         res = self.select_if_value("olt", x, EXP_LO, self.c(0.0), res)
         return self.select_if_value("ogt", x, EXP_HI, self.c(float("inf")), res)
 
-    def select_if_value(self, pred: str, x: SSAValue, bound: float, then: SSAValue, other: SSAValue) -> SSAValue:
+    def select_if_value(
+        self, pred: str, x: SSAValue, bound: float, then: SSAValue, other: SSAValue
+    ) -> SSAValue:
         cond = self.emit(llvm.FCmpOp(x, self.c(bound), IntegerAttr(_FCMP[pred], i64)))
         return self.emit(llvm.SelectOp(cond, then, other))
 

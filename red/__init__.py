@@ -1,10 +1,10 @@
 """red: a compiler that removes redundant computation from neural-network and LLM models.
 
-    import red
-    module = red.parse_file("examples/gpt_decoder.mlir")   # or red.builder / importers
-    red.optimize(module)                                   # red-pipeline, in place
-    compiled = red.compile(module)                         # LLVM JIT
-    logits = compiled.main(ids, wte, ...)                  # numpy in, numpy out
+import red
+module = red.parse_file("examples/gpt_decoder.mlir")   # or red.builder / importers
+red.optimize(module)                                   # red-pipeline, in place
+compiled = red.compile(module)                         # LLVM JIT
+logits = compiled.main(ids, wte, ...)                  # numpy in, numpy out
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def __getattr__(name: str) -> Any:
 
         return ModuleBuilder
     raise AttributeError(f"module 'red' has no attribute '{name}'")
+
 
 __all__ = [
     "DiagnosticError",
@@ -76,7 +77,9 @@ def to_text(module: ModuleOp, generic: bool = False) -> str:
     return module_to_text(module, generic=generic)
 
 
-def run_pipeline(module: ModuleOp, pipeline: str, verify_equivalence: int | None = None) -> ModuleOp:
+def run_pipeline(
+    module: ModuleOp, pipeline: str, verify_equivalence: int | None = None
+) -> ModuleOp:
     """Run passes given as `-p` spells them (`"cse,canonicalize{fast-math=true}"`) in place;
     with verify_equivalence=N, check results after every pass as red-opt does."""
     from red.transforms.pass_manager import PassInstrumentation, PassManager
@@ -122,7 +125,7 @@ def to_llvm_ir(module: ModuleOp) -> str:
     return module_to_llvm_ir(module)
 
 
-def compile(module: ModuleOp, opt: int = 3) -> Any:  # noqa: A001 - the natural name
+def compile(module: ModuleOp, opt: int = 3) -> Any:
     """JIT-compile: returns an object whose attributes are the public functions."""
     from red.lowering.jit import compile_module
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F821 (lit defines config and lit_config)
 """lit configuration: every .mlir file under test/ is a test; tools come from the installed package."""
 
 import os
@@ -14,7 +15,9 @@ config.environment["PYTHONHASHSEED"] = "0"
 for var in ("PATH", "HOME", "PYTHONPATH"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
-config.substitutions.append(("%examples", os.path.join(os.path.dirname(config.test_source_root), "examples")))
+config.substitutions.append(
+    ("%examples", os.path.join(os.path.dirname(config.test_source_root), "examples"))
+)
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 for tool in ("clang-16", "llvm-as-16", "valgrind"):
     if shutil.which(tool):

@@ -38,6 +38,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return diagnostics.guarded_main(run, argv)
 
 
-
 if __name__ == "__main__":
     sys.exit(main())

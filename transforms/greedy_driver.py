@@ -119,7 +119,11 @@ class GreedyDriver:
             if op.parent is None:
                 continue
             self._current = op
-            if self._try_erase_dead(op) or self._try_fold(op, listener) or self._try_patterns(op, listener):
+            if (
+                self._try_erase_dead(op)
+                or self._try_fold(op, listener)
+                or self._try_patterns(op, listener)
+            ):
                 count += 1
                 if count > cap:
                     while self._worklist:

@@ -32,7 +32,7 @@ def _is_candidate(op: Operation, times: BindingTimes, purity: PurityOracle) -> b
         not op.results
         or op.has_trait(IsTerminator)
         or isinstance(op, red.MemoOp)
-        or isinstance(op, CONSTANT_OPS) and not isinstance(op, red.IotaOp)
+        or (isinstance(op, CONSTANT_OPS) and not isinstance(op, red.IotaOp))
         or not purity.is_mergeable(op)
     ):
         return False
@@ -146,7 +146,9 @@ def _is_entry_argument(v: SSAValue) -> bool:
     )
 
 
-def memoize_function(fn: func.FuncOp, purity: PurityOracle, model: CostModel, min_flops: int) -> int:
+def memoize_function(
+    fn: func.FuncOp, purity: PurityOracle, model: CostModel, min_flops: int
+) -> int:
     times = BindingTimes(fn, purity)
     blocks = [b for o in fn.walk() if not _inside_memo(o) for r in o.regions for b in r.blocks]
     made = 0

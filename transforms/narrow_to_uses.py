@@ -101,7 +101,11 @@ def operand_demands(op: Operation, d: Demand) -> list[Demand] | None:
     if isinstance(op, red.SliceOp):
         start, limit, stride = op.bounds
         if isinstance(d, _All):
-            cut = [a for a, n in enumerate(_dims(op.input)) if (start[a], limit[a], stride[a]) != (0, n, 1)]
+            cut = [
+                a
+                for a, n in enumerate(_dims(op.input))
+                if (start[a], limit[a], stride[a]) != (0, n, 1)
+            ]
             if len(cut) != 1:
                 return [ALL]
             a = cut[0]
@@ -109,7 +113,7 @@ def operand_demands(op: Operation, d: Demand) -> list[Demand] | None:
         return [Rows(d.axis, tuple(start[d.axis] + i * stride[d.axis] for i in d.indices))]
     if isinstance(op, red.GatherOp):
         axis = op.axis.value.data
-        table, idx = _dims(op.table), _dims(op.indices)
+        idx = _dims(op.indices)
         if isinstance(d, _All):
             const = _constant_indices(op.indices)
             if const is None:
@@ -314,7 +318,9 @@ class Narrower:
             assert const is not None
             position = {row: i for i, row in enumerate(want.indices)}
             remapped = np.vectorize(position.__getitem__, otypes=[np.int64])(const)
-            idx = red.ConstantOp(numpy_to_dense(remapped.astype(np.int64), red.element_type_of(op.indices)))
+            idx = red.ConstantOp(
+                numpy_to_dense(remapped.astype(np.int64), red.element_type_of(op.indices))
+            )
             idx.location = op.location
             self.block.insert_op_before(idx, op)
             new = red.GatherOp(narrow, idx.result, op.axis.value.data)

@@ -88,7 +88,12 @@ def flatten(root: red.MatmulOp) -> Chain:
     def expand(v: SSAValue, transposed: bool) -> Seq:
         owner = v.owner
         inner = isinstance(owner, Operation) and owner.parent is block and _single_use(v)
-        if inner and isinstance(owner, red.MatmulOp) and _is_matrix(owner.lhs) and _is_matrix(owner.rhs):
+        if (
+            inner
+            and isinstance(owner, red.MatmulOp)
+            and _is_matrix(owner.lhs)
+            and _is_matrix(owner.rhs)
+        ):
             chain.inner.append(owner)
             factors = expand(owner.lhs, False) + expand(owner.rhs, False)
             return tuple(f.flipped() for f in reversed(factors)) if transposed else factors
@@ -299,7 +304,9 @@ def rewrite_block(block: Block) -> int:
     emitted: dict[tuple[tuple[int, bool], ...], SSAValue] = {}
     emitter = Emitter(emitted)
     for s in sorted(plan.shared, key=len):
-        first = min((chains[ci].root for ci in users[_key(s)]), key=position.__getitem__, default=None)
+        first = min(
+            (chains[ci].root for ci in users[_key(s)]), key=position.__getitem__, default=None
+        )
         if first is None:
             continue
         _, split = Planner({k for k in free if len(k) < len(s)}).solve(s)
@@ -325,7 +332,9 @@ def rewrite_block(block: Block) -> int:
     return saved
 
 
-def _free_intervals(seq: Seq, split: dict[tuple[int, int], int]) -> list[tuple[tuple[int, bool], ...]]:
+def _free_intervals(
+    seq: Seq, split: dict[tuple[int, int], int]
+) -> list[tuple[tuple[int, bool], ...]]:
     """The shared products a solved tree uses."""
     out = []
 

@@ -37,7 +37,13 @@ def test_operators_build_the_ops_numpy_would_run():
     mb = rb.ModuleBuilder()
     f = mb.function("main")
     a, b = f.arg((2, 3)), f.arg((3,))
-    f.returns((a + b) * a - b / 2.0, (a @ a.T).sum(1), a[1, :], a.reshape(3, 2).transpose(1, 0), rb.softmax(a))
+    f.returns(
+        (a + b) * a - b / 2.0,
+        (a @ a.T).sum(1),
+        a[1, :],
+        a.reshape(3, 2).transpose(1, 0),
+        rb.softmax(a),
+    )
     module = mb.build()
     x = np.arange(6, dtype=np.float32).reshape(2, 3) / 7
     y = np.array([0.5, -1.0, 2.0], np.float32)
@@ -77,7 +83,7 @@ def test_shape_errors_are_reported_at_construction():
     f = mb.function("main")
     a, b = f.arg((2, 3)), f.arg((4, 5))
 
-    with pytest.raises(Exception, match="do not match|contracting"):
+    with pytest.raises(Exception, match=r"do not match|contracting"):
         _ = a @ b
 
 
@@ -114,5 +120,5 @@ def test_private_functions_and_calls():
 
 
 def test_parse_errors_are_located():
-    with pytest.raises(DiagnosticError, match=r"^<string>:2:3: error: .*"):
+    with pytest.raises(DiagnosticError, match=r"^<string>:2:8: error: custom op .red.bogus. is unknown"):
         red.parse("func.func @f() {\n  %x = red.bogus\n}")

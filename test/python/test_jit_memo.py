@@ -27,7 +27,7 @@ func.func @main(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {red.invariant}) -> ten
 
 
 @pytest.fixture(scope="module")
-def compiled():  # noqa: ANN201
+def compiled():
     return red.compile(red.parse(MEMO_COUNTER))
 
 
@@ -35,7 +35,7 @@ def expected(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return x @ w.T
 
 
-def test_first_and_second_call_use_the_weights(compiled):  # noqa: ANN001
+def test_first_and_second_call_use_the_weights(compiled):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 8)).astype(np.float32)
     w = rng.standard_normal((8, 8)).astype(np.float32)
@@ -47,7 +47,7 @@ def test_first_and_second_call_use_the_weights(compiled):  # noqa: ANN001
     np.testing.assert_array_equal(second, first)
 
 
-def test_in_place_change_is_the_callers_contract_until_reset(compiled):  # noqa: ANN001
+def test_in_place_change_is_the_callers_contract_until_reset(compiled):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 8)).astype(np.float32)
     w = rng.standard_normal((8, 8)).astype(np.float32)
@@ -62,7 +62,7 @@ def test_in_place_change_is_the_callers_contract_until_reset(compiled):  # noqa:
     np.testing.assert_allclose(fresh, expected(x, w), rtol=1e-5, atol=1e-6)
 
 
-def test_other_weight_buffers_recompute(compiled):  # noqa: ANN001
+def test_other_weight_buffers_recompute(compiled):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 8)).astype(np.float32)
     w1 = rng.standard_normal((8, 8)).astype(np.float32)
@@ -98,6 +98,8 @@ def test_optimized_gpt_decoder_memos_under_the_jit():
     np.testing.assert_array_equal(after_reset, new_weights)
 
 
-def test_compiled_function_reports_bad_arguments(compiled):  # noqa: ANN001
-    with pytest.raises(red.DiagnosticError, match=r"argument #1 \(%w\) of '@main' expects 'tensor<8x8xf32>'"):
+def test_compiled_function_reports_bad_arguments(compiled):
+    with pytest.raises(
+        red.DiagnosticError, match=r"argument #1 \(%w\) of '@main' expects 'tensor<8x8xf32>'"
+    ):
         compiled.main(np.zeros((4, 8), np.float32), np.zeros((8, 8), np.float64))

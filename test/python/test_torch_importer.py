@@ -26,7 +26,7 @@ class LSTMClassifier(torch.nn.Module):
         self.lstm = torch.nn.LSTM(inputs, hidden)
         self.fc = torch.nn.Linear(hidden, classes)
 
-    def forward(self, x):  # noqa: ANN001, ANN201
+    def forward(self, x):
         out, _ = self.lstm(x)
         return self.fc(out[-1])
 
@@ -34,15 +34,15 @@ class LSTMClassifier(torch.nn.Module):
 class LastLogits(torch.nn.Module):
     """A causal LM as generation code uses it: the logits of the last position."""
 
-    def __init__(self, model):  # noqa: ANN001
+    def __init__(self, model):
         super().__init__()
         self.model = model
 
-    def forward(self, ids):  # noqa: ANN001, ANN201
+    def forward(self, ids):
         return self.model(ids, use_cache=False).logits[:, -1, :]
 
 
-def noised(model):  # noqa: ANN001, ANN201
+def noised(model):
     """HF initializes biases to 0 and norm weights to 1: noise keeps them from looking
     removable."""
     with torch.no_grad():
@@ -51,7 +51,7 @@ def noised(model):  # noqa: ANN001, ANN201
     return model.eval()
 
 
-def gpt2():  # noqa: ANN201
+def gpt2():
     from transformers import GPT2Config, GPT2LMHeadModel
 
     config = GPT2Config(n_layer=2, n_embd=64, n_head=4, vocab_size=128, n_positions=32,
@@ -59,7 +59,7 @@ def gpt2():  # noqa: ANN201
     return LastLogits(noised(GPT2LMHeadModel(config)))
 
 
-def llama():  # noqa: ANN201
+def llama():
     from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -68,7 +68,7 @@ def llama():  # noqa: ANN201
     return LastLogits(noised(LlamaForCausalLM(config)))
 
 
-def linear():  # noqa: ANN201
+def linear():
     return torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))
 
 
@@ -81,7 +81,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("make_model", "make_inputs"), CASES)
-def test_import_optimize_lower_jit_matches_pytorch(make_model, make_inputs):  # noqa: ANN001
+def test_import_optimize_lower_jit_matches_pytorch(make_model, make_inputs):
     torch.manual_seed(0)
     model, inputs = make_model().eval(), make_inputs()
     with torch.no_grad():
@@ -96,7 +96,7 @@ def test_import_optimize_lower_jit_matches_pytorch(make_model, make_inputs):  # 
 
 
 @pytest.mark.parametrize(("make_model", "make_inputs"), CASES)
-def test_interpreter_matches_pytorch_before_optimization(make_model, make_inputs):  # noqa: ANN001
+def test_interpreter_matches_pytorch_before_optimization(make_model, make_inputs):
     torch.manual_seed(1)
     model, inputs = make_model().eval(), make_inputs()
     with torch.no_grad():
@@ -145,7 +145,7 @@ def test_llm_head_only_for_the_last_position_after_red_pipeline():
 
 def test_unsupported_op_is_a_located_error():
     class Cumulative(torch.nn.Module):
-        def forward(self, x):  # noqa: ANN001, ANN201
+        def forward(self, x):
             return torch.cumsum(x, 0)
 
     with pytest.raises(

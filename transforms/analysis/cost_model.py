@@ -85,7 +85,13 @@ def _own_flops(op: Operation) -> int:
     if isinstance(op, red.ReduceOp):
         return element_count(op.input.type)
     if isinstance(
-        op, red.TransposeOp | red.BroadcastToOp | red.SliceOp | red.ConcatOp | red.GatherOp | red.MemoOp
+        op,
+        red.TransposeOp
+        | red.BroadcastToOp
+        | red.SliceOp
+        | red.ConcatOp
+        | red.GatherOp
+        | red.MemoOp,
     ):
         return 0
     if op.dialect_name() in ("red", "arith", "math"):

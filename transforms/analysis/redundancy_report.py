@@ -96,7 +96,8 @@ def render_text(report: dict[str, Any]) -> str:
             flops = sum(f["flops_saved"] for f in items)
             nbytes = sum(f["bytes_saved"] for f in items)
             lines.append(
-                f"    {kind:<16} {len(items):>4} x, saving {_fmt(flops)} FLOPs, {_fmt(nbytes)} bytes"
+                f"    {kind:<16} {len(items):>4} x, saving {_fmt(flops)} FLOPs, "
+                f"{_fmt(nbytes)} bytes"
             )
             for f in items:
                 ops = ", ".join(f["ops"])

@@ -45,7 +45,9 @@ class EraseUnusedMemoResultsAndKeys(RewritePattern):
             return  # no result used: dce erases the whole memo
         yielded = _yielded(op)
         new_block = Block(arg_types=[block.args[i].type for i in keep_in])
-        mapping: dict[SSAValue, SSAValue] = {block.args[i]: new_block.args[j] for j, i in enumerate(keep_in)}
+        mapping: dict[SSAValue, SSAValue] = {
+            block.args[i]: new_block.args[j] for j, i in enumerate(keep_in)
+        }
         for inner in block.ops:
             if isinstance(inner, red.YieldOp):
                 continue

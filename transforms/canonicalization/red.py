@@ -103,7 +103,9 @@ class CanonicalizeOptions:
     position: Callable[[Operation], int | None] = lambda op: None
 
 
-def _replace_with_value(rewriter: PatternRewriter, op: Operation, value: SSAValue, kind: str) -> bool:
+def _replace_with_value(
+    rewriter: PatternRewriter, op: Operation, value: SSAValue, kind: str
+) -> bool:
     """Replace op by an existing value of the same type; False if the types differ (a
     broadcast would be needed)."""
     if value.type != op.results[0].type:
