@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, i64
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
@@ -181,6 +181,7 @@ class Narrower:
         self.narrowed: dict[SSAValue, tuple[SSAValue, Rows]] = {}
         self.cost = CostModel()
         self.saved = 0
+        self.first_root: Attribute | None = None
 
     def analyse(self) -> None:
         pending: dict[SSAValue, Demand] = {}
@@ -217,9 +218,16 @@ class Narrower:
                 built += 1
         if not built:
             return 0
-        for op in list(self.block.ops):
-            if isinstance(op, red.SliceOp | red.GatherOp) and op.operands[0] in self.narrowed:
-                self.redirect(op)
+        frontier = [
+            op
+            for op in self.block.ops
+            if isinstance(op, red.SliceOp | red.GatherOp) and op.operands[0] in self.narrowed
+        ]
+        # The finding is reported where the narrowing comes from: the first slice that only
+        # wanted some rows (its location is the user's `logits[-1]`).
+        self.first_root = frontier[0].location if frontier else None
+        for op in frontier:
+            self.redirect(op)
         return built
 
     def build_narrow(self, op: Operation) -> None:
@@ -335,12 +343,13 @@ def narrow_block(block: Block) -> int:
     n = Narrower(block)
     n.analyse()
     built = n.rewrite()
-    if built:
-        first = next((o for o in block.ops), None)
-        if first is not None:
+    if built and findings.is_recording():
+        anchor = next((o for o in block.ops if o.location == n.first_root), None)
+        anchor = anchor or block.first_op
+        if anchor is not None:
             findings.record(
                 "unused-rows",
-                [first],
+                [anchor],
                 flops_saved=n.saved,
                 bytes_saved=0,
                 note=f"{built} ops rebuilt on the rows their users need",
