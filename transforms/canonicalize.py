@@ -75,6 +75,7 @@ class CanonicalizePass(ModulePass):
         if not result.converged and self.test_convergence:
             raise DiagnosticError(
                 location_of(op),
-                f"canonicalize did not converge after {result.iterations} iterations "
+                f"canonicalize did not converge after {result.iterations} "
+                f"iteration{'s' if result.iterations != 1 else ''} "
                 f"({result.rewrites} rewrites); still firing: {', '.join(result.last_patterns)}",
             )

@@ -170,5 +170,6 @@ class GreedyDriver:
         return False
 
     def _note(self, name: str) -> None:
-        if len(self._fired_names) < 20:
+        """Remember (a few, distinct) names of what fired, for the non-convergence error."""
+        if name not in self._fired_names and len(self._fired_names) < 20:
             self._fired_names.append(name)

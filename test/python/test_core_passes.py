@@ -580,10 +580,8 @@ def test_canonicalize_reports_non_convergence(monkeypatch: pytest.MonkeyPatch):
     with pytest.raises(DiagnosticError, match=r"canonicalize did not converge") as info:
         CanonicalizePass(test_convergence=True).apply(make_context(), module)
 
-    assert info.value.message.startswith("canonicalize did not converge after 1 iterations (")
-    assert "rewrites); still firing: ConstantsLeft, ConstantsRight, ConstantsLeft" in (
-        info.value.message
-    )
+    assert info.value.message.startswith("canonicalize did not converge after 1 iteration (")
+    assert info.value.message.endswith("rewrites); still firing: ConstantsLeft, ConstantsRight")
 
 
 def test_canonicalize_without_test_convergence_stops_quietly(monkeypatch: pytest.MonkeyPatch):

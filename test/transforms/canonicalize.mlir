@@ -5,7 +5,7 @@
 
 // One iteration cannot both rewrite and confirm the fixpoint: with test-convergence that
 // is an error naming what still fired.
-// CAP: error: canonicalize did not converge after 1 iterations ({{[0-9]+}} rewrites); still firing: FoldConstantOperands
+// CAP: error: canonicalize did not converge after 1 iteration ({{[0-9]+}} rewrites); still firing: FoldConstantOperands
 
 // A chain of ops on constants folds to one constant; the operand constants die.
 // CHECK-LABEL: func.func @fold_constants
@@ -887,4 +887,43 @@ func.func @no_unreachable_blocks(%c: i1, %x: tensor<4xf32>) -> tensor<4xf32> {
 ^bb2:
   %n = red.neg %x : tensor<4xf32>
   func.return %n : tensor<4xf32>
+}
+
+// -----
+
+// A gather of consecutive rows [0, k) is those rows: the whole table, or a slice of it.
+// CHECK-LABEL: func.func @gather_of_iota
+// CHECK-SAME:    (%[[T:.*]]: tensor<8x4xf32>)
+// CHECK-NOT:     red.gather
+// CHECK:         %[[H:.*]] = red.slice %[[T]] [0, 0] [3, 4] [1, 1] : tensor<8x4xf32> -> tensor<3x4xf32>
+// CHECK-NOT:     red.gather
+// CHECK:         func.return %[[T]], %[[H]]
+func.func @gather_of_iota(%t: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<3x4xf32>) {
+  %i = red.iota dim = 0 : tensor<8xi64>
+  %g = red.gather %t, %i axis = 0 : tensor<8x4xf32>, tensor<8xi64> -> tensor<8x4xf32>
+  %j = red.iota dim = 0 : tensor<3xi64>
+  %h = red.gather %t, %j axis = 0 : tensor<8x4xf32>, tensor<3xi64> -> tensor<3x4xf32>
+  func.return %g, %h : tensor<8x4xf32>, tensor<3x4xf32>
+}
+
+// -----
+
+// Iota indices of rank 2 are not consecutive rows: the gather stays.
+// CHECK-LABEL: func.func @no_gather_of_iota_2d
+// CHECK:         red.gather
+func.func @no_gather_of_iota_2d(%t: tensor<8x4xf32>) -> tensor<2x3x4xf32> {
+  %i = red.iota dim = 1 : tensor<2x3xi64>
+  %g = red.gather %t, %i axis = 0 : tensor<8x4xf32>, tensor<2x3xi64> -> tensor<2x3x4xf32>
+  func.return %g : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Any stride over a dimension of size 1 takes all of it: the slice is the identity.
+// CHECK-LABEL: func.func @full_slice_strided_size_one
+// CHECK-SAME:    (%[[X:.*]]: tensor<1x4xf32>)
+// CHECK-NEXT:    func.return %[[X]]
+func.func @full_slice_strided_size_one(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %s = red.slice %x [0, 0] [1, 4] [3, 1] : tensor<1x4xf32> -> tensor<1x4xf32>
+  func.return %s : tensor<1x4xf32>
 }

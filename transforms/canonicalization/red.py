@@ -391,14 +391,40 @@ class FoldBroadcastOfBroadcast(RewritePattern):
 
 
 class EraseFullSlice(RewritePattern):
-    """slice(x, 0, dims, 1) -> x"""
+    """slice(x, 0, dims, 1) -> x (any stride over a dim of size 1 takes all of it)"""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: red.SliceOp, rewriter: PatternRewriter, /):
         start, limit, stride = op.bounds
         shape = red.shape_of(op.input)
-        if all(s == 0 for s in start) and tuple(limit) == shape and all(st == 1 for st in stride):
+        if all(
+            lo == 0 and hi == n and (st == 1 or n <= 1)
+            for lo, hi, st, n in zip(start, limit, stride, shape)
+        ):
             _replace_with_value(rewriter, op, op.input, "identity")
+
+
+class FoldGatherOfIota(RewritePattern):
+    """gather(t, iota(k) = [0, 1, ..., k-1], axis) -> slice(t, [0, k) along axis) (-> t when
+    k is t's extent): a lookup of consecutive rows is those rows (e.g. position embeddings)"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: red.GatherOp, rewriter: PatternRewriter, /):
+        indices = op.indices.owner
+        if not (isinstance(indices, red.IotaOp) and len(red.shape_of(op.indices)) == 1):
+            return
+        axis = op.axis.value.data
+        shape = red.shape_of(op.table)
+        k = red.shape_of(op.indices)[0]
+        if red.DYNAMIC in (k, shape[axis]) or k > shape[axis]:
+            return
+        limit = list(shape)
+        limit[axis] = k
+        findings.record("identity", [op])
+        if k == shape[axis]:
+            rewriter.replace(op, [], [op.table])
+        else:
+            rewriter.replace(op, red.SliceOp(op.table, [0] * len(shape), limit))
 
 
 class FoldSliceOfSlice(RewritePattern):
@@ -507,6 +533,7 @@ def red_patterns(options: CanonicalizeOptions) -> dict[type[Operation], list[Rew
         red.CastOp: [EraseIdentityShapeOp()],
         red.SliceOp: [EraseFullSlice(), FoldSliceOfSlice(), FoldSliceOfConcat()],
         red.ConcatOp: [EraseSingleInputConcat()],
+        red.GatherOp: [FoldGatherOfIota()],
     }
     for op_type, patterns in extra.items():
         table[op_type].extend(patterns)
