@@ -13,6 +13,7 @@ from xdsl.dialects.scf import Scf
 from xdsl.dialects.tensor import Tensor
 from xdsl.dialects.vector import Vector
 
+from red.dialects import xdsl_fixes  # noqa: F401 - applies the printer fix
 from red.dialects.red import Red
 
 DIALECTS = (Builtin, Func, Arith, Math, Scf, Cf, MemRef, Tensor, Affine, Vector, LLVM, Red)

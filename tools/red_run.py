@@ -61,7 +61,9 @@ def summarize(value: Any) -> str:
     head = np.array2string(arr.reshape(-1)[:6], precision=5, separator=", ")
     text = f"shape {shape} dtype {arr.dtype}"
     if arr.size and np.issubdtype(arr.dtype, np.number):
-        text += f" min {arr.min():.6g} max {arr.max():.6g} mean {arr.mean(dtype=np.float64):.6g}"
+        with np.errstate(all="ignore"):  # inf + -inf in the mean is a summary, not an error
+            mean = arr.mean(dtype=np.float64)
+        text += f" min {arr.min():.6g} max {arr.max():.6g} mean {mean:.6g}"
     return f"{text} first {head}"
 
 

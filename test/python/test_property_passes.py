@@ -14,14 +14,15 @@ The `REGRESSION_*` programs are bugs these properties found, kept as explicit ex
   that only change a layout (reshape(reshape(transpose x)) -> transpose x) changed the bits.
 - canonicalize's FoldSliceOfConcat turned slice(concat(a, b, c)) into
   concat(slice(a), slice(b)), growing the op count.
+- The text red-opt printed did not always parse back to the same module: xDSL 0.74 prints
+  inf and NaN as hex bit patterns that parse back as integer values, and dense<[0.0, -0.0]>
+  as the splat dense<0.000000e+00>; red.constant now prints such values as raw bytes.
 Still open (strict xfails with `KNOWN_*` examples, so the markers must come off with the fix):
 - canonicalize,cse,dce does not reach a fixpoint in one round: cse exposes max(x, x),
   min(x, x), select(c, x, x), ... that only the next canonicalize removes, and dce drops the
   unused arguments of private functions after cse ran, so calls that became equal stay
-  unmerged. The pipeline is not idempotent and can leave equal calls.
-- The text red-opt prints does not always parse back to the same module: inf and NaN print
-  as hex bit patterns that parse back as integer values, and dense<[0.0, -0.0]> prints as
-  the splat dense<0.000000e+00>."""
+  unmerged. One round is not idempotent and can leave equal calls (red-pipeline repeats
+  the round until nothing changes)."""
 
 from __future__ import annotations
 
@@ -338,13 +339,6 @@ def reparsed(module: ModuleOp) -> ModuleOp:
     return parse_mlir(module_to_text(module), "<printed>", make_context())
 
 
-@pytest.mark.xfail(
-    reason="xDSL 0.74 prints inf and NaN in dense attributes as hex bit patterns "
-    "(dense<0x7f800000>) but parses such hex back as the integer's value (2.139095e+09); "
-    "and it prints a dense attribute whose elements compare == as a splat, so "
-    "dense<[0.0, -0.0]> prints as dense<0.000000e+00> and parses back as +0.0 only",
-    strict=True,
-)
 @PROPERTY
 @example(program=KNOWN_LOSSY_INF_PRINT)
 @example(program=KNOWN_LOSSY_SIGNED_ZERO_PRINT)

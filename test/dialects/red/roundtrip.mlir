@@ -361,3 +361,18 @@ func.func @memo_multi(%a: tensor<2x2xf32> {red.invariant}, %b: tensor<2xf32> {re
     }
   }
 #-}
+
+// -----
+
+// Constants xDSL's printer would mangle (inf, NaN, +0.0 next to -0.0) print as raw bytes and
+// read back bit for bit.
+// CHECK-LABEL: func.func @constant_special_floats
+// CHECK:         red.constant dense<"0x0000807F000080FF0000C07F"> : tensor<3xf32>
+// CHECK:         red.constant dense<"0x0000000000000080"> : tensor<2xf32>
+// CHECK:         red.constant dense<1.000000e+00> : tensor<2xf32>
+func.func @constant_special_floats() -> (tensor<3xf32>, tensor<2xf32>, tensor<2xf32>) {
+  %a = red.constant dense<"0x0000807F000080FF0000C07F"> : tensor<3xf32>
+  %b = red.constant dense<"0x0000000000000080"> : tensor<2xf32>
+  %c = red.constant dense<[1.0, 1.0]> : tensor<2xf32>
+  func.return %a, %b, %c : tensor<3xf32>, tensor<2xf32>, tensor<2xf32>
+}
