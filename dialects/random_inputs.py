@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerType, TensorType
+from xdsl.dialects.builtin import IntegerType, ModuleOp, TensorType
 from xdsl.ir import SSAValue
 
 from red.dialects import red
@@ -15,7 +15,14 @@ from red.dialects.red_interpreter import numpy_dtype
 DEFAULT_INTEGER_BOUND = 8
 
 # Ops through which an integer value still holds the same ids (only rearranged).
-_ID_PRESERVING = (red.ReshapeOp, red.TransposeOp, red.SliceOp, red.BroadcastToOp, red.ConcatOp)
+_ID_PRESERVING = (
+    red.ReshapeOp,
+    red.TransposeOp,
+    red.SliceOp,
+    red.BroadcastToOp,
+    red.ConcatOp,
+    red.CastOp,
+)
 
 
 def integer_bound(value: SSAValue) -> int:
@@ -36,7 +43,21 @@ def integer_bound(value: SSAValue) -> int:
                     bounds.append(n)
             elif isinstance(user, _ID_PRESERVING):
                 work.append(user.results[0])
+            elif isinstance(user, func.CallOp) and (callee := _callee(user)) is not None:
+                work.append(callee.body.block.args[use.index])  # the ids inside the callee
     return min(bounds) if bounds else DEFAULT_INTEGER_BOUND
+
+
+def _callee(call: func.CallOp) -> func.FuncOp | None:
+    """The function a call calls, when it is defined in the same module."""
+    module = call.get_toplevel_object()
+    if not isinstance(module, ModuleOp):
+        return None
+    name = call.callee.root_reference.data
+    for op in module.body.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name and op.body.blocks:
+            return op
+    return None
 
 
 def random_inputs(fn: func.FuncOp, seed: int = 0) -> list[np.ndarray]:

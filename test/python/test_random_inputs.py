@@ -284,10 +284,6 @@ func.func @main(%x: tensor<2xf32>, %s: f32) -> tensor<2xf32> {
         random_inputs(fn)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integer_bound does not follow indices through red.cast: they are drawn in [0, 8)",
-)
 def test_gather_indices_through_a_cast():
     text = """
 func.func @main(%table: tensor<3x2xf32>, %ids: tensor<200xi32>) -> tensor<200x2xf32> {
@@ -302,10 +298,6 @@ func.func @main(%table: tensor<3x2xf32>, %ids: tensor<200xi32>) -> tensor<200x2x
     assert set(ids.tolist()) == set(range(3))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integer_bound does not follow indices into a func.call: they are drawn in [0, 8)",
-)
 def test_gather_indices_through_a_call():
     text = """
 func.func private @embed(%table: tensor<3x2xf32>, %ids: tensor<200xi64>) -> tensor<200x2xf32> {
