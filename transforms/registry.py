@@ -75,6 +75,18 @@ def _convert_red_to_loops() -> type[ModulePass]:
     return ConvertRedToLoopsPass
 
 
+def _convert_scf_to_cf() -> type[ModulePass]:
+    from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
+
+    return ConvertScfToCf
+
+
+def _convert_to_llvm() -> type[ModulePass]:
+    from red.lowering.convert_to_llvm import ConvertToLLVMPass
+
+    return ConvertToLLVMPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "cse": _cse,
     "canonicalize": _canonicalize,
@@ -86,6 +98,8 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "red-pipeline": _red_pipeline,
     "red-lower": _red_lower,
     "convert-red-to-loops": _convert_red_to_loops,
+    "convert-scf-to-cf": _convert_scf_to_cf,
+    "convert-to-llvm": _convert_to_llvm,
 }
 
 
