@@ -27,7 +27,7 @@ from xdsl.dialects.builtin import (
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     VarConstraint,
@@ -1176,15 +1176,6 @@ class YieldOp(IRDLOperation):
 
 
 # endregion Caching
-
-
-def memo_body_block(arg_types: Sequence[Attribute]) -> Block:
-    return Block(arg_types=list(arg_types))
-
-
-def make_constant(array_values: Sequence[float] | Sequence[int], typ: TensorType) -> ConstantOp:
-    """A red.constant of the given type from a flat list of values."""
-    return ConstantOp(DenseIntOrFPElementsAttr.from_list(typ, list(array_values)))  # type: ignore[arg-type]
 
 
 def verify_invariant_attrs(attrs: ArrayAttr[DictionaryAttr] | None) -> str | None:

@@ -217,13 +217,13 @@ class TorchImporter:
                 return self.values[node.args[0].name][node.args[1]]
             if self._all_constant(node):
                 return self.fold(node)
-            handler = _HANDLERS.get(_op_name(target))
+            handler = _HANDLERS.get(str(target))
             if handler is None:
-                raise _Unknown(f"no translation for '{_op_name(target)}'")
+                raise _Unknown(f"no translation for '{target!s}'")
             return handler(self, *node.args, **node.kwargs)
         except _Unknown as err:
             raise DiagnosticError(
-                self.loc, f"cannot import '{_op_name(target)}' (node '{node.name}'): {err}"
+                self.loc, f"cannot import '{target!s}' (node '{node.name}'): {err}"
             ) from None
 
     def _all_constant(self, node: Any) -> bool:
@@ -280,10 +280,6 @@ def _scalar_dtype(x: Any) -> Any:
 def _ssa_name(name: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_$.]", "_", name)
     return name if name and not name[0].isdigit() else f"v{name}"
-
-
-def _op_name(target: Any) -> str:
-    return str(target)
 
 
 def node_location(node: Any) -> Attribute:
