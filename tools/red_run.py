@@ -44,9 +44,12 @@ def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
     arrays = []
     for path in paths:
         try:
+            with open(path, "rb") as f:
+                if f.read(6) != b"\x93NUMPY":  # numpy's own message would speak of pickles
+                    raise SystemExit(_fail(f"could not read input '{path}': not a .npy file"))
             arrays.append(np.load(path, allow_pickle=False))
         except (OSError, ValueError) as err:
-            raise SystemExit(_fail(f"could not read input '{path}': {err}"))
+            raise SystemExit(_fail(f"could not read input '{path}': {err}")) from None
     return arrays
 
 

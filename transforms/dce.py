@@ -93,27 +93,43 @@ def _drop_at(attrs: ArrayAttr | None, dead: set[int]) -> ArrayAttr | None:
     return ArrayAttr([a for i, a in enumerate(attrs.data) if i not in dead])
 
 
+def _is_private(fn: func.FuncOp) -> bool:
+    return fn.sym_visibility is not None and fn.sym_visibility.data == "private"
+
+
+def unreachable_private_functions(module: ModuleOp) -> list[func.FuncOp]:
+    """Private functions no public function (or other top-level op) reaches through symbol
+    references, even if they reference each other (recursion)."""
+    functions = {op.sym_name.data: op for op in module.body.ops if isinstance(op, func.FuncOp)}
+    work: list[Operation] = [
+        op for op in module.body.ops if not (isinstance(op, func.FuncOp) and _is_private(op))
+    ]
+    reached: set[str] = set()
+    while work:
+        for name in _symbol_uses(work.pop()):
+            if name in functions and name not in reached:
+                reached.add(name)
+                work.append(functions[name])
+    return [fn for name, fn in functions.items() if _is_private(fn) and name not in reached]
+
+
 def trim_private_functions(module: ModuleOp) -> bool:
-    """Remove unused private functions and the unused arguments and results of private
-    functions only called directly; returns whether anything changed."""
-    changed = False
+    """Remove private functions nothing reaches, and the unused arguments and results of
+    private functions only called directly; returns whether anything changed."""
+    dead = unreachable_private_functions(module)
+    for fn in dead:
+        findings.record("dead", [fn], note=f"private function '@{fn.sym_name.data}' is never used")
+    for fn in dead:
+        fn.detach()
+    for fn in dead:
+        fn.erase(safe_erase=False)
+    changed = bool(dead)
     uses = _symbol_uses(module)
     for fn in [op for op in module.body.ops if isinstance(op, func.FuncOp)]:
-        if fn.sym_visibility is None or fn.sym_visibility.data != "private":
+        if not _is_private(fn):
             continue
         name = fn.sym_name.data
         callers = uses.get(name, [])
-        if not callers:
-            findings.record("dead", [fn], note=f"private function '@{name}' is never used")
-            # The erased body's references no longer count: without this, a function
-            # called only from here would see erased calls as its callers.
-            for sym, refs in _symbol_uses(fn).items():
-                gone = set(refs)
-                uses[sym] = [o for o in uses.get(sym, []) if o not in gone]
-            fn.detach()
-            fn.erase()
-            changed = True
-            continue
         if not fn.body.blocks or not all(
             isinstance(c, func.CallOp) and c.callee.root_reference.data == name for c in callers
         ):

@@ -27,6 +27,15 @@
 // RUN: filecheck %s --input-file %t/dump.err --check-prefix=NO-DUMP --allow-empty
 // NO-DUMP-NOT: {{.}}
 
+// With passes, one dump per pass (nested pipeline steps included), in order, on stderr.
+// RUN: red-opt %s -p cse,dce --mlir-print-ir-after-all 2>%t/dump2.err >/dev/null
+// RUN: filecheck %s --input-file %t/dump2.err --check-prefix=DUMP
+// DUMP:      // -----// IR Dump After cse //----- //
+// DUMP-NEXT: builtin.module {
+// DUMP:      // -----// IR Dump After dce //----- //
+// DUMP-NEXT: builtin.module {
+// DUMP-NOT:  IR Dump
+
 // --mlir-print-op-generic applies to the output.
 // RUN: red-opt %s --mlir-print-op-generic | filecheck %s --check-prefix=GENERIC
 // GENERIC:      "func.func"() <{sym_name = "output", function_type = (tensor<2x3xf32>) -> tensor<3x2xf32>}> ({

@@ -40,7 +40,7 @@
 // RUN: not red-run %s --engine interp --inputs %t/junk.npy %t/ids.npy %t/w.npy 2>&1 | filecheck %s --check-prefix=JUNK
 // RUN: not red-run %s --engine interp --inputs %t/missing.npy %t/ids.npy %t/w.npy 2>&1 | filecheck %s --check-prefix=MISSING-NPY
 // JUNK-NOT:        Traceback
-// JUNK:            {{^}}error: could not read input '{{.*}}junk.npy':
+// JUNK:            {{^}}error: could not read input '{{.*}}junk.npy': not a .npy file
 // MISSING-NPY-NOT: Traceback
 // MISSING-NPY:     {{^}}error: could not read input '{{.*}}missing.npy': {{.*}}No such file or directory
 
