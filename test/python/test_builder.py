@@ -120,5 +120,7 @@ def test_private_functions_and_calls():
 
 
 def test_parse_errors_are_located():
-    with pytest.raises(DiagnosticError, match=r"^<string>:2:8: error: custom op .red.bogus. is unknown"):
+    with pytest.raises(
+        DiagnosticError, match=r"^<string>:2:8: error: custom op .red.bogus. is unknown"
+    ):
         red.parse("func.func @f() {\n  %x = red.bogus\n}")
