@@ -3,57 +3,57 @@
 // RUN: rm -rf %t && mkdir -p %t && python3 %S/Inputs/make_onnx_models.py %t
 
 // Initializers become constants; Gemm becomes matmul + add; @main returns the graph output.
-// RUN: red-import %t/mlp.onnx | filecheck %s --check-prefix=MLP
-// MLP-LABEL: func.func @main
-// MLP-SAME:    (%[[X:.*]]: tensor<2x4xf32>) -> tensor<2x3xf32>
-// MLP:         %[[W:.*]] = red.constant dense<{{.*}}> : tensor<4x3xf32>
-// MLP:         %[[MM:.*]] = red.matmul %[[X]], %[[W]] : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
-// MLP:         %[[B:.*]] = red.constant dense<[0.000000e+00, 1.000000e+00, 2.000000e+00]> : tensor<3xf32>
-// MLP:         %[[SUM:.*]] = red.add %[[MM]], %[[B]]
-// MLP:         %[[Y:.*]] = red.relu %[[SUM]] : tensor<2x3xf32>
-// MLP:         func.return %[[Y]] : tensor<2x3xf32>
+// RUN: red-import %t/mlp.onnx | filecheck %s --check-prefix=CHECK-MLP
+// CHECK-MLP-LABEL: func.func @main
+// CHECK-MLP-SAME:    (%[[X:.*]]: tensor<2x4xf32>) -> tensor<2x3xf32>
+// CHECK-MLP:         %[[W:.*]] = red.constant dense<{{.*}}> : tensor<4x3xf32>
+// CHECK-MLP:         %[[MM:.*]] = red.matmul %[[X]], %[[W]] : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
+// CHECK-MLP:         %[[B:.*]] = red.constant dense<[0.000000e+00, 1.000000e+00, 2.000000e+00]> : tensor<3xf32>
+// CHECK-MLP:         %[[SUM:.*]] = red.add %[[MM]], %[[B]]
+// CHECK-MLP:         %[[Y:.*]] = red.relu %[[SUM]] : tensor<2x3xf32>
+// CHECK-MLP:         func.return %[[Y]] : tensor<2x3xf32>
 
 // Every op is located at its ONNX node (NameLoc of the node name around the model file);
 // an unnamed node is 'op_type#index', a materialized initializer its own name.
-// RUN: red-import %t/mlp.onnx --mlir-print-debuginfo | filecheck %s --check-prefix=LOC
-// LOC:       red.constant {{.*}} loc("w"("{{.*}}mlp.onnx":0:0))
-// LOC:       red.matmul {{.*}} loc("fc"("{{.*}}mlp.onnx":0:0))
-// LOC:       red.add {{.*}} loc("fc"("{{.*}}mlp.onnx":0:0))
-// LOC:       red.relu {{.*}} loc("Relu#1"("{{.*}}mlp.onnx":0:0))
+// RUN: red-import %t/mlp.onnx --mlir-print-debuginfo | filecheck %s --check-prefix=CHECK-LOC
+// CHECK-LOC:       red.constant {{.*}} loc("w"("{{.*}}mlp.onnx":0:0))
+// CHECK-LOC:       red.matmul {{.*}} loc("fc"("{{.*}}mlp.onnx":0:0))
+// CHECK-LOC:       red.add {{.*}} loc("fc"("{{.*}}mlp.onnx":0:0))
+// CHECK-LOC:       red.relu {{.*}} loc("Relu#1"("{{.*}}mlp.onnx":0:0))
 
 // --weights-as-args: float initializers become trailing red.invariant arguments, in order.
 // RUN: red-import %t/mlp.onnx --weights-as-args -o %t/mlp_args.mlir
-// RUN: filecheck %s --check-prefix=ARGS < %t/mlp_args.mlir
-// ARGS-LABEL: func.func @main
-// ARGS-SAME:    (%[[X:.*]]: tensor<2x4xf32>, %[[W:.*]]: tensor<4x3xf32> {red.invariant}, %[[B:.*]]: tensor<3xf32> {red.invariant})
-// ARGS-NOT:    red.constant
-// ARGS:         red.matmul %[[X]], %[[W]]
-// ARGS:         red.add %{{.*}}, %[[B]]
+// RUN: filecheck %s --check-prefix=CHECK-ARGS < %t/mlp_args.mlir
+// CHECK-ARGS-LABEL: func.func @main
+// CHECK-ARGS-SAME:    (%[[X:.*]]: tensor<2x4xf32>, %[[W:.*]]: tensor<4x3xf32> {red.invariant}, %[[B:.*]]: tensor<3xf32> {red.invariant})
+// CHECK-ARGS-NOT:    red.constant
+// CHECK-ARGS:         red.matmul %[[X]], %[[W]]
+// CHECK-ARGS:         red.add %{{.*}}, %[[B]]
 
 // The output is red IR that red-run executes.
-// RUN: red-run %t/mlp_args.mlir --random --engine interp | filecheck %s --check-prefix=EXEC
-// EXEC: result0: shape 2x3 dtype float32
+// RUN: red-run %t/mlp_args.mlir --random --engine interp | filecheck %s --check-prefix=CHECK-EXEC
+// CHECK-EXEC: result0: shape 2x3 dtype float32
 
 // With the symbolic batch dimension given, Shape -> Gather -> Unsqueeze -> Concat -> Reshape
 // folds at import time: only the reshape remains.
-// RUN: red-import %t/dynamic_reshape.onnx --shape x=2x3x4 | filecheck %s --check-prefix=FOLD
-// FOLD-LABEL: func.func @main
-// FOLD-SAME:    (%[[X:.*]]: tensor<2x3x4xf32>) -> tensor<2x12xf32>
-// FOLD-NEXT:    %[[R:.*]] = red.reshape %[[X]] : tensor<2x3x4xf32> -> tensor<2x12xf32>
-// FOLD-NEXT:    func.return %[[R]] : tensor<2x12xf32>
+// RUN: red-import %t/dynamic_reshape.onnx --shape x=2x3x4 | filecheck %s --check-prefix=CHECK-FOLD
+// CHECK-FOLD-LABEL: func.func @main
+// CHECK-FOLD-SAME:    (%[[X:.*]]: tensor<2x3x4xf32>) -> tensor<2x12xf32>
+// CHECK-FOLD-NEXT:    %[[R:.*]] = red.reshape %[[X]] : tensor<2x3x4xf32> -> tensor<2x12xf32>
+// CHECK-FOLD-NEXT:    func.return %[[R]] : tensor<2x12xf32>
 
 // Without it, the error names the input and the dimension.
-// RUN: not red-import %t/dynamic_reshape.onnx 2>&1 | filecheck %s --check-prefix=SYMBOLIC
-// SYMBOLIC: dynamic_reshape.onnx:0:0: 'x': error: graph input 'x' has symbolic dimension 0 ('N'): give its shape with --shape x=Nx3x4
+// RUN: not red-import %t/dynamic_reshape.onnx 2>&1 | filecheck %s --check-prefix=CHECK-SYMBOLIC
+// CHECK-SYMBOLIC: dynamic_reshape.onnx:0:0: 'x': error: graph input 'x' has symbolic dimension 0 ('N'): give its shape with --shape x=Nx3x4
 
 // An unsupported op is a located error naming the op type and the node.
-// RUN: not red-import %t/unsupported.onnx 2>&1 | filecheck %s --check-prefix=UNSUPPORTED-OP
-// UNSUPPORTED-OP: unsupported.onnx:0:0: 'determinant': error: ONNX op 'Det' is not supported (ONNX node 'determinant')
-// UNSUPPORTED-OP-NOT: Traceback
+// RUN: not red-import %t/unsupported.onnx 2>&1 | filecheck %s --check-prefix=CHECK-UNSUPPORTED-OP
+// CHECK-UNSUPPORTED-OP: unsupported.onnx:0:0: 'determinant': error: ONNX op 'Det' is not supported (ONNX node 'determinant')
+// CHECK-UNSUPPORTED-OP-NOT: Traceback
 
 // A missing file and a file that is not an ONNX model (this one) are errors, not tracebacks.
-// RUN: not red-import %t/missing.onnx 2>&1 | filecheck %s --check-prefix=MISSING
-// MISSING: error: could not open input file '{{.*}}missing.onnx': No such file or directory
-// RUN: not red-import %s 2>&1 | filecheck %s --check-prefix=GARBAGE
-// GARBAGE: error: could not read '{{.*}}red-import.mlir' as an ONNX model
-// GARBAGE-NOT: Traceback
+// RUN: not red-import %t/missing.onnx 2>&1 | filecheck %s --check-prefix=CHECK-MISSING
+// CHECK-MISSING: error: could not open input file '{{.*}}missing.onnx': No such file or directory
+// RUN: not red-import %s 2>&1 | filecheck %s --check-prefix=CHECK-GARBAGE
+// CHECK-GARBAGE: error: could not read '{{.*}}red-import.mlir' as an ONNX model
+// CHECK-GARBAGE-NOT: Traceback
