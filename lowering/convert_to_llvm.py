@@ -11,6 +11,7 @@ LLVM has no intrinsic for (tanh, erf) call libm."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -165,12 +166,16 @@ class FunctionConverter:
 
     # region memory
 
-    def address(self, mem: SSAValue, typ: MemRefType, indices: list[SSAValue]) -> SSAValue:
-        """Pointer to mem[indices] of a contiguous row-major buffer."""
+    def address(self, mem: SSAValue, indices: Sequence[SSAValue]) -> tuple[SSAValue, int]:
+        """Pointer to mem[indices] of a contiguous row-major buffer, and the alignment of
+        its element type (what every load and store of it carries)."""
+        typ = mem.type
+        assert isinstance(typ, MemRefType)
         shape = typ.get_shape()
         base = self.get(mem)
+        align = element_bytes(typ.get_element_type())
         if not indices:
-            return base
+            return base, align
         linear: SSAValue | None = None
         for d, idx in enumerate(indices):
             stride = math.prod(shape[d + 1 :])
@@ -179,9 +184,8 @@ class FunctionConverter:
                 term = self.emit(llvm.MulOp(term, self.const_int(stride)))
             linear = term if linear is None else self.emit(llvm.AddOp(linear, term))
         assert linear is not None
-        return self.emit(
-            llvm.GEPOp.from_mixed_indices(base, [linear], typ.get_element_type(), inbounds=True)
-        )
+        gep = llvm.GEPOp.from_mixed_indices(base, [linear], typ.get_element_type(), inbounds=True)
+        return self.emit(gep), align
 
     # endregion memory
 
@@ -277,40 +281,17 @@ class FunctionConverter:
                     _LIBM[type(op)], self.get(op.operands[0]), op.results[0].type
                 )
             case memref.LoadOp():
-                typ = op.memref.type
-                assert isinstance(typ, MemRefType)
-                ptr = self.address(op.memref, typ, list(op.indices))
-                elt = typ.get_element_type()
-                m[op.res] = self.emit(
-                    llvm.LoadOp(ptr, convert_type(elt), alignment=element_bytes(elt))
-                )
+                ptr, align = self.address(op.memref, op.indices)
+                m[op.res] = self.emit(llvm.LoadOp(ptr, convert_type(op.res.type), alignment=align))
             case memref.StoreOp():
-                typ = op.memref.type
-                assert isinstance(typ, MemRefType)
-                ptr = self.address(op.memref, typ, list(op.indices))
-                self.emit(
-                    llvm.StoreOp(
-                        self.get(op.value), ptr, alignment=element_bytes(typ.get_element_type())
-                    )
-                )
+                ptr, align = self.address(op.memref, op.indices)
+                self.emit(llvm.StoreOp(self.get(op.value), ptr, alignment=align))
             case vector.LoadOp():
-                typ = op.base.type
-                assert isinstance(typ, MemRefType)
-                ptr = self.address(op.base, typ, list(op.indices))
-                m[op.result] = self.emit(
-                    llvm.LoadOp(
-                        ptr, op.result.type, alignment=element_bytes(typ.get_element_type())
-                    )
-                )
+                ptr, align = self.address(op.base, op.indices)
+                m[op.result] = self.emit(llvm.LoadOp(ptr, op.result.type, alignment=align))
             case vector.StoreOp():
-                typ = op.base.type
-                assert isinstance(typ, MemRefType)
-                ptr = self.address(op.base, typ, list(op.indices))
-                self.emit(
-                    llvm.StoreOp(
-                        self.get(op.vector), ptr, alignment=element_bytes(typ.get_element_type())
-                    )
-                )
+                ptr, align = self.address(op.base, op.indices)
+                self.emit(llvm.StoreOp(self.get(op.vector), ptr, alignment=align))
             case vector.BroadcastOp():
                 vt = op.vector.type
                 assert isinstance(vt, VectorType)
