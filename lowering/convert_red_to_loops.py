@@ -50,6 +50,7 @@ from xdsl.rewriter import InsertPoint
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.red_interpreter import dense_to_numpy, numpy_to_dense
+from red.dialects.symbols import is_private
 
 INDEX = IndexType()
 MEMO_RESET = "red_memo_reset"
@@ -173,8 +174,7 @@ class ModuleLowering:
         self.public = {
             op.sym_name.data
             for op in module.body.ops
-            if isinstance(op, func.FuncOp)
-            and (op.sym_visibility is None or op.sym_visibility.data != "private")
+            if isinstance(op, func.FuncOp) and not is_private(op)
         }
 
     def callee_name(self, name: str) -> str:

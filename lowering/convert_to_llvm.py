@@ -41,6 +41,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects.diagnostics import DiagnosticError
+from red.dialects.symbols import is_private
 from red.lowering.math_approximations import F32Math
 
 PTR = llvm.LLVMPointerType()
@@ -146,8 +147,7 @@ class FunctionConverter:
         else:
             output = llvm.LLVMVoidType()
         ftype = llvm.LLVMFunctionType(inputs, output)
-        private = fn.sym_visibility is not None and fn.sym_visibility.data == "private"
-        linkage = llvm.LinkageAttr("internal" if private else "external")
+        linkage = llvm.LinkageAttr("internal" if is_private(fn) else "external")
         if not fn.body.blocks:
             return llvm.FuncOp(fn.sym_name.data, ftype, linkage=llvm.LinkageAttr("external"))
         for block in fn.body.blocks:

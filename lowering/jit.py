@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.red_interpreter import ModuleRunner, numpy_dtype
+from red.dialects.symbols import public_functions
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
 from red.lowering.llvm_ir import llvm_ir_module
 
@@ -125,13 +126,7 @@ class CompiledModule:
     def __init__(self, module: ModuleOp, opt: int = 3):
         self.source = module
         self.checker = ModuleRunner(module)
-        public = [
-            op
-            for op in module.body.ops
-            if isinstance(op, func.FuncOp)
-            and op.body.blocks
-            and (op.sym_visibility is None or op.sym_visibility.data != "private")
-        ]
+        public = public_functions(module)
         ir_module = llvm_ir_module(module)
         self.llvm_ir = str(ir_module)
         self.tm = host_target_machine(opt)

@@ -14,6 +14,7 @@ from xdsl.passes import ModulePass
 from xdsl.traits import IsTerminator, SymbolOpInterface
 
 from red.dialects.dominance import DominatorTree
+from red.dialects.symbols import is_private
 from red.transforms.analysis import findings
 from red.transforms.cse import PurityOracle
 
@@ -93,16 +94,12 @@ def _drop_at(attrs: ArrayAttr | None, dead: set[int]) -> ArrayAttr | None:
     return ArrayAttr([a for i, a in enumerate(attrs.data) if i not in dead])
 
 
-def _is_private(fn: func.FuncOp) -> bool:
-    return fn.sym_visibility is not None and fn.sym_visibility.data == "private"
-
-
 def unreachable_private_functions(module: ModuleOp) -> list[func.FuncOp]:
     """Private functions no public function (or other top-level op) reaches through symbol
     references, even if they reference each other (recursion)."""
     functions = {op.sym_name.data: op for op in module.body.ops if isinstance(op, func.FuncOp)}
     work: list[Operation] = [
-        op for op in module.body.ops if not (isinstance(op, func.FuncOp) and _is_private(op))
+        op for op in module.body.ops if not (isinstance(op, func.FuncOp) and is_private(op))
     ]
     reached: set[str] = set()
     while work:
@@ -110,7 +107,7 @@ def unreachable_private_functions(module: ModuleOp) -> list[func.FuncOp]:
             if name in functions and name not in reached:
                 reached.add(name)
                 work.append(functions[name])
-    return [fn for name, fn in functions.items() if _is_private(fn) and name not in reached]
+    return [fn for name, fn in functions.items() if is_private(fn) and name not in reached]
 
 
 def trim_private_functions(module: ModuleOp) -> bool:
@@ -126,7 +123,7 @@ def trim_private_functions(module: ModuleOp) -> bool:
     changed = bool(dead)
     uses = _symbol_uses(module)
     for fn in [op for op in module.body.ops if isinstance(op, func.FuncOp)]:
-        if not _is_private(fn):
+        if not is_private(fn):
             continue
         name = fn.sym_name.data
         callers = uses.get(name, [])

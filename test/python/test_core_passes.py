@@ -22,6 +22,7 @@ from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.symbols import public_functions
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
 from red.transforms import canonicalize as canonicalize_module
@@ -259,16 +260,6 @@ def load(key: str) -> ModuleOp:
         path = EXAMPLES / key
         return parse(path.read_text(), str(path))
     return parse(MODULES[key], key)
-
-
-def public_functions(module: ModuleOp) -> list[func.FuncOp]:
-    return [
-        op
-        for op in module.body.ops
-        if isinstance(op, func.FuncOp)
-        and op.body.blocks
-        and (op.sym_visibility is None or op.sym_visibility.data != "private")
-    ]
 
 
 def inputs_for(fn: func.FuncOp, seed: int) -> list[Any]:

@@ -19,6 +19,7 @@ from red.dialects import red
 from red.dialects.context import make_context
 from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.symbols import public_functions
 from red.dialects.verifier import verify_module
 from red.frontends import builder
 from red.frontends.builder import FunctionBuilder, ModuleBuilder, Tensor
@@ -56,16 +57,6 @@ def run_passes(module: ModuleOp, spec: str) -> None:
     """Run a pipeline spec the way red-opt does (the IR is verified after every pass)."""
     PassManager(parse_pass_list(spec)).run(make_context(), module)
     verify_module(module)
-
-
-def public_functions(module: ModuleOp) -> list[func.FuncOp]:
-    return [
-        op
-        for op in module.body.ops
-        if isinstance(op, func.FuncOp)
-        and op.body.blocks
-        and (op.sym_visibility is None or op.sym_visibility.data != "private")
-    ]
 
 
 def main_of(module: ModuleOp) -> func.FuncOp:

@@ -18,6 +18,7 @@ from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, format_location, location_of
 from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.symbols import public_functions
 from red.transforms.pass_manager import PassInstrumentation
 
 RTOL = {"float16": 1e-2, "float32": 1e-4, "float64": 1e-9}
@@ -95,7 +96,7 @@ class EquivalenceInstrumentation(PassInstrumentation):
         self.scale = reduction_length(module)
         self.cases: list[_Case] = []
         reference = ModuleRunner(module.clone())
-        for fn in _public_functions(module):
+        for fn in public_functions(module):
             name = fn.sym_name.data
             for seed in range(self.samples):
                 try:
@@ -144,7 +145,7 @@ class EquivalenceInstrumentation(PassInstrumentation):
     def _compare(
         self, pass_: ModulePass, module: ModuleOp, case: _Case, got: tuple[Any, ...], call: int
     ) -> None:
-        fn = next(f for f in _public_functions(module) if f.sym_name.data == case.name)
+        fn = next(f for f in public_functions(module) if f.sym_name.data == case.name)
         if len(got) != len(case.expected):
             raise DiagnosticError(
                 location_of(fn),
@@ -163,16 +164,6 @@ class EquivalenceInstrumentation(PassInstrumentation):
                     f"error {err:.6g} ({self._tolerances(np.asarray(want))})",
                     fn,
                 )
-
-
-def _public_functions(module: ModuleOp) -> list[func.FuncOp]:
-    return [
-        op
-        for op in module.body.ops
-        if isinstance(op, func.FuncOp)
-        and op.body.blocks
-        and (op.sym_visibility is None or op.sym_visibility.data != "private")
-    ]
 
 
 def _where(fn: func.FuncOp) -> str:
