@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy_models as nm  # noqa: E402
 
 import red  # noqa: E402
-from red.dialects.random_inputs import random_inputs  # noqa: E402
 from red.frontends import builder as rb  # noqa: E402
+from red.testing.random_inputs import random_inputs  # noqa: E402
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 

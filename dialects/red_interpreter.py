@@ -15,17 +15,11 @@ import numpy as np
 from xdsl.dialects import arith, func
 from xdsl.dialects import math as mathd
 from xdsl.dialects.builtin import (
-    BFloat16Type,
-    BytesAttr,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
-    Float16Type,
-    Float32Type,
-    Float64Type,
     FloatAttr,
     IndexType,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     TensorType,
 )
@@ -46,82 +40,9 @@ from xdsl.utils.exceptions import InterpretationError
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, location_of
+from red.dialects.numpy_interop import dense_to_numpy, numpy_dtype
 
 # region Types and values
-
-
-def numpy_dtype(element_type: Attribute) -> np.dtype[Any]:
-    """The numpy dtype that holds an MLIR element type exactly."""
-    match element_type:
-        case Float16Type():
-            return np.dtype(np.float16)
-        case Float32Type():
-            return np.dtype(np.float32)
-        case Float64Type():
-            return np.dtype(np.float64)
-        case IndexType():
-            return np.dtype(np.int64)
-        case IntegerType():
-            width = element_type.width.data
-            if width == 1:
-                return np.dtype(np.bool_)
-            if width in (8, 16, 32, 64):
-                return np.dtype(f"int{width}")
-        case BFloat16Type():
-            raise InterpretationError("element type 'bf16' is not supported by the interpreter")
-    raise InterpretationError(f"element type '{element_type}' is not supported by the interpreter")
-
-
-def _resource_bytes(attr: DenseResourceAttr) -> bytes:
-    from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
-    from xdsl.dialects.builtin import Builtin
-
-    interface = Builtin.get_interface(OpAsmDialectInterface)
-    blob = interface.lookup(attr.resource_handle.data) if interface else None
-    if not blob:
-        raise InterpretationError(f"dense resource '{attr.resource_handle.data}' has no data")
-    raw = bytes.fromhex(blob[2:])
-    return raw[4:]  # MLIR blobs start with a 4-byte alignment word
-
-
-def dense_to_numpy(attr: DenseIntOrFPElementsAttr | DenseResourceAttr) -> np.ndarray:
-    """The array a dense elements attribute (or dense resource) denotes."""
-    typ = attr.get_type()
-    assert isinstance(typ, TensorType)
-    dtype = numpy_dtype(typ.get_element_type())
-    shape = tuple(typ.get_shape())
-    raw = _resource_bytes(attr) if isinstance(attr, DenseResourceAttr) else attr.data.data
-    if dtype == np.bool_:
-        flat = np.frombuffer(raw, dtype=np.int8) != 0
-    else:
-        flat = np.frombuffer(raw, dtype=dtype)
-    count = math.prod(shape)
-    if flat.size == 1 and count != 1:
-        return np.full(shape, flat[0], dtype=dtype)
-    if flat.size != count:
-        raise InterpretationError(f"dense attribute holds {flat.size} elements, its type {count}")
-    return flat.reshape(shape)
-
-
-def element_type_for(dtype: np.dtype[Any]) -> Attribute:
-    """The MLIR element type of a numpy dtype."""
-    from xdsl.dialects.builtin import f16, f32, f64, i1, i8, i16, i32, i64
-
-    table = {"float16": f16, "float32": f32, "float64": f64, "bool": i1, "int8": i8,
-             "int16": i16, "int32": i32, "int64": i64}  # fmt: skip
-    if dtype.name not in table:
-        raise InterpretationError(f"numpy dtype {dtype} has no red element type")
-    return table[dtype.name]
-
-
-def numpy_to_dense(array: Any, element_type: Attribute | None = None) -> DenseIntOrFPElementsAttr:
-    """A dense elements attribute holding an array (converted to `element_type` if given)."""
-    arr = np.asarray(array)
-    elt = element_type if element_type is not None else element_type_for(arr.dtype)
-    dtype = numpy_dtype(elt)
-    arr = np.array(arr, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-    raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else arr.tobytes()
-    return DenseIntOrFPElementsAttr(TensorType(elt, list(arr.shape)), BytesAttr(raw))
 
 
 def _checked(op: Operation, values: Sequence[Any]) -> tuple[Any, ...]:

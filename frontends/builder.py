@@ -38,7 +38,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from red.dialects import red
-from red.dialects.red_interpreter import numpy_dtype, numpy_to_dense
+from red.dialects.numpy_interop import numpy_dtype, numpy_to_dense
 from red.dialects.verifier import verify_module
 
 DTYPES: dict[str, Attribute] = {

@@ -59,7 +59,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.red_interpreter import numpy_dtype, numpy_to_dense
+from red.dialects.numpy_interop import numpy_dtype, numpy_to_dense
 from red.dialects.verifier import verify_module
 
 __all__ = [

@@ -41,7 +41,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.red_interpreter import numpy_to_dense
+from red.dialects.numpy_interop import numpy_to_dense
 from red.dialects.verifier import verify_module
 
 try:  # torch is an optional extra: red[torch]

@@ -49,7 +49,7 @@ from xdsl.rewriter import InsertPoint
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.red_interpreter import dense_to_numpy, numpy_to_dense
+from red.dialects.numpy_interop import dense_to_numpy, numpy_to_dense
 from red.dialects.symbols import is_private
 
 INDEX = IndexType()

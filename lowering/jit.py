@@ -12,7 +12,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from red.dialects.diagnostics import DiagnosticError, location_of
-from red.dialects.red_interpreter import ModuleRunner, numpy_dtype
+from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
 from red.lowering.llvm_ir import llvm_ir_module

@@ -12,7 +12,7 @@ from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 
 from red.lowering.convert_red_to_loops import ConvertRedToLoopsPass
 from red.lowering.convert_to_llvm import ConvertToLLVMPass
-from red.transforms.pass_manager import CompoundPass, PassManager
+from red.passes.pass_manager import CompoundPass, PassManager
 
 
 def is_lowered(module: ModuleOp) -> bool:

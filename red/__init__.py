@@ -82,8 +82,8 @@ def run_pipeline(
 ) -> ModuleOp:
     """Run passes given as `-p` spells them (`"cse,canonicalize{fast-math=true}"`) in place;
     with verify_equivalence=N, check results after every pass as red-opt does."""
-    from red.transforms.pass_manager import PassInstrumentation, PassManager
-    from red.transforms.registry import parse_pass_list
+    from red.passes.pass_manager import PassInstrumentation, PassManager
+    from red.passes.registry import parse_pass_list
 
     instrumentations: list[PassInstrumentation] = []
     if verify_equivalence:
@@ -101,9 +101,9 @@ def optimize(module: ModuleOp, strict_fp: bool = False) -> ModuleOp:
 
 def report(module: ModuleOp, pipeline: str = "red-pipeline") -> dict[str, Any]:
     """Run a pipeline in place and return the redundancy report (the JSON of red-opt)."""
+    from red.passes.pass_manager import PassManager
+    from red.passes.registry import parse_pass_list
     from red.transforms.analysis.redundancy_report import ReportInstrumentation
-    from red.transforms.pass_manager import PassManager
-    from red.transforms.registry import parse_pass_list
 
     inst = ReportInstrumentation(module)
     PassManager(parse_pass_list(pipeline), [inst]).run(make_context(), module)

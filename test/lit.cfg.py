@@ -12,6 +12,7 @@ config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.excludes = ["lit.cfg.py", "python", "Inputs"]
 config.environment["PYTHONHASHSEED"] = "0"
+config.environment["RED_TEST_PASSES"] = "1"  # registers test-miscompile
 for var in ("PATH", "HOME", "PYTHONPATH"):
     if var in os.environ:
         config.environment[var] = os.environ[var]

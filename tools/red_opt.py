@@ -18,19 +18,19 @@ from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import Chunk, decode_source, parse_mlir, print_module, split_input
-from red.tools import diagnostics
-from red.transforms.pass_manager import (
+from red.passes.pass_manager import (
     PassInstrumentation,
     PassManager,
     TimingInstrumentation,
     pass_label,
 )
-from red.transforms.registry import (
+from red.passes.registry import (
     PipelineError,
     available_passes,
     flatten_anchored_pipeline,
     parse_pass_list,
 )
+from red.tools import diagnostics
 
 
 class _ArgumentParser(argparse.ArgumentParser):

@@ -14,10 +14,10 @@ import numpy as np
 
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
+from red.testing.random_inputs import random_inputs
 from red.tools import diagnostics
 from red.tools.red_opt import _ArgumentParser, read_input
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
@@ -23,12 +23,13 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.traits import Commutative, IsolatedFromAbove, IsTerminator, is_side_effect_free
+from xdsl.traits import Commutative, IsolatedFromAbove, IsTerminator
 
 from red.dialects import red
 from red.dialects.diagnostics import format_location, location_of
 from red.dialects.dominance import DominatorTree
 from red.transforms.analysis import findings
+from red.transforms.analysis.purity import PurityOracle
 
 COMMUTATIVE_ARITH: tuple[type[Operation], ...] = (
     arith.AddfOp,
@@ -121,35 +122,6 @@ def op_key(op: Operation) -> Any:
     if op.regions:
         key = (*key, region_fingerprint(op))
     return key
-
-
-class PurityOracle:
-    """Which functions are pure (no side effects anywhere in their bodies, calls to pure
-    functions allowed), so calls to them can be merged."""
-
-    def __init__(self, module: ModuleOp):
-        self.functions = {
-            op.sym_name.data: op for op in module.body.ops if isinstance(op, func.FuncOp)
-        }
-        self._pure: dict[str, bool] = {}
-
-    def is_pure_function(self, name: str) -> bool:
-        if name in self._pure:
-            return self._pure[name]
-        fn = self.functions.get(name)
-        if fn is None or not fn.body.blocks:
-            return False
-        self._pure[name] = False  # recursion is treated as impure
-        pure = all(
-            o.has_trait(IsTerminator) or self.is_mergeable(o) for o in fn.walk() if o is not fn
-        )
-        self._pure[name] = pure
-        return pure
-
-    def is_mergeable(self, op: Operation) -> bool:
-        if isinstance(op, func.CallOp):
-            return self.is_pure_function(op.callee.root_reference.data)
-        return is_side_effect_free(op)
 
 
 @dataclass

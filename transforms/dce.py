@@ -11,12 +11,11 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FunctionType, ModuleOp, SymbolRefAttr
 from xdsl.ir import Attribute, Operation
 from xdsl.passes import ModulePass
-from xdsl.traits import IsTerminator, SymbolOpInterface
 
 from red.dialects.dominance import DominatorTree
 from red.dialects.symbols import is_private
 from red.transforms.analysis import findings
-from red.transforms.cse import PurityOracle
+from red.transforms.analysis.purity import PurityOracle, is_dead
 
 
 def erase_dead_ops(root: Operation, purity: PurityOracle, record: bool = True) -> int:
@@ -26,7 +25,7 @@ def erase_dead_ops(root: Operation, purity: PurityOracle, record: bool = True) -
     erased = 0
     while work:
         op = work.pop()
-        if op.parent is None or not _is_dead(op, purity):
+        if op.parent is None or not is_dead(op, purity):
             continue
         if record:
             findings.record("dead", [op])
@@ -36,14 +35,6 @@ def erase_dead_ops(root: Operation, purity: PurityOracle, record: bool = True) -
         erased += 1
         work.extend(o for o in owners if o.parent is not None)
     return erased
-
-
-def _is_dead(op: Operation, purity: PurityOracle) -> bool:
-    if op.has_trait(IsTerminator) or op.has_trait(SymbolOpInterface):
-        return False
-    if any(r.uses for r in op.results):
-        return False
-    return purity.is_mergeable(op)
 
 
 def erase_unreachable_blocks(root: Operation) -> int:

@@ -18,8 +18,7 @@ from xdsl.traits import ConstantLike
 from xdsl.utils.worklist import Worklist
 
 from red.transforms.analysis import findings
-from red.transforms.cse import PurityOracle
-from red.transforms.dce import _is_dead
+from red.transforms.analysis.purity import PurityOracle, is_dead
 
 PatternTable = Callable[[Operation], Sequence[RewritePattern]]
 
@@ -133,7 +132,7 @@ class GreedyDriver:
         return count, self._fired_names
 
     def _try_erase_dead(self, op: Operation) -> bool:
-        if self._purity is None or not _is_dead(op, self._purity):
+        if self._purity is None or not is_dead(op, self._purity):
             return False
         findings.record("dead", [op])
         self._push_operand_owners(op)

@@ -24,7 +24,7 @@ from red.dialects import red
 from red.transforms.analysis import findings
 from red.transforms.analysis.binding_time import CONSTANT_OPS, BindingTime, BindingTimes
 from red.transforms.analysis.cost_model import FREE_OPS, CostModel, byte_size, element_count
-from red.transforms.cse import PurityOracle
+from red.transforms.analysis.purity import PurityOracle
 
 
 def _is_candidate(op: Operation, times: BindingTimes, purity: PurityOracle) -> bool:

@@ -25,11 +25,11 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
-from red.dialects.red_interpreter import numpy_to_dense
+from red.dialects.numpy_interop import numpy_to_dense
 from red.transforms.analysis import findings
 from red.transforms.analysis.cost_model import CostModel
+from red.transforms.analysis.purity import PurityOracle
 from red.transforms.canonicalization.red import constant_array
-from red.transforms.cse import PurityOracle
 from red.transforms.dce import erase_dead_ops
 
 

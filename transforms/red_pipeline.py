@@ -10,13 +10,13 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
+from red.passes.pass_manager import CompoundPass, PassManager
 from red.transforms.canonicalize import CanonicalizePass
 from red.transforms.cse import CSEPass
 from red.transforms.dce import DCEPass
 from red.transforms.memoize import MemoizePass
 from red.transforms.narrow_to_uses import NarrowToUsesPass
 from red.transforms.optimize_chains import OptimizeChainsPass
-from red.transforms.pass_manager import CompoundPass, PassManager
 
 
 def _fingerprint(module: ModuleOp) -> str:

@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))  # the shared helpers of this folder
 
 IN_CI = bool(os.environ.get("RED_CI"))
+os.environ["RED_TEST_PASSES"] = "1"  # registers test-miscompile for the pass tests
 CI_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime", "onnxscript", "hypothesis")
 CI_TOOLS = ("clang-16", "llvm-as-16", "valgrind")
 

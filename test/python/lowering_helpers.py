@@ -18,12 +18,12 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute
 
 import red
-from red.dialects.random_inputs import integer_bound
-from red.dialects.red_interpreter import numpy_dtype
+from red.dialects.numpy_interop import numpy_dtype
 from red.lowering.convert_red_to_loops import Target, convert_module
 from red.lowering.jit import host_target_machine, optimize
 from red.lowering.llvm_ir import module_to_llvm_ir
 from red.lowering.red_lower import lower_module
+from red.testing.random_inputs import integer_bound
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLES = ("seed_chain", "lstm_classifier", "gpt_decoder")

@@ -25,8 +25,8 @@ from lowering_helpers import (
 )
 
 import red
-from red.dialects.random_inputs import random_inputs
 from red.lowering.llvm_ir import module_to_llvm_ir
+from red.testing.random_inputs import random_inputs
 
 NO_CLANG = missing_tools("clang-16")
 NO_LLVM_AS = missing_tools("llvm-as-16")

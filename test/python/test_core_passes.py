@@ -20,18 +20,18 @@ from xdsl.traits import IsTerminator
 from red.dialects import red
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
+from red.passes.pass_manager import PassManager
+from red.passes.registry import parse_pass_list
+from red.testing.random_inputs import random_inputs
 from red.transforms import canonicalize as canonicalize_module
 from red.transforms.analysis.equivalence import EquivalenceInstrumentation
 from red.transforms.canonicalization.red import is_constant
 from red.transforms.canonicalize import CanonicalizePass
 from red.transforms.greedy_driver import GreedyDriver
-from red.transforms.pass_manager import PassManager
-from red.transforms.registry import parse_pass_list
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEEDS = (0, 1, 2)

@@ -17,18 +17,18 @@ from xdsl.dialects.builtin import ModuleOp
 
 from red.dialects import red
 from red.dialects.context import make_context
-from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.dialects.verifier import verify_module
 from red.frontends import builder
 from red.frontends.builder import FunctionBuilder, ModuleBuilder, Tensor
 from red.frontends.mlir_text import module_to_text, parse_mlir, split_input
+from red.passes.pass_manager import PassManager
+from red.passes.registry import parse_pass_list
+from red.testing.random_inputs import random_inputs
 from red.transforms.analysis.binding_time import is_invariant_argument
 from red.transforms.analysis.cost_model import FlopCounter, module_metrics
 from red.transforms.analysis.equivalence import close, reduction_length
-from red.transforms.pass_manager import PassManager
-from red.transforms.registry import parse_pass_list
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ("seed_chain", "gpt_decoder", "lstm_classifier")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import red
-from red.dialects.random_inputs import random_inputs
+from red.testing.random_inputs import random_inputs
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 

@@ -30,8 +30,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 import red
-from red.dialects.random_inputs import random_inputs
 from red.lowering.llvm_ir import module_to_llvm_ir
+from red.testing.random_inputs import random_inputs
 
 # region Counted heap
 

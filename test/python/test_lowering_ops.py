@@ -22,8 +22,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 import red
-from red.dialects.random_inputs import random_inputs
 from red.lowering.convert_red_to_loops import Target
+from red.testing.random_inputs import random_inputs
 
 # region Cases
 

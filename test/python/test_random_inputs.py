@@ -10,10 +10,10 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from red.dialects.context import make_context
-from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
+from red.testing.random_inputs import random_inputs
 
 
 def parse_main(text: str) -> tuple[ModuleOp, func.FuncOp]:

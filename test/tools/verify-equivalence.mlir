@@ -12,7 +12,7 @@
 // scalar argument cannot get random inputs, and one the interpreter cannot run has no
 // reference results: both are skipped with a warning.
 // CHECK:       warning: --verify-equivalence skips '@scalar_argument': argument #0 has non-tensor type 'f32'
-// CHECK-NEXT:  verify-equivalence.mlir:[[# @LINE + 21]]:1: warning: --verify-equivalence skips '@uninterpretable': the input module fails at run time: {{.*}}verify-equivalence.mlir:[[# @LINE + 22]]:3: 'red.constant' op failed at run time: element type 'bf16' is not supported by the interpreter
+// CHECK-NEXT:  verify-equivalence.mlir:[[# @LINE + 21]]:1: warning: --verify-equivalence skips '@uninterpretable': the input module fails at run time: {{.*}}verify-equivalence.mlir:[[# @LINE + 22]]:3: 'red.constant' op failed at run time: element type 'bf16' is not supported
 // CHECK-NOT:   error
 // CHECK-LABEL: func.func @no_add
 // CHECK-LABEL: func.func @scalar_argument

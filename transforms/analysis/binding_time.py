@@ -11,7 +11,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
-from red.transforms.cse import PurityOracle
+from red.transforms.analysis.purity import PurityOracle
 
 
 class BindingTime(IntEnum):

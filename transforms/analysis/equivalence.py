@@ -16,10 +16,10 @@ from xdsl.passes import ModulePass
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, format_location, location_of
-from red.dialects.random_inputs import random_inputs
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
-from red.transforms.pass_manager import PassInstrumentation
+from red.passes.pass_manager import PassInstrumentation
+from red.testing.random_inputs import random_inputs
 
 RTOL = {"float16": 1e-2, "float32": 1e-4, "float64": 1e-9}
 ATOL = {"float16": 1e-3, "float32": 1e-5, "float64": 1e-12}

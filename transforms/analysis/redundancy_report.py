@@ -9,9 +9,9 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from red.passes.pass_manager import PassInstrumentation
 from red.transforms.analysis import findings
 from red.transforms.analysis.cost_model import module_metrics
-from red.transforms.pass_manager import PassInstrumentation
 
 
 class ReportInstrumentation(PassInstrumentation):

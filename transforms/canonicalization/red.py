@@ -17,7 +17,8 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 from xdsl.traits import Commutative
 
 from red.dialects import red
-from red.dialects.red_interpreter import RedFunctions, dense_to_numpy, numpy_to_dense
+from red.dialects.numpy_interop import dense_to_numpy, numpy_to_dense
+from red.dialects.red_interpreter import RedFunctions
 from red.transforms.analysis import findings
 
 # region Constants
@@ -288,7 +289,7 @@ def _replace_with_zeros(rewriter: PatternRewriter, op: Operation) -> None:
 
 
 def _dtype(typ: TensorType) -> Any:
-    from red.dialects.red_interpreter import numpy_dtype
+    from red.dialects.numpy_interop import numpy_dtype
 
     return numpy_dtype(typ.get_element_type())
 

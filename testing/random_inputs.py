@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import IntegerType, ModuleOp, TensorType
 from xdsl.ir import SSAValue
 
 from red.dialects import red
-from red.dialects.red_interpreter import numpy_dtype
+from red.dialects.numpy_interop import numpy_dtype
 
 DEFAULT_INTEGER_BOUND = 8
 

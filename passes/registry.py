@@ -1,9 +1,10 @@
-"""The pass registry red-opt reads: pass name -> lazy factory of the pass class, and the
+"""The pass registry red-opt reads: pass name -> lazily imported pass class, and the
 parsing of `-p a,b{opt=v}` and `--pass-pipeline='builtin.module(a,b)'` specs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import os
 from dataclasses import fields
 
 from xdsl.passes import ModulePass
@@ -15,100 +16,46 @@ class PipelineError(Exception):
     """A pipeline spec that names an unknown pass or gives a bad option."""
 
 
-def _cse() -> type[ModulePass]:
-    from red.transforms.cse import CSEPass
-
-    return CSEPass
-
-
-def _canonicalize() -> type[ModulePass]:
-    from red.transforms.canonicalize import CanonicalizePass
-
-    return CanonicalizePass
-
-
-def _dce() -> type[ModulePass]:
-    from red.transforms.dce import DCEPass
-
-    return DCEPass
-
-
-def _test_miscompile() -> type[ModulePass]:
-    from red.transforms.test_miscompile import TestMiscompilePass
-
-    return TestMiscompilePass
-
-
-def _optimize_chains() -> type[ModulePass]:
-    from red.transforms.optimize_chains import OptimizeChainsPass
-
-    return OptimizeChainsPass
-
-
-def _narrow_to_uses() -> type[ModulePass]:
-    from red.transforms.narrow_to_uses import NarrowToUsesPass
-
-    return NarrowToUsesPass
-
-
-def _memoize() -> type[ModulePass]:
-    from red.transforms.memoize import MemoizePass
-
-    return MemoizePass
-
-
-def _red_pipeline() -> type[ModulePass]:
-    from red.transforms.red_pipeline import RedPipelinePass
-
-    return RedPipelinePass
-
-
-def _red_lower() -> type[ModulePass]:
-    from red.lowering.red_lower import RedLowerPass
-
-    return RedLowerPass
-
-
-def _convert_red_to_loops() -> type[ModulePass]:
-    from red.lowering.convert_red_to_loops import ConvertRedToLoopsPass
-
-    return ConvertRedToLoopsPass
-
-
-def _convert_scf_to_cf() -> type[ModulePass]:
-    from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
-
-    return ConvertScfToCf
-
-
-def _convert_to_llvm() -> type[ModulePass]:
-    from red.lowering.convert_to_llvm import ConvertToLLVMPass
-
-    return ConvertToLLVMPass
-
-
-PASSES: dict[str, Callable[[], type[ModulePass]]] = {
-    "cse": _cse,
-    "canonicalize": _canonicalize,
-    "dce": _dce,
-    "test-miscompile": _test_miscompile,
-    "optimize-chains": _optimize_chains,
-    "narrow-to-uses": _narrow_to_uses,
-    "memoize": _memoize,
-    "red-pipeline": _red_pipeline,
-    "red-lower": _red_lower,
-    "convert-red-to-loops": _convert_red_to_loops,
-    "convert-scf-to-cf": _convert_scf_to_cf,
-    "convert-to-llvm": _convert_to_llvm,
+PASSES: dict[str, str] = {
+    "cse": "red.transforms.cse:CSEPass",
+    "canonicalize": "red.transforms.canonicalize:CanonicalizePass",
+    "dce": "red.transforms.dce:DCEPass",
+    "optimize-chains": "red.transforms.optimize_chains:OptimizeChainsPass",
+    "narrow-to-uses": "red.transforms.narrow_to_uses:NarrowToUsesPass",
+    "memoize": "red.transforms.memoize:MemoizePass",
+    "red-pipeline": "red.transforms.red_pipeline:RedPipelinePass",
+    "red-lower": "red.lowering.red_lower:RedLowerPass",
+    "convert-red-to-loops": "red.lowering.convert_red_to_loops:ConvertRedToLoopsPass",
+    "convert-scf-to-cf": "xdsl.transforms.convert_scf_to_cf:ConvertScfToCf",
+    "convert-to-llvm": "red.lowering.convert_to_llvm:ConvertToLLVMPass",
 }
+"""Pass name -> `module:Class`, imported on first use: the registry names the transforms
+and the lowering without importing them (no package cycle, and red-opt's startup loads
+only the passes a pipeline uses)."""
+
+TEST_PASSES: dict[str, str] = {
+    "test-miscompile": "red.testing.test_miscompile:TestMiscompilePass",
+}
+"""Passes that exist for red's own tests, registered only when RED_TEST_PASSES=1."""
+
+
+def registered() -> dict[str, str]:
+    if os.environ.get("RED_TEST_PASSES") == "1":
+        return {**PASSES, **TEST_PASSES}
+    return PASSES
+
+
+def _load(ref: str) -> type[ModulePass]:
+    module_name, _, class_name = ref.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def available_passes() -> list[str]:
     """Names of the registered passes whose module exists in this build."""
     names = []
-    for name, factory in PASSES.items():
+    for name, ref in registered().items():
         try:
-            factory()
+            _load(ref)
         except ImportError:
             continue
         names.append(name)
@@ -116,10 +63,10 @@ def available_passes() -> list[str]:
 
 
 def pass_class(name: str) -> type[ModulePass]:
-    factory = PASSES.get(name)
-    if factory is not None:
+    ref = registered().get(name)
+    if ref is not None:
         try:
-            return factory()
+            return _load(ref)
         except ImportError:
             pass
     raise PipelineError(f"'{name}' does not refer to a registered pass or pass pipeline")
