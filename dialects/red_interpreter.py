@@ -671,3 +671,31 @@ def argument_label(fn: func.FuncOp, index: int) -> str:
 
 
 # endregion Running functions
+
+# region Evaluating single ops
+
+
+_KERNELS: dict[type[Operation], Any] = {
+    **dict(RedFunctions._impls()),  # pyright: ignore[reportPrivateUsage]
+    **dict(NumpyArithFunctions._impls()),  # pyright: ignore[reportPrivateUsage]
+}
+_STATELESS = RedFunctions()
+
+
+def can_evaluate(op: Operation) -> bool:
+    """Whether `evaluate_op` has a kernel for this op (region ops excluded)."""
+    return type(op) in _KERNELS and not op.regions
+
+
+def evaluate_op(op: Operation, args: Sequence[Any]) -> tuple[Any, ...]:
+    """The results of one op on concrete operand values, computed by its interpreter kernel
+    (what folding and the frontends' import-time evaluation use). Raises on a run-time
+    error of the op (e.g. an out-of-range gather index)."""
+    kernel = _KERNELS.get(type(op))
+    if kernel is None or op.regions:
+        raise InterpretationError(f"'{op.name}' cannot be evaluated on its own")
+    with np.errstate(all="ignore"):
+        return tuple(kernel(_STATELESS, None, op, tuple(args)).values)
+
+
+# endregion Evaluating single ops

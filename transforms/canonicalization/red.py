@@ -18,7 +18,7 @@ from xdsl.traits import Commutative
 
 from red.dialects import red
 from red.dialects.numpy_interop import dense_to_numpy, numpy_to_dense
-from red.dialects.red_interpreter import RedFunctions
+from red.dialects.red_interpreter import can_evaluate, evaluate_op
 from red.transforms.analysis import findings
 
 # region Constants
@@ -69,21 +69,11 @@ def is_splat(value: SSAValue, scalar: float, negative_zero: bool | None = None) 
     return True
 
 
-def _impl_table() -> dict[type[Operation], Any]:
-    return dict(RedFunctions._impls())  # pyright: ignore[reportPrivateUsage]
-
-
-_IMPLS = _impl_table()
-_EVAL_FUNCTIONS = RedFunctions()
-
-
 def _evaluate(op: Operation, args: Sequence[np.ndarray]) -> np.ndarray | None:
-    impl = _IMPLS.get(type(op))
-    if impl is None:
+    if not can_evaluate(op):
         return None
     try:
-        with np.errstate(all="ignore"):
-            return impl(_EVAL_FUNCTIONS, None, op, tuple(args)).values[0]
+        return np.asarray(evaluate_op(op, args)[0])
     except Exception:  # e.g. an out-of-range gather: leave the error to run time
         return None
 

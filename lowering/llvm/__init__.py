@@ -1,0 +1,1 @@
+"""convert-to-llvm in parts: one module of conversion rules per source dialect."""
