@@ -32,10 +32,13 @@ from onnx import helper  # noqa: E402
 
 import red  # noqa: E402
 from red.frontends.onnx_importer import import_onnx  # noqa: E402
-from red.transforms.analysis.cost_model import TRANSCENDENTAL, module_metrics  # noqa: E402
+from red.dialects import red as red_dialect  # noqa: E402
+from red.transforms.analysis.cost_model import module_metrics  # noqa: E402
 
-WEIGHT = {
-    name.split(".")[1].lower(): w for name, w in ((c.name, w) for c, w in TRANSCENDENTAL.items())
+WEIGHT = {  # FLOPs per element, as red's cost model counts each op
+    op.name.split(".")[1]: op.FLOPS_PER_ELEMENT
+    for op in red_dialect.Red.operations
+    if issubclass(op, red_dialect.RedOp)
 }
 ONNX_TRANSCENDENTAL = {
     "Exp": WEIGHT["exp"], "Log": WEIGHT["log"], "Tanh": WEIGHT["tanh"], "Sigmoid": WEIGHT["sigmoid"],

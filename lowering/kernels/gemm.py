@@ -1,0 +1,809 @@
+"""Matrix multiplication for the kernel library: C (+)= A·B on strided operands, batched over two
+batch dimensions, with the GotoBLAS/BLIS structure.
+
+Every operand is a base pointer and strides in elements (a row stride, a column stride, and
+one stride per batch dimension; 0 broadcasts), so transposed operands (A^T, B^T), leading
+dimensions and head-split views of attention are read in place, never materialised.
+
+`gemm`: A is packed whole into micro-panels of MR rows (for each k the MR values, contiguous;
+zero rows pad the last panel), in parallel. Then parallel tasks each cover a block of rows
+(at most MC) by a block of columns (at most NC) of one batch: for each KC slice of k the task
+packs its KC x NC block of B into micro-panels of NR columns (zero columns pad the last), and
+for each MR-row micro-panel of A (kept in L1) sweeps the NR-column micro-panels of B (streamed
+from L2) with the register-blocked micro-kernel: MR x NV vector accumulators, one FMA per
+(row, vector) per k. Packing reads row-contiguous operands with vector loads and transposed
+ones through in-register transposes, so the micro-kernel's loads are always contiguous.
+Edge tiles use narrower kernels (fewer vectors) and masked stores.
+
+`gemv` (M = 1, and N = 1 as its transpose): memory-bound, so no packing: with contiguous rows
+of B, y accumulates rows of B scaled by x four rows at a time over a column chunk kept in L1;
+with contiguous columns (B^T), each y[j] is a vectorised dot product.
+
+Results do not depend on the thread count: every element is computed by the same sequence of
+operations whichever task or thread computes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import llvmlite.ir as ir
+
+from red.lowering.kernels.irgen import I1, I32, I64, PTR, VOID, Gen, Value, define, elt_bytes
+from red.lowering.kernels.parallel import Runtime, balanced_split
+from red.lowering.kernels.target import Blocking, KernelTarget
+
+# Below this many flops a call runs on one thread (a parallel region costs a few µs).
+PARALLEL_MIN_FLOPS = 1 << 20
+GEMV_CHUNK = 2048  # columns of y per gemv task (8 KiB of f32: stays in L1)
+GEMV_DOT_COLUMNS = 64  # columns per task of the dot-product (B^T) gemv
+
+OPERAND_ARGS = ("bs0", "bs1", "rs", "cs")
+
+
+def batched_args(elt: ir.Type) -> list[tuple[str, ir.Type]]:
+    """The arguments of red_{s,d}gemm_batched, in order."""
+    args: list[tuple[str, ir.Type]] = [(n, I64) for n in ("batch0", "batch1", "m", "n", "k")]
+    for operand in ("a", "b", "c"):
+        args.append((operand, PTR))
+        args += [(f"{operand}_{s}", I64) for s in OPERAND_ARGS]
+    return [*args, ("accumulate", I32), ("nthreads", I32)]
+
+
+def gemm_args() -> list[tuple[str, ir.Type]]:
+    """The arguments of red_{s,d}gemm, in order."""
+    args: list[tuple[str, ir.Type]] = [(n, I64) for n in ("m", "n", "k")]
+    for operand in ("a", "b", "c"):
+        args += [(operand, PTR), (f"{operand}_rs", I64), (f"{operand}_cs", I64)]
+    return [*args, ("accumulate", I32), ("nthreads", I32)]
+
+
+@dataclass
+class Operand:
+    """A strided operand in the IR: element (batch, i, j) at base + batch offset + i*rs + j*cs."""
+
+    base: Value
+    bs0: Value
+    bs1: Value
+    rs: Value
+    cs: Value
+
+    def fields(self) -> list[Value]:
+        return [self.base, self.bs0, self.bs1, self.rs, self.cs]
+
+    @staticmethod
+    def of(values: list[Value]) -> Operand:
+        return Operand(*values[:5])
+
+    def at_batch(self, g: Gen, batch: Value, batch1: Value, elt: ir.Type) -> Value:
+        """The base pointer of batch number `batch` (batch = i0 * batch1 + i1)."""
+        i0 = g.b.sdiv(batch, batch1)
+        i1 = g.b.srem(batch, batch1)
+        off = g.b.add(g.b.mul(i0, self.bs0), g.b.mul(i1, self.bs1))
+        return g.offset(self.base, off, elt)
+
+    def transposed(self) -> Operand:
+        return Operand(self.base, self.bs0, self.bs1, self.cs, self.rs)
+
+
+class GemmGenerator:
+    """Emits red_{s,d}gemm and red_{s,d}gemm_batched (and their internal pieces) for one
+    element type into a module."""
+
+    def __init__(self, rt: Runtime, target: KernelTarget, elt: ir.Type, prefix: str):
+        self.rt = rt
+        self.module = rt.module
+        self.target = target
+        self.elt = elt
+        self.eb = elt_bytes(elt)
+        self.blk: Blocking = target.blocking(self.eb)
+        self.lanes = self.blk.lanes
+        self.vty = ir.VectorType(elt, self.lanes)
+        self.prefix = prefix  # "red_sgemm" / "red_dgemm"
+        self.bits = target.vector_bits
+
+    def _define(self, name: str, ret: ir.Type, args: list[tuple[str, ir.Type]], internal=True):
+        return define(self.module, name, ret, args, internal=internal, vector_bits=self.bits)
+
+    def build(self) -> None:
+        self.kernels = {nv: self.micro_kernel(nv) for nv in range(1, self.blk.nv + 1)}
+        self.pack_a = self.pack_a_panel()
+        self.pack_b = self.pack_b_block()
+        self.gemv = self.gemv_batched()
+        batched = self.batched()
+        fn = self._define(self.prefix, VOID, gemm_args(), internal=False)
+        g = Gen(fn)
+        a = list(fn.args)
+        m, n, k = a[0:3]
+        zero, one = g.i64(0), g.i64(1)
+        operands = []
+        for i in range(3):
+            base, rs, cs = a[3 + 3 * i : 6 + 3 * i]
+            operands += [base, zero, zero, rs, cs]
+        g.b.call(batched, [one, one, m, n, k, *operands, a[12], a[13]])
+        g.b.ret_void()
+
+    # region Micro-kernel
+
+    def micro_kernel(self, nv: int) -> ir.Function:
+        """C[0:mv, 0:nvalid] (+)= Ã(MR x kc) · B̃(kc x nv·lanes) for one MR x NR tile: Ã holds
+        MR values per k, B̃ NR (of which the first nv vectors are read) per k. The full tile
+        (mv = MR, nvalid = nv·lanes, unit column stride) stores whole vectors; an edge tile
+        stores the valid rows with masked vectors; a strided C goes through a stack tile."""
+        blk, lanes, elt, vty = self.blk, self.lanes, self.elt, self.vty
+        mr = blk.mr
+        fn = self._define(
+            f"{self.prefix}.kernel_{mr}x{nv * lanes}",
+            VOID,
+            [
+                ("kc", I64),
+                ("a", PTR),
+                ("b", PTR),
+                ("c", PTR),
+                ("rsc", I64),
+                ("csc", I64),
+                ("mv", I64),
+                ("nvalid", I64),
+                ("accumulate", I1),
+            ],
+        )
+        fn.attributes.add("noinline")
+        for arg in fn.args[1:4]:
+            arg.add_attribute("noalias")
+        g = Gen(fn)
+        kc, a, b, c, rsc, csc, mv, nvalid, accumulate = fn.args
+        nr = blk.nr
+        valign = lanes * self.eb
+
+        def step(k: Value, acc: list[Value]) -> list[Value]:
+            bvec = [g.vload(b, g.b.add(g.b.mul(k, g.i64(nr)), g.i64(v * lanes)), vty, valign)
+                    for v in range(nv)]  # fmt: skip
+            out = list(acc)
+            for r in range(mr):
+                av = g.splat(g.load(a, g.b.add(g.b.mul(k, g.i64(mr)), g.i64(r)), elt), lanes)
+                for v in range(nv):
+                    out[r * nv + v] = g.fma(av, bvec[v], acc[r * nv + v])
+            return out
+
+        unroll = 4
+        zero = ir.Constant(vty, None)
+        kmain = g.b.sub(kc, g.b.srem(kc, g.i64(unroll)))
+
+        def unrolled(k0: Value, acc: list[Value]) -> list[Value]:
+            for u in range(unroll):
+                acc = step(g.b.add(k0, g.i64(u)), acc)
+            return acc
+
+        acc = g.loop(0, kmain, unroll, unrolled, [zero] * (mr * nv), name="k")
+        acc = g.loop(kmain, kc, 1, step, acc, name="ktail")
+
+        full = g.b.and_(
+            g.b.and_(g.b.icmp_signed("==", mv, g.i64(mr)), g.b.icmp_signed("==", csc, g.i64(1))),
+            g.b.icmp_signed("==", nvalid, g.i64(nv * lanes)),
+        )
+        done = g.b.append_basic_block("done")
+        fast = g.b.append_basic_block("store.full")
+        partial = g.b.append_basic_block("store.partial")
+        g.b.cbranch(full, fast, partial)
+
+        g.b.position_at_end(fast)
+
+        def store_tile(add: bool) -> None:
+            for r in range(mr):
+                row = g.b.mul(g.i64(r), rsc)
+                for v in range(nv):
+                    idx = g.b.add(row, g.i64(v * lanes))
+                    value = acc[r * nv + v]
+                    if add:
+                        value = g.b.fadd(value, g.vload(c, idx, vty))
+                    g.vstore(value, c, idx)
+
+        # Separate paths so that the non-accumulating store never reads C.
+        g.if_else(accumulate, lambda: store_tile(True), lambda: store_tile(False))
+        g.b.branch(done)
+
+        # Edge tiles and strided C (rare): through a tile on the stack.
+        g.b.position_at_end(partial)
+        width = nv * lanes
+        tile = g.alloca(elt, mr * width)
+        for r in range(mr):
+            for v in range(nv):
+                g.vstore(acc[r * nv + v], tile, g.i64(r * width + v * lanes))
+
+        def masked_rows() -> None:
+            masks = [g.mask_below(nvalid, lanes, v * lanes) for v in range(nv)]
+
+            def row(i: Value, _: list[Value]) -> None:
+                for v in range(nv):
+                    src = g.b.add(g.b.mul(i, g.i64(width)), g.i64(v * lanes))
+                    value = g.vload(tile, src, vty)
+                    dst = g.b.add(g.b.mul(i, rsc), g.i64(v * lanes))
+                    old = g.masked_load(c, dst, vty, masks[v])
+                    value = g.b.select(accumulate, g.b.fadd(value, old), value)
+                    g.masked_store(value, c, dst, masks[v])
+
+            g.loop(0, mv, 1, row, name="er")
+
+        def strided_rows() -> None:
+            def row(i: Value, _: list[Value]) -> None:
+                def col(j: Value, _c: list[Value]) -> None:
+                    idx = g.b.add(g.b.mul(i, rsc), g.b.mul(j, csc))
+                    value = g.load(tile, g.b.add(g.b.mul(i, g.i64(width)), j), elt)
+                    old = g.load(c, idx, elt)
+                    g.store(g.b.select(accumulate, g.b.fadd(value, old), value), c, idx)
+
+                g.loop(0, nvalid, 1, col, name="sj")
+
+            g.loop(0, mv, 1, row, name="si")
+
+        g.if_else(g.b.icmp_signed("==", csc, g.i64(1)), masked_rows, strided_rows)
+        g.b.branch(done)
+
+        g.b.position_at_end(done)
+        g.b.ret_void()
+        return fn
+
+    # endregion Micro-kernel
+
+    # region Packing
+
+    def pack_a_panel(self) -> ir.Function:
+        """dst[kk·MR + r] = A[r, kk] for kk < k, r < MR (0 for rows r >= mv).
+
+        Row-contiguous A (cs = 1): MR rows of w = MR values are loaded as vectors and
+        transposed in registers (MR a power of two); A^T (rs = 1): each kk is one masked vector
+        load of MR values; any other strides: scalar copies."""
+        mr, elt, lanes = self.blk.mr, self.elt, self.lanes
+        fn = self._define(
+            f"{self.prefix}.pack_a",
+            VOID,
+            [("a", PTR), ("rs", I64), ("cs", I64), ("mv", I64), ("k", I64), ("dst", PTR)],
+        )
+        g = Gen(fn)
+        a, rs, cs, mv, k, dst = fn.args
+        power_of_two = mr & (mr - 1) == 0 and mr <= lanes
+        wty = ir.VectorType(elt, mr)
+
+        def scalar(lo: Value, hi: Value) -> None:
+            def col(kk: Value, _: list[Value]) -> None:
+                for r in range(mr):
+
+                    def copy(r: int = r) -> None:
+                        src = g.b.add(g.b.mul(g.i64(r), rs), g.b.mul(kk, cs))
+                        g.store(g.load(a, src, elt), dst, g.b.add(g.b.mul(kk, g.i64(mr)), g.i64(r)))
+
+                    def zero(r: int = r) -> None:
+                        idx = g.b.add(g.b.mul(kk, g.i64(mr)), g.i64(r))
+                        g.store(ir.Constant(elt, 0.0), dst, idx)
+
+                    g.if_else(g.b.icmp_signed("<", g.i64(r), mv), copy, zero)
+
+            g.loop(lo, hi, 1, col, name="pa")
+
+        if not power_of_two:
+            scalar(g.i64(0), k)
+            g.b.ret_void()
+            return fn
+
+        def row_major() -> None:
+            kmain = g.b.sub(k, g.b.srem(k, g.i64(mr)))
+
+            def block(kk0: Value, _: list[Value]) -> None:
+                rows = []
+                for r in range(mr):
+                    idx = g.b.add(g.b.mul(g.i64(r), rs), kk0)
+                    ok = g.splat(g.b.icmp_signed("<", g.i64(r), mv), mr)
+                    rows.append(g.masked_load(a, idx, wty, ok))
+                for t, col in enumerate(g.transpose(rows)):
+                    g.vstore(col, dst, g.b.mul(g.b.add(kk0, g.i64(t)), g.i64(mr)), mr * self.eb)
+
+            g.loop(0, kmain, mr, block, name="pa")
+            scalar(kmain, k)
+
+        def transposed() -> None:
+            mask = g.mask_below(mv, mr)
+
+            def col(kk: Value, _: list[Value]) -> None:
+                value = g.masked_load(a, g.b.mul(kk, cs), wty, mask)
+                g.vstore(value, dst, g.b.mul(kk, g.i64(mr)), mr * self.eb)
+
+            g.loop(0, k, 1, col, name="pt")
+
+        def other() -> None:
+            g.if_else(g.b.icmp_signed("==", rs, g.i64(1)), transposed, lambda: scalar(g.i64(0), k))
+
+        g.if_else(g.b.icmp_signed("==", cs, g.i64(1)), row_major, other)
+        g.b.ret_void()
+        return fn
+
+    def pack_b_block(self) -> ir.Function:
+        """dst[q·kc·NR + kk·NR + c] = B[kk, q·NR + c] for kk < kc, columns < ncols (0 beyond).
+
+        Row-contiguous B (cs = 1): vector copies (masked in the last panel); B^T (rs = 1):
+        lanes x lanes blocks loaded along k and transposed in registers; else scalar."""
+        blk, elt, lanes, vty = self.blk, self.elt, self.lanes, self.vty
+        nr, nv = blk.nr, blk.nv
+        fn = self._define(
+            f"{self.prefix}.pack_b",
+            VOID,
+            [("b", PTR), ("rs", I64), ("cs", I64), ("kc", I64), ("ncols", I64), ("dst", PTR)],
+        )
+        fn.args[0].add_attribute("noalias")
+        fn.args[5].add_attribute("noalias")
+        g = Gen(fn)
+        b, rs, cs, kc, ncols, dst = fn.args
+        panels = g.ceil_div(ncols, g.i64(nr))
+        valign = lanes * self.eb
+
+        def dst_index(q: Value, kk: Value, col: int | Value) -> Value:
+            col = g.i64(col) if isinstance(col, int) else col
+            return g.b.add(g.b.mul(g.b.add(g.b.mul(q, kc), kk), g.i64(nr)), col)
+
+        def scalar(q: Value, lo: Value, hi: Value) -> None:
+            def row(kk: Value, _: list[Value]) -> None:
+                def col(c: Value, _c: list[Value]) -> None:
+                    j = g.b.add(g.b.mul(q, g.i64(nr)), c)
+                    idx = g.b.add(g.b.mul(kk, rs), g.b.mul(j, cs))
+                    ok = g.b.icmp_signed("<", j, ncols)
+                    # A missing column reads B[kk, 0] (which exists) and stores 0.
+                    safe = g.b.select(ok, idx, g.b.mul(kk, rs))
+                    value = g.b.select(ok, g.load(b, safe, elt), ir.Constant(elt, 0.0))
+                    g.store(value, dst, dst_index(q, kk, c))
+
+                g.loop(0, g.i64(nr), 1, col, name="pbc")
+
+            g.loop(lo, hi, 1, row, name="pbr")
+
+        def row_major() -> None:
+            def panel(q: Value, _: list[Value]) -> None:
+                first = g.b.mul(q, g.i64(nr))
+                masks = [g.mask_below(g.b.sub(ncols, first), lanes, v * lanes) for v in range(nv)]
+                whole = g.b.icmp_signed(">=", g.b.sub(ncols, first), g.i64(nr))
+
+                def row(kk: Value, _r: list[Value], masked: bool) -> None:
+                    src = g.b.add(g.b.mul(kk, rs), first)
+                    for v in range(nv):
+                        idx = g.b.add(src, g.i64(v * lanes))
+                        if masked:
+                            value = g.masked_load(b, idx, vty, masks[v])
+                        else:
+                            value = g.vload(b, idx, vty)
+                        g.vstore(value, dst, dst_index(q, kk, v * lanes), valign)
+
+                g.if_else(
+                    whole,
+                    lambda: g.loop(0, kc, 1, lambda kk, r: row(kk, r, False), name="pbf"),
+                    lambda: g.loop(0, kc, 1, lambda kk, r: row(kk, r, True), name="pbm"),
+                )
+
+            g.loop(0, panels, 1, panel, name="pb")
+
+        def transposed() -> None:
+            kmain = g.b.sub(kc, g.b.srem(kc, g.i64(lanes)))
+
+            def panel(q: Value, _: list[Value]) -> None:
+                first = g.b.mul(q, g.i64(nr))
+
+                def block(kk0: Value, _b: list[Value]) -> None:
+                    for v in range(nv):
+                        rows = []
+                        for lane in range(lanes):
+                            j = g.b.add(first, g.i64(v * lanes + lane))
+                            rows.append(g.vload(b, g.b.add(g.b.mul(j, cs), kk0), vty))
+                        for t, col in enumerate(g.transpose(rows)):
+                            idx = dst_index(q, g.b.add(kk0, g.i64(t)), v * lanes)
+                            g.vstore(col, dst, idx, valign)
+
+                g.loop(0, kmain, lanes, block, name="pbt")
+                scalar(q, kmain, kc)
+
+            # Whole panels through lanes x lanes transposes, the last partial one by scalars.
+            whole = g.b.sdiv(ncols, g.i64(nr))
+            g.loop(0, whole, 1, panel, name="pb")
+            g.loop(whole, panels, 1, lambda q, _: scalar(q, g.i64(0), kc), name="pbs")
+
+        def general() -> None:
+            g.loop(0, panels, 1, lambda q, _: scalar(q, g.i64(0), kc), name="pbg")
+
+        g.if_else(
+            g.b.icmp_signed("==", cs, g.i64(1)),
+            row_major,
+            lambda: g.if_else(g.b.icmp_signed("==", rs, g.i64(1)), transposed, general),
+        )
+        g.b.ret_void()
+        return fn
+
+    # endregion Packing
+
+    # region Driver
+
+    def batched(self) -> ir.Function:
+        blk, elt = self.blk, self.elt
+        mr, nr, kcmax = blk.mr, blk.nr, blk.kc
+        fn = self._define(f"{self.prefix}_batched", VOID, batched_args(elt), internal=False)
+        g = Gen(fn)
+        args = list(fn.args)
+        batch0, batch1, m, n, k = args[0:5]
+        a, b, c = Operand.of(args[5:10]), Operand.of(args[10:15]), Operand.of(args[15:20])
+        accumulate = g.b.icmp_signed("!=", args[20], g.i32(0))
+        requested = args[21]
+        batch = g.b.mul(batch0, batch1)
+        empty = g.b.or_(
+            g.b.or_(g.b.icmp_signed("<=", batch, g.i64(0)), g.b.icmp_signed("<=", m, g.i64(0))),
+            g.b.icmp_signed("<=", n, g.i64(0)),
+        )
+        with g.b.if_then(empty, likely=False):
+            g.b.ret_void()
+        with g.b.if_then(g.b.icmp_signed("<=", k, g.i64(0)), likely=False):
+            with g.b.if_then(g.b.not_(accumulate)):
+                self.zero_c(g, batch, batch1, m, n, c)
+            g.b.ret_void()
+        flops = g.b.mul(g.b.mul(batch, m), g.b.mul(n, k))
+        threads = g.b.select(
+            g.b.icmp_signed("<", flops, g.i64(PARALLEL_MIN_FLOPS // 2)),
+            g.i64(1),
+            g.b.call(self.rt.threads, [requested]),
+        )
+        acc_arg = args[20]
+        with g.b.if_then(g.b.icmp_signed("==", m, g.i64(1))):
+            # One row: y(1 x N) = x(1 x K) · B.
+            g.b.call(
+                self.gemv,
+                [batch, batch1, n, k, *a.fields(), *b.fields(), *c.fields(), acc_arg, threads],
+            )
+            g.b.ret_void()
+        with g.b.if_then(g.b.icmp_signed("==", n, g.i64(1))):
+            # One column: C^T(1 x M) = B^T(1 x K) · A^T(K x M).
+            x, mat, y = b.transposed(), a.transposed(), c.transposed()
+            g.b.call(
+                self.gemv,
+                [batch, batch1, m, k, *x.fields(), *mat.fields(), *y.fields(), acc_arg, threads],
+            )
+            g.b.ret_void()
+
+        # Pack all of A: panel t = batch * P + p holds rows p*MR .. of that batch.
+        panels = g.ceil_div(m, g.i64(mr))
+        a_panels = g.b.mul(batch, panels)
+        panel_size = g.b.mul(g.i64(mr), k)
+        apack = g.b.call(self.rt.malloc, [g.b.mul(g.b.mul(a_panels, panel_size), g.i64(self.eb))])
+
+        def pack_task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
+            op, b1, wm, wk, wpanels, wdst = Operand.of(f[0:5]), f[5], f[6], f[7], f[8], f[9]
+            bt, p = wg.b.sdiv(t, wpanels), wg.b.srem(t, wpanels)
+            row0 = wg.b.mul(p, wg.i64(mr))
+            base = wg.offset(op.at_batch(wg, bt, b1, elt), wg.b.mul(row0, op.rs), elt)
+            mv = wg.min(wg.i64(mr), wg.b.sub(wm, row0))
+            out = wg.offset(wdst, wg.b.mul(t, wg.b.mul(wg.i64(mr), wk)), elt)
+            wg.b.call(self.pack_a, [base, op.rs, op.cs, mv, wk, out])
+
+        self.rt.parallel_tasks(
+            g,
+            f"{self.prefix}.pack_a_tasks",
+            a_panels,
+            threads,
+            [*a.fields(), batch1, m, k, panels, apack],
+            pack_task,
+        )
+
+        # The task grid: batch x row blocks x column blocks.
+        mc_width, m_blocks = balanced_split(g, m, g.ceil_div(m, g.i64(blk.mc)), mr)
+        n_blocks = g.ceil_div(n, g.i64(blk.nc))
+        outer = g.b.mul(batch, m_blocks)
+        # Split columns further when the outer blocks do not share out evenly.
+        uneven = g.b.icmp_signed("!=", g.b.srem(outer, threads), g.i64(0))
+        n_blocks = g.b.select(
+            uneven, g.min(g.round_up(n_blocks, threads), g.ceil_div(n, g.i64(nr))), n_blocks
+        )
+        nc_width, n_blocks = balanced_split(g, n, n_blocks, nr)
+        tasks = g.b.mul(outer, n_blocks)
+
+        def setup(wg: Gen, f: list[Value]) -> list[Value]:
+            width = f[-1]
+            bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), width), wg.i64(self.eb))
+            return [wg.b.call(self.rt.malloc, [bytes_])]
+
+        def teardown(wg: Gen, scratch: list[Value]) -> None:
+            wg.b.call(self.rt.free, scratch)
+
+        def task(wg: Gen, f: list[Value], t: Value, scratch: list[Value]) -> None:
+            self.gemm_task(wg, f, t, scratch[0])
+
+        fields = [
+            *b.fields(), *c.fields(), batch1, m, n, k, accumulate, apack, panels,
+            m_blocks, n_blocks, mc_width, nc_width,
+        ]  # fmt: skip
+        self.rt.parallel_tasks(
+            g, f"{self.prefix}.tasks", tasks, threads, fields, task, setup, teardown
+        )
+        g.b.call(self.rt.free, [apack])
+        g.b.ret_void()
+        return fn
+
+    def gemm_task(self, g: Gen, f: list[Value], t: Value, bpack: Value) -> None:
+        """One task: rows [i0, i1) x columns [j0, j1) of one batch, all of k."""
+        blk, elt = self.blk, self.elt
+        mr, nr, kcmax = blk.mr, blk.nr, blk.kc
+        b, c = Operand.of(f[0:5]), Operand.of(f[5:10])
+        batch1, m, n, k, accumulate, apack, panels = f[10:17]
+        m_blocks, n_blocks, mc_width, nc_width = f[17:21]
+        per_batch = g.b.mul(m_blocks, n_blocks)
+        bt = g.b.sdiv(t, per_batch)
+        rest = g.b.srem(t, per_batch)
+        i0 = g.b.mul(g.b.sdiv(rest, n_blocks), mc_width)
+        j0 = g.b.mul(g.b.srem(rest, n_blocks), nc_width)
+        i1 = g.min(m, g.b.add(i0, mc_width))
+        width = g.b.sub(g.min(n, g.b.add(j0, nc_width)), j0)
+        b_base = g.offset(b.at_batch(g, bt, batch1, elt), g.b.mul(j0, b.cs), elt)
+        c_base = g.offset(c.at_batch(g, bt, batch1, elt), g.b.mul(j0, c.cs), elt)
+
+        def k_slice(pc: Value, _: list[Value]) -> None:
+            kc = g.min(g.i64(kcmax), g.b.sub(k, pc))
+            src = g.offset(b_base, g.b.mul(pc, b.rs), elt)
+            g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack])
+            acc = g.b.or_(accumulate, g.b.icmp_signed(">", pc, g.i64(0)))
+
+            def tile(ir_: Value, jr: Value) -> None:
+                panel = g.b.add(g.b.mul(bt, panels), g.b.sdiv(ir_, g.i64(mr)))
+                a_off = g.b.mul(g.b.add(g.b.mul(panel, k), pc), g.i64(mr))
+                a_ptr = g.offset(apack, a_off, elt)
+                mv = g.min(g.i64(mr), g.b.sub(m, ir_))
+                nvalid = g.min(g.i64(nr), g.b.sub(width, jr))
+                b_ptr = g.offset(bpack, g.b.mul(jr, kc), elt)
+                c_off = g.b.add(g.b.mul(ir_, c.rs), g.b.mul(jr, c.cs))
+                c_ptr = g.offset(c_base, c_off, elt)
+                call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc]
+                self.dispatch_kernel(g, nvalid, call_args)
+
+            if self.blk.order == 0:
+                # A micro-panel in L1 across the sweep of B micro-panels (streamed from L2).
+                g.loop(
+                    i0,
+                    i1,
+                    mr,
+                    lambda ir_, _: g.loop(0, width, nr, lambda jr, _c: tile(ir_, jr), name="jr"),
+                    name="ir",
+                )
+            else:
+                # B micro-panel in L1 across the sweep of A micro-panels (streamed from L2).
+                g.loop(
+                    0,
+                    width,
+                    nr,
+                    lambda jr, _: g.loop(i0, i1, mr, lambda ir_, _c: tile(ir_, jr), name="ir"),
+                    name="jr",
+                )
+
+        g.loop(0, k, kcmax, k_slice, name="pc")
+
+    def dispatch_kernel(self, g: Gen, nvalid: Value, call_args: list[Value]) -> None:
+        """Call the narrowest micro-kernel covering `nvalid` columns."""
+        done = g.b.append_basic_block("tile.done")
+        for nv in range(self.blk.nv, 1, -1):
+            this = g.b.append_basic_block(f"tile.{nv}")
+            narrower = g.b.append_basic_block(f"tile.lt{nv}")
+            wide = g.b.icmp_signed(">", nvalid, g.i64((nv - 1) * self.lanes))
+            g.b.cbranch(wide, this, narrower)
+            g.b.position_at_end(this)
+            g.b.call(self.kernels[nv], call_args)
+            g.b.branch(done)
+            g.b.position_at_end(narrower)
+        g.b.call(self.kernels[1], call_args)
+        g.b.branch(done)
+        g.b.position_at_end(done)
+
+    def zero_c(self, g: Gen, batch: Value, batch1: Value, m: Value, n: Value, c: Operand) -> None:
+        """C = 0 (k = 0 and not accumulating)."""
+
+        def per_batch(bt: Value, _: list[Value]) -> None:
+            base = c.at_batch(g, bt, batch1, self.elt)
+
+            def row(i: Value, _r: list[Value]) -> None:
+                def col(j: Value, _c: list[Value]) -> None:
+                    idx = g.b.add(g.b.mul(i, c.rs), g.b.mul(j, c.cs))
+                    g.store(ir.Constant(self.elt, 0.0), base, idx)
+
+                g.loop(0, n, 1, col, name="zj")
+
+            g.loop(0, m, 1, row, name="zi")
+
+        g.loop(0, batch, 1, per_batch, name="zb")
+
+    # endregion Driver
+
+    # region Matrix-vector
+
+    def gemv_batched(self) -> ir.Function:
+        """y (+)= x · B for each batch: x has k elements (stride x.cs), B is k x n, y has n
+        elements (stride y.cs)."""
+        elt = self.elt
+        args: list[tuple[str, ir.Type]] = [("batch", I64), ("batch1", I64), ("n", I64), ("k", I64)]
+        for operand in ("x", "b", "y"):
+            args.append((operand, PTR))
+            args += [(f"{operand}_{s}", I64) for s in OPERAND_ARGS]
+        args += [("accumulate", I32), ("threads", I64)]
+        fn = self._define(f"{self.prefix}.gemv", VOID, args)
+        g = Gen(fn)
+        a = list(fn.args)
+        batch, batch1, n, k = a[0:4]
+        x, mat, y = Operand.of(a[4:9]), Operand.of(a[9:14]), Operand.of(a[14:19])
+        accumulate = g.b.icmp_signed("!=", a[19], g.i32(0))
+        threads = a[20]
+        one = g.i64(1)
+        rows_path = g.b.and_(g.b.icmp_signed("==", mat.cs, one), g.b.icmp_signed("==", y.cs, one))
+        dot_path = g.b.icmp_signed("==", mat.rs, one)
+        fields = [*x.fields(), *mat.fields(), *y.fields(), batch1, n, k, accumulate]
+
+        def split(chunk: int) -> tuple[Value, Value, Value]:
+            width, count = balanced_split(g, n, g.ceil_div(n, g.i64(chunk)), self.lanes)
+            uneven = g.b.icmp_signed("!=", g.b.srem(g.b.mul(batch, count), threads), g.i64(0))
+            wanted = g.min(g.round_up(count, threads), g.ceil_div(n, g.i64(self.lanes)))
+            count = g.b.select(uneven, wanted, count)
+            width, count = balanced_split(g, n, count, self.lanes)
+            return width, count, g.b.mul(batch, count)
+
+        def run(name: str, chunk: int, body, scratch: bool = False) -> None:
+            width, count, tasks = split(chunk)
+
+            def task(wg: Gen, f: list[Value], t: Value, s: list[Value]) -> None:
+                wx, wm, wy = Operand.of(f[0:5]), Operand.of(f[5:10]), Operand.of(f[10:15])
+                b1, wn, wk, wacc, wwidth, wcount = f[15:21]
+                bt, chunk_index = wg.b.sdiv(t, wcount), wg.b.srem(t, wcount)
+                j0 = wg.b.mul(chunk_index, wwidth)
+                cols = wg.b.sub(wg.min(wn, wg.b.add(j0, wwidth)), j0)
+                xb = wx.at_batch(wg, bt, b1, elt)
+                if scratch:  # x contiguous: as given, or gathered into the thread's buffer
+                    xb = self.contiguous_vector(wg, xb, wx.cs, wk, s[0])
+                mb = wg.offset(wm.at_batch(wg, bt, b1, elt), wg.b.mul(j0, wm.cs), elt)
+                yb = wg.offset(wy.at_batch(wg, bt, b1, elt), wg.b.mul(j0, wy.cs), elt)
+                body(wg, xb, wx.cs, mb, wm, yb, wy.cs, cols, wk, wacc)
+
+            def setup(wg: Gen, f: list[Value]) -> list[Value]:
+                return [wg.b.call(self.rt.malloc, [wg.b.mul(f[17], wg.i64(self.eb))])]
+
+            def teardown(wg: Gen, s: list[Value]) -> None:
+                wg.b.call(self.rt.free, s)
+
+            self.rt.parallel_tasks(
+                g,
+                f"{fn.name}.{name}",
+                tasks,
+                threads,
+                [*fields, width, count],
+                task,
+                setup if scratch else None,
+                teardown if scratch else None,
+            )
+
+        g.if_else(
+            rows_path,
+            lambda: run("rows", GEMV_CHUNK, self.gemv_rows),
+            lambda: g.if_else(
+                dot_path,
+                lambda: run("dot", GEMV_DOT_COLUMNS, self.gemv_dot, scratch=True),
+                lambda: run("scalar", GEMV_DOT_COLUMNS, self.gemv_scalar),
+            ),
+        )
+        g.b.ret_void()
+        return fn
+
+    def gemv_rows(self, g, x, incx, mat, mop, y, _incy, cols, k, accumulate) -> None:
+        """B rows contiguous: y[0:cols] = (acc ? y : 0) + sum_k x[k]·B[k, 0:cols], four rows of
+        B per pass over the chunk of y."""
+        elt, lanes, vty = self.elt, self.lanes, self.vty
+        rs = mop.rs
+        vmain = g.b.sub(cols, g.b.srem(cols, g.i64(lanes)))
+        tail_mask = g.mask_below(g.b.sub(cols, vmain), lanes)
+        with g.b.if_then(g.b.not_(accumulate)):
+            g.loop(0, vmain, lanes, lambda j, _: g.vstore(ir.Constant(vty, None), y, j), name="z")
+            g.masked_store(ir.Constant(vty, None), y, vmain, tail_mask)
+        group = 4
+        kmain = g.b.sub(k, g.b.srem(k, g.i64(group)))
+
+        def rows_step(k0: Value, count: int) -> None:
+            xs = [g.splat(g.load(x, g.b.mul(g.b.add(k0, g.i64(u)), incx), elt), lanes)
+                  for u in range(count)]  # fmt: skip
+            row_offsets = [g.b.mul(g.b.add(k0, g.i64(u)), rs) for u in range(count)]
+
+            def vec(j: Value, masked: bool) -> None:
+                acc = g.masked_load(y, j, vty, tail_mask) if masked else g.vload(y, j, vty)
+                for u in range(count):
+                    idx = g.b.add(row_offsets[u], j)
+                    bv = (
+                        g.masked_load(mat, idx, vty, tail_mask)
+                        if masked
+                        else g.vload(mat, idx, vty)
+                    )
+                    acc = g.fma(xs[u], bv, acc)
+                if masked:
+                    g.masked_store(acc, y, j, tail_mask)
+                else:
+                    g.vstore(acc, y, j)
+
+            g.loop(0, vmain, lanes, lambda j, _: vec(j, False), name="gv")
+            with g.b.if_then(g.b.icmp_signed("<", vmain, cols)):
+                vec(vmain, True)
+
+        g.loop(0, kmain, group, lambda k0, _: rows_step(k0, group), name="gk")
+        g.loop(kmain, k, 1, lambda k0, _: rows_step(k0, 1), name="gkt")
+
+    def contiguous_vector(self, g: Gen, x: Value, inc: Value, k: Value, buffer: Value) -> Value:
+        """x itself when its stride is 1, else its k elements copied into `buffer`."""
+        elt = self.elt
+        slot = g.alloca(PTR)
+        g.b.store(x, slot)
+
+        def gather() -> None:
+            def copy(kk: Value, _: list[Value]) -> None:
+                g.store(g.load(x, g.b.mul(kk, inc), elt), buffer, kk)
+
+            g.loop(0, k, 1, copy, name="gx")
+            g.b.store(buffer, slot)
+
+        g.if_then(g.b.icmp_signed("!=", inc, g.i64(1)), gather)
+        return g.b.load(slot, typ=PTR)
+
+    def gemv_dot(self, g, x, _incx, mat, mop, y, incy, cols, k, accumulate) -> None:
+        """B^T rows contiguous (B's columns), x contiguous: y[j] = (acc ? y[j] : 0) +
+        dot(x, B[:, j]), four columns at a time with two accumulators each."""
+        elt, lanes, vty = self.elt, self.lanes, self.vty
+        cs = mop.cs
+        group, unroll = 4, 2
+        step = lanes * unroll
+        kmain = g.b.sub(k, g.b.srem(k, g.i64(step)))
+        kvec = g.b.sub(k, g.b.srem(k, g.i64(lanes)))
+        tail_mask = g.mask_below(g.b.sub(k, kvec), lanes)
+
+        def columns(j0: Value, count: int) -> None:
+            bases = [g.b.mul(g.b.add(j0, g.i64(u)), cs) for u in range(count)]
+
+            def body(kk: Value, acc: list[Value]) -> list[Value]:
+                out = list(acc)
+                for s in range(unroll):
+                    ks = g.b.add(kk, g.i64(s * lanes))
+                    xv = g.vload(x, ks, vty)
+                    for u in range(count):
+                        bv = g.vload(mat, g.b.add(bases[u], ks), vty)
+                        out[u * unroll + s] = g.fma(xv, bv, acc[u * unroll + s])
+                return out
+
+            zero = ir.Constant(vty, None)
+            acc = g.loop(0, kmain, step, body, [zero] * (count * unroll), name="dk")
+
+            def single(kk: Value, acc1: list[Value]) -> list[Value]:
+                xv = g.vload(x, kk, vty)
+                return [g.fma(xv, g.vload(mat, g.b.add(bases[u], kk), vty), acc1[u])
+                        for u in range(count)]  # fmt: skip
+
+            first = [acc[u * unroll] for u in range(count)]
+            acc1 = g.loop(kmain, kvec, lanes, single, first, name="dk1")
+            xt = g.masked_load(x, kvec, vty, tail_mask)
+            for u in range(count):
+                bt = g.masked_load(mat, g.b.add(bases[u], kvec), vty, tail_mask)
+                total = g.fma(xt, bt, acc1[u])
+                for s in range(1, unroll):
+                    total = g.b.fadd(total, acc[u * unroll + s])
+                dot = g.reduce(total, g.b.fadd)
+                yi = g.b.mul(g.b.add(j0, g.i64(u)), incy)
+                old = g.load(y, yi, elt)
+                g.store(g.b.select(accumulate, g.b.fadd(old, dot), dot), y, yi)
+
+        cmain = g.b.sub(cols, g.b.srem(cols, g.i64(group)))
+        g.loop(0, cmain, group, lambda j0, _: columns(j0, group), name="dj")
+        g.loop(cmain, cols, 1, lambda j0, _: columns(j0, 1), name="dj1")
+
+    def gemv_scalar(self, g, x, incx, mat, mop, y, incy, cols, k, accumulate) -> None:
+        """Any strides: plain dot products in k order."""
+        elt = self.elt
+
+        def col(j: Value, _: list[Value]) -> None:
+            def step(kk: Value, acc: list[Value]) -> list[Value]:
+                bv = g.load(mat, g.b.add(g.b.mul(kk, mop.rs), g.b.mul(j, mop.cs)), elt)
+                return [g.b.fadd(acc[0], g.b.fmul(g.load(x, g.b.mul(kk, incx), elt), bv))]
+
+            dot = g.loop(0, k, 1, step, [ir.Constant(elt, 0.0)], name="sk")[0]
+            yi = g.b.mul(j, incy)
+            old = g.load(y, yi, elt)
+            g.store(g.b.select(accumulate, g.b.fadd(old, dot), dot), y, yi)
+
+        g.loop(0, cols, 1, col, name="sj")
+
+    # endregion Matrix-vector

@@ -1,0 +1,286 @@
+"""The kernel library as a whole: its entry points (C ABI), the LLVM IR module that defines them
+for a target, and the process-wide compiled copy (llvmlite MCJIT at O3 for the host CPU) whose
+symbols every later JIT module resolves."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import llvmlite.binding as llvm
+import llvmlite.ir as ir
+
+from red.lowering.kernels.gemm import GemmGenerator, batched_args, gemm_args
+from red.lowering.kernels.irgen import F32, F64, I32, I64, PTR, VOID
+from red.lowering.kernels.parallel import GET_NUM_THREADS, SET_NUM_THREADS, Runtime
+from red.lowering.kernels.rows import ROW_KERNELS, RowKernelGenerator
+from red.lowering.kernels.target import KernelTarget, default_threads
+
+_C_TYPES = {"i64": "int64_t", "i32": "int32_t", "f32": "float", "ptr": "void *", "void": "void"}
+_IR_TYPES: dict[str, ir.Type] = {"i64": I64, "i32": I32, "f32": F32, "ptr": PTR, "void": VOID}
+_CTYPES = {
+    "i64": ctypes.c_int64,
+    "i32": ctypes.c_int32,
+    "f32": ctypes.c_float,
+    "ptr": ctypes.c_void_p,
+    "void": None,
+}
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """A C function of the library: `ret name(args...)`, each type one of i64, i32, f32, ptr."""
+
+    name: str
+    ret: str
+    args: tuple[tuple[str, str], ...]
+    doc: str
+
+    @property
+    def ir_type(self) -> ir.FunctionType:
+        return ir.FunctionType(_IR_TYPES[self.ret], [_IR_TYPES[t] for _, t in self.args])
+
+    def c_prototype(self) -> str:
+        params = ", ".join(f"{_C_TYPES[t]}{'' if t == 'ptr' else ' '}{n}" for n, t in self.args)
+        return f"{_C_TYPES[self.ret]} {self.name}({params or 'void'});"
+
+    def ctypes_type(self) -> type:
+        return ctypes.CFUNCTYPE(_CTYPES[self.ret], *[_CTYPES[t] for _, t in self.args])
+
+
+def _spelled(args: Sequence[tuple[str, ir.Type]]) -> tuple[tuple[str, str], ...]:
+    names = {str(v): k for k, v in _IR_TYPES.items()}
+    return tuple((n, names[str(t)]) for n, t in args)
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    gemm_doc = (
+        "C (+)= A·B: A is m x k, B is k x n, C is m x n; element (i, j) of X at X + i*X_rs + "
+        "j*X_cs (in elements), so A^T/B^T are the swapped strides; accumulate != 0 adds to C; "
+        "nthreads <= 0 uses the library default"
+    )
+    batched_doc = (
+        "for each (i0, i1) < (batch0, batch1): C[i0, i1] (+)= A[i0, i1]·B[i0, i1], operand X "
+        "of batch (i0, i1) at X + i0*X_bs0 + i1*X_bs1 (a 0 stride broadcasts)"
+    )
+    points = []
+    for prefix, elt in (("red_sgemm", F32), ("red_dgemm", F64)):
+        points.append(EntryPoint(prefix, "void", _spelled(gemm_args()), gemm_doc))
+        points.append(
+            EntryPoint(f"{prefix}_batched", "void", _spelled(batched_args(elt)), batched_doc)
+        )
+    for kernel in ROW_KERNELS:
+        points.append(EntryPoint(kernel.symbol, "void", _spelled(kernel.args()), kernel.doc))
+    points.append(EntryPoint(SET_NUM_THREADS, "void", (("n", "i32"),), "the default thread count"))
+    points.append(
+        EntryPoint(GET_NUM_THREADS, "i32", (), "the default thread count (resolved on first use)")
+    )
+    return {p.name: p for p in points}
+
+
+ENTRY_POINTS = _entry_points()
+
+
+def declare_in(module: ir.Module) -> dict[str, ir.Function]:
+    """Declarations of every entry point in an llvmlite module (existing ones are kept), so
+    its code can call the library; returns them by name."""
+    out: dict[str, ir.Function] = {}
+    for name, point in ENTRY_POINTS.items():
+        existing = module.globals.get(name)
+        if isinstance(existing, ir.Function):
+            out[name] = existing
+        else:
+            out[name] = ir.Function(module, point.ir_type, name)
+    return out
+
+
+# The library's parts, each compiled on first use in the JIT (a model in f32 never waits for
+# the f64 matmul); the thread-count state is a part of its own that the others call.
+UNITS: dict[str, tuple[str, ...]] = {
+    "sgemm": ("red_sgemm", "red_sgemm_batched"),
+    "dgemm": ("red_dgemm", "red_dgemm_batched"),
+    "rows": tuple(kernel.symbol for kernel in ROW_KERNELS),
+}
+STATE = (SET_NUM_THREADS, GET_NUM_THREADS)
+
+
+def build_into(
+    module: ir.Module,
+    target: KernelTarget,
+    units: Sequence[str] = tuple(UNITS),
+    state: bool = True,
+) -> None:
+    """Define the library (the given units, and the thread-count state unless `state` is
+    False) in `module`: entry points it already declares get their bodies; helpers are
+    internal, named red_kernels.*, red_sgemm.*, ..."""
+    rt = Runtime.build(module, state)
+    for unit in units:
+        if unit == "sgemm":
+            GemmGenerator(rt, target, F32, "red_sgemm").build()
+        elif unit == "dgemm":
+            GemmGenerator(rt, target, F64, "red_dgemm").build()
+        elif unit == "rows":
+            RowKernelGenerator(rt, target).build()
+        else:
+            raise ValueError(f"unknown kernel unit '{unit}' (known: {', '.join(UNITS)})")
+
+
+def library_module(
+    target: KernelTarget | None = None,
+    units: Sequence[str] = tuple(UNITS),
+    state: bool = True,
+) -> ir.Module:
+    """The library as an llvmlite module (for the host unless told otherwise)."""
+    target = target or KernelTarget.host()
+    module = ir.Module(name="red_kernels")
+    module.triple = llvm.get_process_triple()
+    build_into(module, target, units, state)
+    return module
+
+
+def library_ir(target: KernelTarget | None = None) -> str:
+    """The library's LLVM IR text: llvmlite's own printing of the generated module, which
+    llvm-as-16 and clang-16 accept (link with -lgomp for threads; without, calls run
+    serially)."""
+    return str(library_module(target))
+
+
+def object_code(target: KernelTarget | None = None) -> bytes:
+    """The library compiled at O3 as an ELF object for `target` (the host by default)."""
+    target = target or KernelTarget.host()
+    module, tm = _compile(library_ir(target), target)
+    return tm.emit_object(module)
+
+
+def find_libgomp() -> str | None:
+    """A libgomp to load: the system's (ctypes.util), else a copy torch or gcc ships."""
+    found = ctypes.util.find_library("gomp")
+    if found:
+        return found
+    candidates: list[Path] = []
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("torch")
+        if spec and spec.origin:
+            candidates += sorted((Path(spec.origin).parent / "lib").glob("libgomp*.so*"))
+    except (ImportError, ValueError):
+        pass
+    candidates += sorted(Path("/usr/lib/gcc").glob("*/*/libgomp.so*"))
+    return str(candidates[0]) if candidates else None
+
+
+_initialized = False
+
+
+def _compile(text: str, target: KernelTarget) -> tuple[llvm.ModuleRef, llvm.TargetMachine]:
+    global _initialized
+    if not _initialized:
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        _initialized = True
+    tm = llvm.Target.from_default_triple().create_target_machine(
+        cpu=target.cpu, features=target.features, opt=3, codemodel="jitdefault"
+    )
+    module = llvm.parse_assembly(text)
+    module.verify()
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = False  # the kernels are unrolled where it pays, by hand
+    pb = llvm.create_pass_builder(tm, pto)
+    pb.getModulePassManager().run(module, pb)
+    return module, tm
+
+
+class KernelLibrary:
+    """The library compiled into this process, part by part on first use: `require(names)`
+    compiles the units defining those entry points (`address` and `function` do it too),
+    each at O3 for the target in its own MCJIT engine; their entry points are registered as
+    process symbols (llvmlite's add_symbol), so JIT modules compiled afterwards that declare
+    them call them. `compile_seconds` maps each compiled unit to its build time."""
+
+    def __init__(self, target: KernelTarget, register: bool = True):
+        self.target = target
+        self.register = register
+        self.gomp = find_libgomp()
+        if self.gomp:
+            try:
+                llvm.load_library_permanently(self.gomp)
+            except RuntimeError:
+                self.gomp = None
+        self.addresses: dict[str, int] = {}
+        self.compile_seconds: dict[str, float] = {}
+        self._engines: list[llvm.ExecutionEngine] = []
+        self._functions: dict[str, Any] = {}
+        self._compile_unit("state", library_module(target, units=(), state=True), STATE)
+        self.set_num_threads(default_threads())
+
+    def _compile_unit(self, unit: str, module: ir.Module, names: Sequence[str]) -> None:
+        start = time.perf_counter()
+        compiled, tm = _compile(str(module), self.target)
+        engine = llvm.create_mcjit_compiler(compiled, tm)
+        engine.finalize_object()
+        self._engines.append(engine)
+        for name in names:
+            self.addresses[name] = engine.get_function_address(name)
+            if self.register:
+                llvm.add_symbol(name, self.addresses[name])
+        self.compile_seconds[unit] = time.perf_counter() - start
+
+    def require(self, names: Sequence[str] = ()) -> None:
+        """Compile the units that define `names` (every unit when empty), if not yet done."""
+        with _lock:
+            for unit, entries in UNITS.items():
+                if unit in self.compile_seconds:
+                    continue
+                if not names or any(name in entries for name in names):
+                    module = library_module(self.target, units=(unit,), state=False)
+                    self._compile_unit(unit, module, entries)
+
+    @property
+    def threaded(self) -> bool:
+        """Whether libgomp was found (else every call runs on the calling thread)."""
+        return self.gomp is not None
+
+    def address(self, name: str) -> int:
+        if name not in ENTRY_POINTS:
+            raise KeyError(f"no kernel entry point '{name}'")
+        if name not in self.addresses:
+            self.require([name])
+        return self.addresses[name]
+
+    def function(self, name: str) -> Any:
+        """The entry point as a ctypes function."""
+        if name not in self._functions:
+            self._functions[name] = ENTRY_POINTS[name].ctypes_type()(self.address(name))
+        return self._functions[name]
+
+    def set_num_threads(self, n: int) -> None:
+        """The thread count calls use when their nthreads argument is 0."""
+        self.function(SET_NUM_THREADS)(max(1, int(n)))
+
+    def num_threads(self) -> int:
+        return int(self.function(GET_NUM_THREADS)())
+
+
+_libraries: dict[tuple, KernelLibrary] = {}
+_lock = threading.RLock()
+
+
+def library(target: KernelTarget | None = None) -> KernelLibrary:
+    """The library for `target` (the host by default), one per process and target. Only the
+    host's library registers its entry points as process symbols (another target's, e.g.
+    one with blocking overrides for tuning, is reached through `address`/`function`)."""
+    host = KernelTarget.host()
+    target = target or host
+    with _lock:
+        if target.key not in _libraries:
+            _libraries[target.key] = KernelLibrary(target, register=target.key == host.key)
+        return _libraries[target.key]

@@ -1,0 +1,187 @@
+"""Threads for the kernels, on libgomp's thread pool: a parallel region runs a worker on each
+thread with `GOMP_parallel(worker, ctx, nthreads, 0)`, and the workers take task numbers from
+an atomic counter in the shared context (dynamic scheduling: equal tasks balance, and a busy
+core on a shared machine does not hold the others up).
+
+libgomp is referenced through weak symbols: where no libgomp is linked or loaded, the address
+of `GOMP_parallel` is null and every region runs its worker on the calling thread. The thread
+count is an argument of every entry point (0: the library default), and the default lives in
+the global `red_kernels_num_threads`: set by `red_kernels_set_num_threads` (the Python API sets
+RED_NUM_THREADS, else the CPUs the process may use), else read on first use from
+RED_NUM_THREADS, else libgomp's `omp_get_max_threads()` (the CPUs in the affinity mask unless
+OMP_NUM_THREADS says otherwise), else 1.
+
+Every buffer a call needs (packed panels) is allocated by that call, so concurrent calls from
+several threads are safe; libgomp gives each calling thread its own team."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import llvmlite.ir as ir
+
+from red.lowering.kernels.irgen import I8, I32, I64, PTR, VOID, Gen, Value, define, get_or_declare
+
+NUM_THREADS_GLOBAL = "red_kernels_num_threads"
+SET_NUM_THREADS = "red_kernels_set_num_threads"
+GET_NUM_THREADS = "red_kernels_get_num_threads"
+ENV_VAR = "RED_NUM_THREADS"
+ALIGN = 64  # bytes: a cache line and an AVX-512 vector
+
+Setup = Callable[[Gen, list[Value]], list[Value]]
+TaskBody = Callable[[Gen, list[Value], Value, list[Value]], None]
+Teardown = Callable[[Gen, list[Value]], None]
+
+
+@dataclass
+class Runtime:
+    """The runtime functions of one module (built once by `Runtime.build`)."""
+
+    module: ir.Module
+    threads: ir.Function  # i64 (i32 requested): requested > 0 ? requested : the default
+    gomp_parallel: ir.Function  # weak: null without libgomp
+    malloc: ir.Function  # ptr (i64 bytes): 64-byte aligned
+    free: ir.Function
+
+    @staticmethod
+    def build(module: ir.Module, state: bool = True) -> Runtime:
+        """The runtime in `module`; with `state` False the thread-count state (global, getter,
+        setter) lives in another module and only its getter is declared here."""
+        gomp_parallel = get_or_declare(
+            module, "GOMP_parallel", VOID, [PTR, PTR, I32, I32], weak=True
+        )
+        aligned_alloc = get_or_declare(module, "aligned_alloc", PTR, [I64, I64])
+        free = get_or_declare(module, "free", VOID, [PTR])
+        getter = build_state(module) if state else get_or_declare(module, GET_NUM_THREADS, I32, [])
+
+        threads = define(module, "red_kernels.threads", I64, [("requested", I32)])
+        g = Gen(threads)
+        requested = threads.args[0]
+        chosen = g.b.select(
+            g.b.icmp_signed(">", requested, g.i32(0)), requested, g.b.call(getter, [])
+        )
+        positive = g.b.select(g.b.icmp_signed(">", chosen, g.i32(0)), chosen, g.i32(1))
+        g.b.ret(g.b.sext(positive, I64))
+
+        malloc = define(module, "red_kernels.malloc", PTR, [("bytes", I64)])
+        g = Gen(malloc)
+        size = g.round_up(g.max(malloc.args[0], g.i64(1)), ALIGN)
+        g.b.ret(g.b.call(aligned_alloc, [g.i64(ALIGN), size]))
+        return Runtime(module, threads, gomp_parallel, malloc, free)
+
+    def parallel_tasks(
+        self,
+        g: Gen,
+        name: str,
+        ntasks: Value,
+        nthreads: Value,
+        fields: Sequence[Value],
+        body: TaskBody,
+        setup: Setup | None = None,
+        teardown: Teardown | None = None,
+    ) -> None:
+        """Run `body(wg, fields, task, scratch)` for task = 0 .. ntasks-1 on min(nthreads,
+        ntasks) threads. `fields` are values of the caller passed to the workers; `setup`
+        runs once per thread before its first task and returns its scratch values, which
+        `teardown` releases after its last."""
+        ctx_type = ir.LiteralStructType([I64, I64, *[f.type for f in fields]])
+        worker = define(self.module, f"{name}.worker", VOID, [("ctx", PTR)])
+        wg = Gen(worker)
+        ctx = worker.args[0]
+
+        def field_ptr(gen: Gen, base: Value, i: int) -> Value:
+            return gen.b.gep(base, [gen.i32(0), gen.i32(i)], source_etype=ctx_type)
+
+        counter = field_ptr(wg, ctx, 0)
+        total = wg.b.load(field_ptr(wg, ctx, 1), typ=I64)
+        values = [wg.b.load(field_ptr(wg, ctx, i + 2), typ=f.type) for i, f in enumerate(fields)]
+        scratch = setup(wg, values) if setup else []
+        header = wg.b.append_basic_block("tasks.next")
+        block = wg.b.append_basic_block("tasks.body")
+        done = wg.b.append_basic_block("tasks.done")
+        wg.b.branch(header)
+        wg.b.position_at_end(header)
+        task = wg.b.atomic_rmw("add", counter, wg.i64(1), "monotonic")
+        wg.b.cbranch(wg.b.icmp_signed("<", task, total), block, done)
+        wg.b.position_at_end(block)
+        body(wg, values, task, scratch)
+        wg.b.branch(header)
+        wg.b.position_at_end(done)
+        if teardown:
+            teardown(wg, scratch)
+        wg.b.ret_void()
+
+        ctx_ptr = g.alloca(ctx_type)
+        g.b.store(g.i64(0), field_ptr(g, ctx_ptr, 0))
+        g.b.store(ntasks, field_ptr(g, ctx_ptr, 1))
+        for i, f in enumerate(fields):
+            g.b.store(f, field_ptr(g, ctx_ptr, i + 2))
+        self.run(g, worker, ctx_ptr, g.min(nthreads, ntasks))
+
+    def run(self, g: Gen, worker: ir.Function, ctx: Value, nthreads: Value) -> None:
+        """worker(ctx) on the calling thread alone when nthreads <= 1 or there is no libgomp,
+        else on a team of nthreads (the calling thread among them)."""
+        serial = g.b.or_(
+            g.b.icmp_signed("<=", nthreads, g.i64(1)),
+            g.b.icmp_unsigned("==", self.gomp_parallel, ir.Constant(PTR, None)),
+        )
+        with g.b.if_else(serial, likely=None) as (then, other):
+            with then:
+                g.b.call(worker, [ctx])
+            with other:
+                count = g.b.trunc(nthreads, I32)
+                g.b.call(self.gomp_parallel, [worker, ctx, count, g.i32(0)])
+
+
+def build_state(module: ir.Module) -> ir.Function:
+    """The default thread count: its global and the exported setter and getter; the getter
+    resolves an unset count from RED_NUM_THREADS, else omp_get_max_threads(), else 1."""
+    max_threads = get_or_declare(module, "omp_get_max_threads", I32, [], weak=True)
+    getenv = get_or_declare(module, "getenv", PTR, [PTR])
+    strtol = get_or_declare(module, "strtol", I64, [PTR, PTR, I32])
+
+    count: Any = ir.GlobalVariable(module, I32, NUM_THREADS_GLOBAL)
+    count.initializer = ir.Constant(I32, 0)
+    count.align = 4
+    name_bytes = bytearray(ENV_VAR.encode() + b"\0")
+    env_type = ir.ArrayType(I8, len(name_bytes))
+    env_name: Any = ir.GlobalVariable(module, env_type, "red_kernels.env_name")
+    env_name.initializer = ir.Constant(env_type, name_bytes)
+    env_name.global_constant = True
+    env_name.linkage = "private"
+
+    setter = define(module, SET_NUM_THREADS, VOID, [("n", I32)], internal=False)
+    g = Gen(setter)
+    g.b.store_atomic(setter.args[0], count, "monotonic", 4)
+    g.b.ret_void()
+
+    getter = define(module, GET_NUM_THREADS, I32, [], internal=False)
+    g = Gen(getter)
+    current = g.b.load_atomic(count, "monotonic", 4, typ=I32)
+    with g.b.if_then(g.b.icmp_signed("<=", current, g.i32(0)), likely=False):
+        text = g.b.call(getenv, [env_name])
+        parsed = g.alloca(I32)
+        g.b.store(g.i32(0), parsed)
+        with g.b.if_then(g.b.icmp_unsigned("!=", text, ir.Constant(PTR, None))):
+            value = g.b.call(strtol, [text, ir.Constant(PTR, None), g.i32(10)])
+            clamped = g.min(g.max(value, g.i64(0)), g.i64(1 << 16))
+            g.b.store(g.b.trunc(clamped, I32), parsed)
+        with g.b.if_then(g.b.icmp_signed("<=", g.b.load(parsed, typ=I32), g.i32(0))):
+            g.b.store(g.i32(1), parsed)
+            has_gomp = g.b.icmp_unsigned("!=", max_threads, ir.Constant(PTR, None))
+            with g.b.if_then(has_gomp):
+                g.b.store(g.b.call(max_threads, []), parsed)
+        g.b.store_atomic(g.b.load(parsed, typ=I32), count, "monotonic", 4)
+    g.b.ret(g.b.load_atomic(count, "monotonic", 4, typ=I32))
+    return getter
+
+
+def balanced_split(g: Gen, extent: Value, chunks: Value, step: int) -> tuple[Value, Value]:
+    """(width, count): `extent` cut into about `chunks` equal pieces whose width is a multiple
+    of `step` (the last piece may be shorter)."""
+    chunks = g.max(chunks, g.i64(1))
+    width = g.round_up(g.ceil_div(extent, chunks), step)
+    width = g.max(width, g.i64(step))
+    return width, g.ceil_div(extent, width)
