@@ -19,61 +19,47 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
-    DenseIntOrFPElementsAttr,
     DictionaryAttr,
     FileLineColLoc,
     IntAttr,
+    LocationAttr,
     ModuleOp,
     StringAttr,
     TensorType,
     UnitAttr,
-    f16,
-    f32,
-    f64,
-    i1,
-    i8,
-    i32,
-    i64,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from red.dialects import red
-from red.dialects.numpy_interop import numpy_dtype, numpy_to_dense
+from red.dialects.numpy_interop import element_type_named, numpy_dtype
 from red.dialects.verifier import verify_module
+from red.frontends import emitter
+from red.frontends.emitter import Emitter, Value
 
-DTYPES: dict[str, Attribute] = {
-    "f16": f16,
-    "f32": f32,
-    "f64": f64,
-    "i1": i1,
-    "i8": i8,
-    "i32": i32,
-    "i64": i64,
-}
-_THIS_FILE = os.path.abspath(__file__)
+_FRONTEND_FILES = {os.path.abspath(__file__), os.path.abspath(emitter.__file__)}
 
 
 def element_type(dtype: str | Attribute) -> Attribute:
-    if isinstance(dtype, Attribute):
-        return dtype
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype '{dtype}' (expected one of {', '.join(DTYPES)})")
-    return DTYPES[dtype]
-
-
-def dense_attr(array: np.ndarray, elt: Attribute | None = None) -> DenseIntOrFPElementsAttr:
-    """A dense elements attribute holding a numpy array (dtype kept, or converted to `elt`)."""
-    return numpy_to_dense(array, elt)
+    """An element type given by name (`"f32"`) or as an attribute."""
+    return dtype if isinstance(dtype, Attribute) else element_type_named(dtype)
 
 
 def caller_location() -> FileLineColLoc:
-    """The first stack frame outside this file: the user's line that built the op."""
+    """The first stack frame outside the builder and the emitter: the user's line that built
+    the op."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename) == _THIS_FILE:
+    while frame is not None and os.path.abspath(frame.f_code.co_filename) in _FRONTEND_FILES:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return FileLineColLoc(StringAttr("<builder>"), IntAttr(0), IntAttr(0))
     return FileLineColLoc(StringAttr(frame.f_code.co_filename), IntAttr(frame.f_lineno), IntAttr(1))
+
+
+class _CallerEmitter(Emitter):
+    """Locates every op at the user's line that built it."""
+
+    def location(self) -> LocationAttr:
+        return caller_location()
 
 
 class Tensor:
@@ -107,9 +93,11 @@ class Tensor:
     def _binary(
         self, cls: type[red.BinaryElementwiseOp], other: Any, reverse: bool = False
     ) -> Tensor:
+        """A binary op; a non-Tensor operand becomes a constant of this tensor's element
+        type, and two tensors of different element types are promoted (`promote_types`)."""
         o = self._lift(other)
         lhs, rhs = (o, self) if reverse else (self, o)
-        return self.fb.emit(cls(lhs.value, rhs.value))
+        return self.fb.wrap(self.fb.em.binary(cls, lhs.value, rhs.value))
 
     def __add__(self, o: Any) -> Tensor:
         return self._binary(red.AddOp, o)
@@ -189,12 +177,17 @@ class Tensor:
             item = index[d] if d < len(index) else slice(None)
             if isinstance(item, int):
                 i = item + n if item < 0 else item
-                start.append(i), limit.append(i + 1), stride.append(1)
+                start.append(i)
+                limit.append(i + 1)
+                stride.append(1)
                 continue
             lo, hi, st = item.indices(n)
             if st < 1:
                 raise ValueError("negative slice steps are not supported")
-            start.append(lo), limit.append(max(lo, hi)), stride.append(st), keep.append(d)
+            start.append(lo)
+            limit.append(max(lo, hi))
+            stride.append(st)
+            keep.append(d)
         out = self.fb.emit(red.SliceOp(self.value, start, limit, stride))
         if len(keep) != self.ndim:
             out = out.reshape(*[out.shape[d] for d in keep])
@@ -228,6 +221,7 @@ class FunctionBuilder:
         self.name = name
         self.private = private
         self.block = Block()
+        self.em = _CallerEmitter(self.block, fold=module.fold)
         self.arg_attrs: list[dict[str, Attribute]] = []
         self.location = caller_location()
         self.done = False
@@ -243,30 +237,30 @@ class FunctionBuilder:
         self.arg_attrs.append({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
         return Tensor(value, self)
 
+    def wrap(self, value: Value) -> Tensor:
+        """A Tensor of an emitter's result (a folded constant is materialized)."""
+        return Tensor(self.em.ssa(value), self)
+
     def emit(self, op: Operation) -> Tensor:
-        op.location = caller_location()
-        self.block.add_op(op)
-        return Tensor(op.results[0], self)
+        """Append `op` (folded instead when the module builder folds and its operands are
+        all constants)."""
+        return self.wrap(self.em.emit(op))
 
     def constant(self, array: Any, dtype: str | Attribute | None = None) -> Tensor:
         elt = element_type(dtype) if dtype is not None else None
-        return self.emit(red.ConstantOp(dense_attr(np.asarray(array), elt)))
+        return Tensor(self.em.constant(np.asarray(array), elt), self)
 
     def iota(self, shape: Sequence[int], dimension: int, dtype: str = "i64") -> Tensor:
-        return self.emit(red.IotaOp(TensorType(element_type(dtype), list(shape)), dimension))
+        return Tensor(self.em.iota(shape, dimension, element_type(dtype)), self)
 
     def call(self, callee: FunctionBuilder, *args: Tensor) -> list[Tensor]:
         if not callee.done:
             raise ValueError(f"call to '@{callee.name}' before it returns")
-        op = func.CallOp(callee.name, [a.value for a in args], callee.result_types)
-        op.location = caller_location()
-        self.block.add_op(op)
+        op = self.em.insert(func.CallOp(callee.name, [a.value for a in args], callee.result_types))
         return [Tensor(r, self) for r in op.results]
 
     def returns(self, *results: Tensor) -> None:
-        ret = func.ReturnOp(*[r.value for r in results])
-        ret.location = caller_location()
-        self.block.add_op(ret)
+        self.em.insert(func.ReturnOp(*[r.value for r in results]))
         self.result_types = [r.value.type for r in results]
         fn = func.FuncOp(
             self.name,
@@ -283,9 +277,12 @@ class FunctionBuilder:
 
 
 class ModuleBuilder:
-    """Collects functions; `build()` verifies and returns the module."""
+    """Collects functions; `build()` verifies and returns the module. Ops are built as
+    written; with `fold=True`, an op whose operands are all constants becomes a constant
+    (by default that is left to canonicalize, so tests can build foldable IR)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fold: bool = False) -> None:
+        self.fold = fold
         self.module = ModuleOp([])
         self.functions: list[FunctionBuilder] = []
 

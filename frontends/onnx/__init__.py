@@ -1,1 +1,37 @@
-"""The ONNX frontend: load an ONNX model and convert its graph to a red module."""
+"""The ONNX frontend (DESIGN.md §5): an ONNX model becomes a verified red module whose `@main`
+takes the graph inputs (then, with `weights_as_args`, the floating-point initializers) and
+returns the graph outputs, with static shapes, import-time constant propagation and a NameLoc
+on every op.
+
+    module = import_onnx("model.onnx", shapes={"input_ids": (1, 128)})
+
+How a node is imported:
+- Shapes are static. A symbolic input dimension is filled from `shapes` (`--shape`); every other
+  shape follows from red's own type inference (red op constructors infer result types).
+- A node whose inputs are all compile-time constants (initializers, Constant nodes, shapes of
+  static tensors, earlier folded nodes) is evaluated once with onnx's reference evaluator and
+  becomes a constant: the Shape -> Gather -> Concat -> Reshape subgraphs exporters emit fold away.
+  Inside a converter, red ops on constants fold through the shared emitter
+  (`red.frontends.emitter`). Constants are materialized as `red.constant` (splats as splat
+  attributes) where a red op uses them.
+- Every other node becomes red ops (composites such as Gemm, LayerNormalization or LSTM become
+  several), each located at NameLoc(node name, FileLineColLoc(model file, 0, 0)); an unnamed node
+  is called `op_type#index`.
+- An op, attribute, element type or shape the importer does not handle is an UnsupportedError
+  (a located DiagnosticError) naming it; never a traceback.
+
+Modules: `loader` (the file, input types, initializers), `importer` (the graph walk), `node`
+(what a converter sees), and one module per converter family: `elementwise`, `shape`,
+`reductions`, `contractions`, `recurrent`, `misc`."""
+
+from red.frontends.onnx.importer import SUPPORTED_OPS, import_onnx
+from red.frontends.onnx.loader import OnnxLoadError, UnsupportedError, load_model, weight_arrays
+
+__all__ = [
+    "SUPPORTED_OPS",
+    "OnnxLoadError",
+    "UnsupportedError",
+    "import_onnx",
+    "load_model",
+    "weight_arrays",
+]

@@ -124,3 +124,55 @@ def test_parse_errors_are_located():
         DiagnosticError, match=r"^<string>:2:8: error: custom op .red.bogus. is unknown"
     ):
         red.parse("func.func @f() {\n  %x = red.bogus\n}")
+
+
+def test_ops_on_constants_are_built_as_written_unless_folding():
+    def build(fold: bool) -> list[str]:
+        mb = rb.ModuleBuilder(fold=fold)
+        f = mb.function("main")
+        x = f.arg((3,))
+        bias = f.constant(np.arange(3, dtype=np.float32)) * 2.0
+        f.returns(x + bias)
+        return [op.name for op in mb.build().walk() if op.name.startswith("red.")]
+
+    written = build(fold=False)
+    folded = build(fold=True)
+
+    assert written == ["red.constant", "red.constant", "red.mul", "red.add"]
+    assert folded == ["red.constant", "red.constant", "red.constant", "red.add"]
+
+
+def test_folded_constants_compute_what_the_ops_would():
+    mb = rb.ModuleBuilder(fold=True)
+    f = mb.function("main")
+    x = f.arg((2, 2))
+    w = f.constant(np.array([[1.0, 2.0], [3.0, 4.0]], np.float32))
+    f.returns(x @ rb.softmax(w.T, axis=0))
+    module = mb.build()
+    a = np.eye(2, dtype=np.float32)
+
+    got = red.interpret(module).call("main", a)[0]
+
+    e = np.exp(np.array([[1.0, 3.0], [2.0, 4.0]]))
+    np.testing.assert_allclose(got, e / e.sum(0, keepdims=True), rtol=1e-6)
+    assert {op.name for op in module.walk()} >= {"red.matmul"}
+    assert not any(op.name in ("red.softmax", "red.transpose") for op in module.walk())
+
+
+def test_tensors_of_different_element_types_are_promoted():
+    mb = rb.ModuleBuilder()
+    f = mb.function("main")
+    n, x = f.arg((3,), "i32"), f.arg((3,), "f32")
+    f.returns(n * x)
+    module = mb.build()
+
+    got = red.interpret(module).call(
+        "main", np.array([1, 2, 3], np.int32), np.array([0.5, 0.5, 0.5], np.float32)
+    )[0]
+
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [0.5, 1.0, 1.5])
+    assert [op.name for op in module.walk() if op.name.startswith("red.")] == [
+        "red.cast",
+        "red.mul",
+    ]

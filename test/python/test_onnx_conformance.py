@@ -26,7 +26,7 @@ import pytest
 onnx = pytest.importorskip("onnx", reason="the ONNX conformance tests need the 'onnx' package")
 
 import red  # noqa: E402
-from red.frontends.onnx_importer import UnsupportedError, import_onnx  # noqa: E402
+from red.frontends.onnx import UnsupportedError, import_onnx  # noqa: E402
 
 JIT_SAMPLE_MODULUS = 6
 """A case runs through the JIT when crc32(name) % JIT_SAMPLE_MODULUS == 0 (about 100 cases)."""

@@ -1,4 +1,4 @@
-"""The ONNX importer (frontends/onnx_importer.py) and red-import: per-op results against
+"""The ONNX importer (frontends/onnx/) and red-import: per-op results against
 onnxruntime through the interpreter and the JIT, models exported from PyTorch (an nn.LSTM
 classifier, HF GPT-2 and Llama from tiny configs, with the dynamo exporter with and without its
 optimizer and with the legacy exporter) through red.optimize and red.compile, locations,
@@ -26,7 +26,7 @@ from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, NameLoc  # noqa: E40
 import red  # noqa: E402
 from red.dialects import red as redd  # noqa: E402
 from red.dialects.diagnostics import DiagnosticError  # noqa: E402
-from red.frontends.onnx_importer import (  # noqa: E402
+from red.frontends.onnx import (  # noqa: E402
     OnnxLoadError,
     UnsupportedError,
     import_onnx,
@@ -492,6 +492,20 @@ OP_CASES = [
     recurrent("gru", "GRU", 3, {"B": True, "initial_h": True}),
     recurrent("gru-linear-before-reset", "GRU", 3, {"B": True}, linear_before_reset=1),
     recurrent("rnn", "RNN", 1, {"B": True, "initial_h": True}),
+    # The three share one direction loop: each op in each direction order.
+    recurrent(
+        "gru-bidirectional", "GRU", 3, {"B": True, "initial_h": True}, direction="bidirectional"
+    ),
+    recurrent("gru-reverse", "GRU", 3, {"B": True}, direction="reverse", linear_before_reset=1),
+    recurrent(
+        "rnn-bidirectional-relu",
+        "RNN",
+        1,
+        {"B": True},
+        direction="bidirectional",
+        activations=["Relu", "Relu"],
+    ),
+    recurrent("lstm-clip", "LSTM", 4, {"B": True, "initial_h": True}, clip=0.5),
 ]
 
 
@@ -530,6 +544,36 @@ def test_constant_subgraphs_fold_at_import():
     assert red_ops(module) == ["red.reshape"]
     main = next(op for op in module.walk() if isinstance(op, func.FuncOp))
     assert [str(t) for t in main.function_type.outputs] == ["tensor<5x12xf32>"]
+
+
+def test_red_ops_on_constants_fold_inside_a_converter():
+    """BatchNormalization's sqrt(var + eps) of constant statistics is computed at import (by
+    the interpreter's kernels, through the shared emitter); only the ops on x remain."""
+    stats = {
+        "s": rand(3, seed=1),
+        "b": rand(3, seed=2),
+        "m": rand(3, seed=3),
+        "v": rand(3, seed=4, positive=True),
+    }
+    model = make_model(
+        [node("BatchNormalization", ["x", *stats])], {"x": rand(2, 3, 4)}, initializers=stats
+    )
+    x = rand(2, 3, 4, seed=5)
+
+    module = import_onnx(model)
+    got = red.interpret(module).call("main", x)
+
+    assert red_ops(module) == [
+        "red.constant",
+        "red.sub",
+        "red.constant",
+        "red.div",
+        "red.constant",
+        "red.mul",
+        "red.constant",
+        "red.add",
+    ]
+    assert_close(got, run_onnxruntime(model, {"x": x}))
 
 
 # endregion Per-op results against onnxruntime
@@ -610,6 +654,23 @@ def test_runtime_shape_operand_is_unsupported():
 
     with pytest.raises(UnsupportedError, match=r"'Reshape' needs a compile-time constant 'shape'"):
         import_onnx(model)
+
+
+def test_missing_constant_input_is_named():
+    graph = helper.make_graph(
+        [node("Tile", ["x", ""], name="tile")],
+        "test",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_empty_tensor_value_info("y")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+    with pytest.raises(DiagnosticError) as info:
+        import_onnx(model)
+
+    assert info.value.message == (
+        "'Tile' is missing its required 'repeats' input #1 (ONNX node 'tile')"
+    )
 
 
 def test_symbolic_dimension_needs_a_shape():

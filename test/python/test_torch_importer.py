@@ -152,3 +152,32 @@ def test_unsupported_op_is_a_located_error():
         DiagnosticError, match=r"cannot import 'aten.cumsum.default' \(node 'cumsum'\)"
     ):
         import_torch(Cumulative(), (torch.randn(4),))
+
+
+def test_views_that_keep_the_shape_emit_nothing():
+    class Views(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x.reshape(2, 3).expand(2, 3))
+
+    imported = import_torch(Views(), (torch.randn(2, 3),))
+
+    assert [op.name for op in imported.module.walk() if op.name.startswith("red.")] == ["red.relu"]
+
+
+def test_a_constant_tensor_is_materialized_once():
+    class Shared(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = torch.tensor([1.0, 2.0, 3.0])  # a plain attribute: a lifted constant
+
+        def forward(self, x):
+            return x * self.c + self.c
+
+    x = torch.randn(2, 3)
+
+    imported = import_torch(Shared(), (x,))
+    got = red.interpret(imported.module).call("main", x.numpy())[0]
+
+    ops = [op.name for op in imported.module.walk() if op.name.startswith("red.")]
+    assert ops == ["red.constant", "red.mul", "red.add"]
+    np.testing.assert_allclose(got, (x * Shared().c + Shared().c).numpy(), rtol=1e-6)

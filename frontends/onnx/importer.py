@@ -1,0 +1,285 @@
+"""The graph walk: `@main` gets the graph inputs (then, with `weights_as_args`, the
+floating-point initializers) as arguments and returns the graph outputs; each node is folded
+or converted in graph order, its ops located at NameLoc(node name, model file)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import AttributeProto
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FileLineColLoc,
+    IntAttr,
+    ModuleOp,
+    NameLoc,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+)
+from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.utils.exceptions import VerifyException
+
+from red.dialects import red
+from red.dialects.diagnostics import DiagnosticError
+from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.verifier import verify_module
+from red.frontends.onnx import (  # noqa: F401 (registers the converters)
+    contractions,
+    elementwise,
+    misc,
+    recurrent,
+    reductions,
+    shape,
+)
+from red.frontends.onnx.loader import (
+    ModelSource,
+    UnsupportedError,
+    check_shape_names,
+    element_type,
+    inline_functions,
+    input_type,
+    is_weight,
+    load_model,
+    name_loc,
+    read_initializer,
+    type_name,
+)
+from red.frontends.onnx.node import CONVERTERS, EnvValue, Node, OnnxEmitter, OnnxSequence
+
+_NO_FOLD = {
+    "RandomNormal",
+    "RandomNormalLike",
+    "RandomUniform",
+    "RandomUniformLike",
+    "Bernoulli",
+    "Multinomial",
+}
+"""Ops that are not functions of their inputs: never evaluated at import time."""
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.$-]")
+
+
+def _set_name(value: SSAValue, name: str) -> None:
+    """Use the ONNX name as the SSA name hint where xDSL accepts it (`%input_ids`)."""
+    hint = _NAME_CHARS.sub("_", name)
+    if hint and not hint[0].isdigit() and SSAValue.is_valid_name(hint):
+        value.name_hint = hint
+
+
+class Importer:
+    """Imports one model graph into `@main` (see `import_onnx`)."""
+
+    def __init__(
+        self,
+        model: onnx.ModelProto,
+        filename: str,
+        shapes: dict[str, tuple[int, ...]],
+        weights_as_args: bool,
+    ):
+        self.graph = model.graph
+        self.file_loc = FileLineColLoc(StringAttr(filename), IntAttr(0), IntAttr(0))
+        self.shapes = shapes
+        self.weights_as_args = weights_as_args
+        self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
+        self.opset = self.opsets.get("", self.opsets.get("ai.onnx", 1))
+        self.block = Block()
+        self.e = OnnxEmitter(self.block, self.file_loc)
+        self.env: dict[str, EnvValue] = {}
+        self.arg_attrs: list[dict[str, Attribute]] = []
+
+    def loc(self, name: str) -> NameLoc:
+        return name_loc(name, self.file_loc)
+
+    def run(self) -> ModuleOp:
+        self._declare_inputs()
+        self._declare_initializers()
+        for index, proto in enumerate(self.graph.node):
+            self._import_node(Node(proto, index, self.env, self.file_loc, self.opset))
+        self.e.node = None
+        results = [self._output(vi) for vi in self.graph.output]
+        self.e.loc = self.loc(self.graph.name or "main")
+        self.e.insert(func.ReturnOp(*results))
+        fn = func.FuncOp(
+            "main",
+            ([a.type for a in self.block.args], [r.type for r in results]),
+            Region(self.block),
+            arg_attrs=ArrayAttr([DictionaryAttr(a) for a in self.arg_attrs])
+            if any(self.arg_attrs)
+            else None,
+        )
+        fn.location = self.e.loc
+        module = ModuleOp([fn])
+        module.location = self.file_loc
+        verify_module(module)
+        return module
+
+    # region Graph inputs and initializers
+
+    def _argument(self, typ: TensorType, name: str, invariant: bool) -> None:
+        arg = self.block.insert_arg(typ, len(self.block.args))
+        _set_name(arg, name)
+        self.env[name] = arg
+        self.arg_attrs.append({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
+
+    def _declare_inputs(self) -> None:
+        initializers = {t.name for t in self.graph.initializer}
+        inputs = [vi for vi in self.graph.input if vi.name not in initializers]
+        check_shape_names(self.shapes, inputs, self.file_loc)
+        for vi in inputs:
+            typ = input_type(vi, self.shapes.get(vi.name), self.loc(vi.name))
+            self._argument(typ, vi.name, invariant=False)
+
+    def _declare_initializers(self) -> None:
+        """Constants; with `weights_as_args`, floating-point ones are trailing invariant
+        arguments."""
+        if self.graph.sparse_initializer:
+            name = self.graph.sparse_initializer[0].values.name
+            raise UnsupportedError(self.loc(name), f"sparse initializer '{name}' is not supported")
+        for t in self.graph.initializer:
+            array = read_initializer(t, self.loc(t.name))
+            if self.weights_as_args and is_weight(array):
+                typ = TensorType(self.e.element_type(array.dtype), list(array.shape))
+                self._argument(typ, t.name, invariant=True)
+            else:
+                self.env[t.name] = self.e.define(array, self.loc(t.name))
+
+    # endregion Graph inputs and initializers
+
+    # region Nodes
+
+    def _import_node(self, node: Node) -> None:
+        proto = node.proto
+        if proto.domain not in ("", "ai.onnx"):
+            raise node.unsupported(f"ONNX op '{proto.domain}.{proto.op_type}' is not supported")
+        values = [node.lookup(i) for i in range(node.num_inputs)]
+        self.e.node, self.e.loc = node, node.loc
+        outputs: Sequence[Any] | None = None
+        if proto.op_type not in _NO_FOLD and all(
+            v is None or isinstance(v, np.ndarray) for v in values
+        ):
+            outputs = self._evaluate(proto, values)
+        if outputs is None:
+            outputs = self._convert(node)
+        for i, name in enumerate(proto.output):
+            if not name:
+                continue
+            if i >= len(outputs) or outputs[i] is None:
+                raise node.unsupported(f"output #{i} of '{proto.op_type}' is not supported")
+            self.env[name] = self._store(outputs[i], node)
+
+    def _convert(self, node: Node) -> Sequence[Any]:
+        """The node's outputs from its converter; every failure is a located error."""
+        op_type = node.op_type
+        convert = CONVERTERS.get(op_type)
+        if convert is None:
+            raise node.unsupported(f"ONNX op '{op_type}' is not supported")
+        try:
+            outputs = convert(node, self.e)
+        except DiagnosticError:
+            raise
+        except VerifyException as err:
+            raise node.error(f"'{op_type}' imports to invalid red IR: {err}") from err
+        except Exception as err:  # a malformed node (or an importer bug): still located
+            raise node.error(f"could not import '{op_type}': {type(err).__name__}: {err}") from err
+        if unread := node.unread_attrs():
+            names = ", ".join(f"'{a}'" for a in unread)
+            plural = len(unread) > 1
+            raise node.unsupported(
+                f"attribute{'s' if plural else ''} {names} of '{op_type}' "
+                f"{'are' if plural else 'is'} not supported"
+            )
+        return outputs
+
+    def _store(self, x: Any, node: Node) -> EnvValue:
+        """An output as the environment keeps it; a constant is located at this node."""
+        if isinstance(x, OnnxSequence):
+            return OnnxSequence([self._store(v, node) for v in x.items])  # type: ignore[misc]
+        if isinstance(x, SSAValue):
+            return x
+        return self.e.define(np.asarray(x), node.loc)
+
+    def _evaluate(self, proto: onnx.NodeProto, values: list[Any]) -> list[Any] | None:
+        """Evaluate a node on constant inputs with onnx's reference evaluator (this folds ops
+        red has no op for, e.g. Shape, Range, ConstantOfShape); None when it cannot (then the
+        converter runs). A sequence result becomes an OnnxSequence of constants."""
+        from onnx.reference import ReferenceEvaluator
+
+        if any(a.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) for a in proto.attribute):
+            return None
+        feeds = {name: v for name, v in zip(proto.input, values) if name}
+        try:
+            results = ReferenceEvaluator(proto, opsets=dict(self.opsets)).run(None, feeds)
+        except Exception:
+            return None
+        return [
+            OnnxSequence([np.asarray(a) for a in r])
+            if isinstance(r, list)
+            else None
+            if r is None
+            else np.asarray(r)
+            for r in results
+        ]
+
+    # endregion Nodes
+
+    def _output(self, vi: onnx.ValueInfoProto) -> SSAValue:
+        """A graph output as an SSA value (a constant materialized, in the declared element
+        type when it is a folded Python scalar of another)."""
+        loc = self.loc(vi.name)
+        self.e.loc = loc
+        value = self.env.get(vi.name)
+        if value is None:
+            raise DiagnosticError(loc, f"graph output '{vi.name}' is not defined by any node")
+        if isinstance(value, OnnxSequence):
+            raise UnsupportedError(
+                loc, f"graph output '{vi.name}' is a sequence: red needs tensors"
+            )
+        declared = vi.type.tensor_type.elem_type if vi.type.HasField("tensor_type") else 0
+        elt = element_type(declared) if declared else None
+        if isinstance(value, np.ndarray) and elt is not None:
+            if elt != self.e.element_type(value.dtype):
+                cast = value.astype(numpy_dtype(elt))
+                value = self.e.define(cast, self.e.origin(value))
+        ssa = self.e.ssa(value)
+        if declared and elt not in (None, red.element_type_of(ssa)):
+            raise DiagnosticError(
+                loc,
+                f"graph output '{vi.name}' is declared '{type_name(declared)}' but imports as "
+                f"'{red.element_type_of(ssa)}'",
+            )
+        return ssa
+
+
+def import_onnx(
+    model_or_path: ModelSource,
+    shapes: dict[str, tuple[int, ...]] | None = None,
+    weights_as_args: bool = False,
+) -> ModuleOp:
+    """Import an ONNX model (a ModelProto or a file path) as a verified red module with one
+    function, `@main`.
+
+    `@main` takes the graph inputs in order and returns the graph outputs in order.
+    `shapes` maps a graph input name to its full static shape (needed where the model has a
+    symbolic dimension). Initializers become `red.constant`s; with `weights_as_args`, the
+    floating-point initializers become trailing `{red.invariant}` arguments in initializer order
+    (see `weight_arrays`), while integer and boolean initializers (shapes, axes, indices) stay
+    constants, since static shapes need their values. An initializer that is also listed as a
+    graph input is a constant, not an argument.
+
+    Raises UnsupportedError (a located DiagnosticError) for what the importer does not handle,
+    DiagnosticError for a symbolic dimension without a shape, and OnnxLoadError for a missing
+    or unreadable file."""
+    model, filename = load_model(model_or_path)
+    model = inline_functions(model)
+    return Importer(model, filename, dict(shapes or {}), weights_as_args).run()
+
+
+SUPPORTED_OPS: frozenset[str] = frozenset(CONVERTERS)
+"""Op types the importer converts (any op whose inputs are all constants is also folded)."""
