@@ -19,6 +19,7 @@ from red.lowering.kernels.library import (
     library_module,
     object_code,
 )
+from red.lowering.kernels.ndarray import matmul, row_kernel
 from red.lowering.kernels.target import Blocking, KernelTarget, default_threads
 
 __all__ = [
@@ -34,5 +35,7 @@ __all__ = [
     "library",
     "library_ir",
     "library_module",
+    "matmul",
     "object_code",
+    "row_kernel",
 ]

@@ -23,8 +23,10 @@ from red.lowering.kernels.parallel import Runtime, balanced_split
 from red.lowering.kernels.target import KernelTarget
 from red.lowering.kernels.vmath import VectorMath
 
-# Below this many elements a call runs on one thread.
-PARALLEL_MIN_ELEMENTS = 1 << 14
+# Below this many elements a call runs on one thread: a parallel region costs a few µs (far
+# more on a loaded machine), as much as 64K exps or 256K elements of a norm.
+PARALLEL_MIN_ELEMENTS = {"softmax": 1 << 16, "layer_norm": 1 << 18, "rms_norm": 1 << 18}
+PARALLEL_MIN_ELEMENTWISE = 1 << 16
 ELEMENTWISE_CHUNK = 8192  # elements per task of the elementwise kernels
 UNROLL = 4
 
@@ -275,7 +277,8 @@ class RowKernelGenerator:
             g.b.or_(g.b.icmp_signed("<=", rows, g.i64(0)), g.b.icmp_signed("<=", n, g.i64(0)))
         ):
             g.b.ret_void()
-        small = g.b.icmp_signed("<", g.b.mul(rows, n), g.i64(PARALLEL_MIN_ELEMENTS))
+        least = PARALLEL_MIN_ELEMENTS.get(kernel.kind, PARALLEL_MIN_ELEMENTWISE)
+        small = g.b.icmp_signed("<", g.b.mul(rows, n), g.i64(least))
         threads = g.b.select(small, g.i64(1), g.b.call(self.rt.threads, [values["nthreads"]]))
         if kernel.elementwise:
             col_width, col_count = balanced_split(
