@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import func, memref, scf
+from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 
 from red.lowering.convert_red_to_loops import ConvertRedToLoopsPass
+from red.lowering.convert_scf_to_cf import ConvertScfToCfPass
 from red.lowering.convert_to_llvm import ConvertToLLVMPass
 from red.passes.pass_manager import CompoundPass, PassManager
 
@@ -22,7 +22,7 @@ def is_lowered(module: ModuleOp) -> bool:
 
 @dataclass(frozen=True)
 class RedLowerPass(CompoundPass):
-    """convert-red-to-loops, convert-scf-to-cf (xDSL's), convert-to-llvm."""
+    """convert-red-to-loops, convert-scf-to-cf, convert-to-llvm."""
 
     name = "red-lower"
 
@@ -30,8 +30,7 @@ class RedLowerPass(CompoundPass):
         if is_lowered(module):
             return
         manager.run_pass(ConvertRedToLoopsPass(), ctx, module)
-        if any(isinstance(op, scf.ForOp | scf.IfOp | scf.WhileOp) for op in module.walk()):
-            manager.run_pass(ConvertScfToCf(), ctx, module)
+        manager.run_pass(ConvertScfToCfPass(), ctx, module)
         manager.run_pass(ConvertToLLVMPass(), ctx, module)
 
 

@@ -26,7 +26,7 @@ PASSES: dict[str, str] = {
     "red-pipeline": "red.transforms.red_pipeline:RedPipelinePass",
     "red-lower": "red.lowering.red_lower:RedLowerPass",
     "convert-red-to-loops": "red.lowering.convert_red_to_loops:ConvertRedToLoopsPass",
-    "convert-scf-to-cf": "xdsl.transforms.convert_scf_to_cf:ConvertScfToCf",
+    "convert-scf-to-cf": "red.lowering.convert_scf_to_cf:ConvertScfToCfPass",
     "convert-to-llvm": "red.lowering.convert_to_llvm:ConvertToLLVMPass",
 }
 """Pass name -> `module:Class`, imported on first use: the registry names the transforms

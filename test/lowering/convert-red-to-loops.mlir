@@ -200,17 +200,18 @@ func.func @memo(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {red.invariant}) -> ten
 
 // -----
 
-// A constant becomes a memref global (a splat becomes a scalar in the loops); a returned
-// constant is copied into its result buffer.
+// A constant becomes a memref global, taken at the top of the function (so it dominates
+// reads in any loop); a splat becomes a scalar in the loops; a returned constant is copied
+// into its result buffer.
 // CHECK:       "memref.global"() <{sym_name = "__red_constant_0", type = memref<3xf32>, initial_value = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
 // CHECK-LABEL: func.func @red_constants
 // CHECK-SAME:    (%[[A:.*]]: memref<3xf32>, %[[RES0:.*]]: memref<3xf32>, %[[RES1:.*]]: memref<3xf32>) {
+// CHECK-NEXT:    %[[G:.*]] = memref.get_global @__red_constant_0 : memref<3xf32>
 // CHECK:         %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK:         %[[X:.*]] = memref.load %[[A]]
 // CHECK-NEXT:    %[[M:.*]] = arith.mulf %[[X]], %[[HALF]] : f32
 // CHECK-NEXT:    memref.store %[[M]], %[[RES1]]
-// CHECK:         %[[G:.*]] = memref.get_global @__red_constant_0 : memref<3xf32>
-// CHECK-NEXT:    %[[L:.*]] = memref.load %[[G]]
+// CHECK:         %[[L:.*]] = memref.load %[[G]]
 // CHECK-NEXT:    memref.store %[[L]], %[[RES0]]
 func.func @constants(%a: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
   %c = red.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>

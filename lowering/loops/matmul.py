@@ -1,0 +1,199 @@
+"""red.matmul: a call of the module's matmul kernel per (broadcast) batch entry, and the
+kernel itself, one private function per element type: a register-blocked micro-kernel whose
+tiles of C stay in vector registers across the k loop (FMA)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from xdsl.builder import Builder
+from xdsl.dialects import arith, func, memref, vector
+from xdsl.dialects.builtin import FunctionType, MemRefType, VectorType, i1
+from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.rewriter import InsertPoint
+
+from red.dialects import red
+from red.lowering.loops.emitter import INDEX, Emitter, is_float
+from red.lowering.loops.rules import lowers
+from red.lowering.loops.target import Target
+
+if TYPE_CHECKING:
+    from red.lowering.convert_red_to_loops import BlockLowering
+
+
+@lowers(red.MatmulOp)
+def _matmul(bl: BlockLowering, op: red.MatmulOp) -> None:
+    """C = A·B: one kernel call per entry of the broadcast batch dims, on flat views."""
+    dest = bl.result_buffer(op)
+    e = bl.e
+    a, b, c = flat_view(bl.buffer(op.lhs), e), flat_view(bl.buffer(op.rhs), e), flat_view(dest, e)
+    a_shape, b_shape, c_shape = red.shape_of(op.lhs), red.shape_of(op.rhs), red.shape_of(op.result)
+    m, k, n = c_shape[-2], a_shape[-1], c_shape[-1]
+    elt = red.element_type_of(op.result)
+    target = bl.module.target
+    kernel = bl.module.function(
+        f"__red_matmul_{elt}", lambda name: matmul_kernel_function(name, elt, target)
+    )
+
+    def offset(idx: list[SSAValue], batch: Sequence[int], block: int) -> SSAValue:
+        """The start of this batch entry's matrix in an operand with batch dims `batch`."""
+        total = e.index(0)
+        for d, (i, size) in enumerate(zip(e.broadcast_index(idx, batch), batch)):
+            stride = math.prod(batch[d + 1 :]) * block
+            if size != 1:
+                total = e.op(arith.AddiOp(total, e.mul_index(i, stride)))
+        return total
+
+    def call(idx: list[SSAValue]) -> None:
+        a_off = offset(idx, a_shape[:-2], m * k)
+        b_off = offset(idx, b_shape[:-2], k * n)
+        c_off = offset(idx, c_shape[:-2], m * n)
+        args = [a, a_off, b, b_off, c, c_off, e.index(m), e.index(n), e.index(k)]
+        e.op(func.CallOp(kernel, args, []))
+
+    e.loop_nest(c_shape[:-2], call)
+
+
+def flat_view(mem: SSAValue, e: Emitter) -> SSAValue:
+    """A contiguous buffer as a 1-D memref of dynamic size (the kernel's argument type)."""
+    typ = mem.type
+    assert isinstance(typ, MemRefType)
+    count = math.prod(typ.get_shape())
+    flat = MemRefType(typ.get_element_type(), [count])
+    view = e.op(memref.ReinterpretCastOp.from_dynamic(mem, [0], [count], [1], flat))  # type: ignore[arg-type]
+    return e.op(memref.CastOp.get(view, MemRefType(typ.get_element_type(), [red.DYNAMIC])))
+
+
+def matmul_kernel_function(name: str, elt: Attribute, target: Target) -> func.FuncOp:
+    """`name(A, a_off, B, b_off, C, c_off, M, N, K)`: C[i, j] = sum_k A[i, k]·B[k, j] on
+    row-major 1-D buffers at the given offsets. Floats use tiles of MR rows by NV vectors of
+    C held in registers across the k loop (FMA); row and column remainders are narrower."""
+    dyn = MemRefType(elt, [red.DYNAMIC])
+    block = Block(arg_types=[dyn, INDEX, dyn, INDEX, dyn, INDEX, INDEX, INDEX, INDEX])
+    for arg, hint in zip(block.args, ("A", "a_off", "B", "b_off", "C", "c_off", "M", "N", "K")):
+        arg.name_hint = hint
+    e = Emitter(Builder(InsertPoint.at_end(block)))
+    MatmulKernel(e, target, elt, *block.args).emit()
+    block.add_op(func.ReturnOp())
+    return func.FuncOp(
+        name,
+        FunctionType.from_lists(list(block.arg_types), []),
+        Region(block),
+        visibility="private",
+    )
+
+
+@dataclass
+class MatmulKernel:
+    """Emits the kernel's body; the arguments are the function's block arguments."""
+
+    e: Emitter
+    target: Target
+    elt: Attribute
+    a: SSAValue
+    a_off: SSAValue
+    b: SSAValue
+    b_off: SSAValue
+    c: SSAValue
+    c_off: SSAValue
+    m: SSAValue
+    n: SSAValue
+    k: SSAValue
+    vec: VectorType = field(init=False)
+
+    def round_down(self, x: SSAValue, step: int) -> SSAValue:
+        """x - x % step."""
+        return self.e.op(arith.SubiOp(x, self.e.op(arith.RemSIOp(x, self.e.index(step)))))
+
+    def at(self, off: SSAValue, row: SSAValue, width: SSAValue, col: SSAValue) -> SSAValue:
+        """off + row·width + col."""
+        e = self.e
+        return e.op(arith.AddiOp(e.op(arith.AddiOp(off, e.op(arith.MuliOp(row, width)))), col))
+
+    def emit(self) -> None:
+        lanes = self.target.lanes(self.elt)
+        if not (is_float(self.elt) and lanes > 1):
+            self.scalar_columns(self.e.index(0), self.n)
+            return
+        self.vec = VectorType(self.elt, [lanes])
+        nv = self.target.vectors
+        full = self.round_down(self.n, nv * lanes)
+        self.columns(self.e.index(0), full, nv)
+        vec_end = self.round_down(self.n, lanes)
+        self.columns(full, vec_end, 1)
+        self.scalar_columns(vec_end, self.n)
+
+    def columns(self, j_lo: SSAValue, j_hi: SSAValue, nv: int) -> None:
+        """Column blocks of nv vectors in [j_lo, j_hi); rows in blocks of MR, then one by one."""
+        lanes = self.vec.get_shape()[0]
+        mr = self.target.rows
+        e = self.e
+        rows_full = self.round_down(self.m, mr)
+
+        def per_block(j0: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            e.for_loop(
+                e.index(0), rows_full, mr, [], lambda i0, _c: self.tile(i0, j0, mr, nv, lanes)
+            )
+            e.for_loop(rows_full, self.m, 1, [], lambda i0, _c: self.tile(i0, j0, 1, nv, lanes))
+            return []
+
+        e.for_loop(j_lo, j_hi, nv * lanes, [], per_block)
+
+    def tile(self, i0: SSAValue, j0: SSAValue, mr: int, nv: int, lanes: int) -> list[SSAValue]:
+        """C[i0 : i0+mr, j0 : j0+nv·lanes] = A[rows, :]·B[:, cols] in mr·nv vector registers."""
+        e = self.e
+        zero = e.op(vector.BroadcastOp(e.scalar(0.0, self.elt), self.vec))
+        cols = [e.add_index(j0, v * lanes) for v in range(nv)]
+        rows = [e.add_index(i0, r) for r in range(mr)]
+
+        def step(kk: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+            b_vecs = [
+                e.op(vector.LoadOp(self.b, [self.at(self.b_off, kk, self.n, c)], self.vec))
+                for c in cols
+            ]
+            out = list(acc)
+            for r in range(mr):
+                a_s = e.op(memref.LoadOp.get(self.a, [self.at(self.a_off, rows[r], self.k, kk)]))
+                a_v = e.op(vector.BroadcastOp(a_s, self.vec))
+                for v in range(nv):
+                    out[r * nv + v] = e.op(vector.FMAOp(a_v, b_vecs[v], acc[r * nv + v]))
+            return out
+
+        acc = e.for_loop(e.index(0), self.k, 1, [zero] * (mr * nv), step)
+        for r in range(mr):
+            for v in range(nv):
+                where = self.at(self.c_off, rows[r], self.n, cols[v])
+                e.op(vector.StoreOp(acc[r * nv + v], self.c, [where]))
+        return []
+
+    def scalar_columns(self, j_lo: SSAValue, j_hi: SSAValue) -> None:
+        """Plain loops: C[i, j] = sum_k A[i, k]·B[k, j] in k order."""
+        e = self.e
+
+        def row(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            def col(j: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+                def step(kk: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                    x = e.op(memref.LoadOp.get(self.a, [self.at(self.a_off, i, self.k, kk)]))
+                    y = e.op(memref.LoadOp.get(self.b, [self.at(self.b_off, kk, self.n, j)]))
+                    return [self.multiply_add(acc[0], x, y)]
+
+                total = e.for_loop(e.index(0), self.k, 1, [e.scalar(0, self.elt)], step)[0]
+                e.op(memref.StoreOp.get(total, self.c, [self.at(self.c_off, i, self.n, j)]))
+                return []
+
+            e.for_loop(j_lo, j_hi, 1, [], col)
+            return []
+
+        e.for_loop(e.index(0), self.m, 1, [], row)
+
+    def multiply_add(self, acc: SSAValue, x: SSAValue, y: SSAValue) -> SSAValue:
+        """acc + x·y (on i1: acc or (x and y))."""
+        e = self.e
+        if is_float(self.elt):
+            return e.op(arith.AddfOp(acc, e.op(arith.MulfOp(x, y))))
+        if self.elt == i1:
+            return e.op(arith.OrIOp(acc, e.op(arith.AndIOp(x, y))))
+        return e.op(arith.AddiOp(acc, e.op(arith.MuliOp(x, y))))

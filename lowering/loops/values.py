@@ -1,0 +1,60 @@
+"""What a tensor value of red becomes during convert-red-to-loops: a buffer, an elementwise
+op computed inside its consumer's loops, or a constant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, MemRefType
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from red.dialects import red
+
+
+def memref_of(typ: Attribute) -> MemRefType:
+    """The buffer type of a tensor type (same shape and element type, row-major)."""
+    return MemRefType(red.element_type_of(typ), list(red.shape_of(typ)))
+
+
+@dataclass
+class Buffer:
+    """A materialized tensor: a memref, and whether this function owns (and frees) it."""
+
+    mem: SSAValue
+    owned: bool = False
+    root: SSAValue | None = None
+    """The owned buffer this one is a view of (None: `mem` itself)."""
+
+    @property
+    def storage(self) -> SSAValue:
+        """The buffer that is allocated and freed: the root of a view, else `mem`."""
+        return self.root or self.mem
+
+
+@dataclass
+class Fused:
+    """An elementwise-like op computed inside its consumer's loops."""
+
+    op: Operation
+
+
+@dataclass
+class Const:
+    """A constant tensor: a module global when read as a whole, a scalar when a splat."""
+
+    attr: DenseIntOrFPElementsAttr | DenseResourceAttr
+    array: np.ndarray
+
+    @cached_property
+    def splat(self) -> bool:
+        """Whether every element is bitwise equal to the first (then it is a scalar)."""
+        flat = self.array.reshape(-1)
+        if flat.size == 0:
+            return False
+        bits = flat.view(f"u{flat.itemsize}") if flat.dtype.kind == "f" else flat
+        return bool(np.all(bits == bits[0]))
+
+
+Lowered = Buffer | Fused | Const
