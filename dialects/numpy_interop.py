@@ -159,3 +159,22 @@ def splat_value(array: np.ndarray) -> np.ndarray | None:
     else:
         same = bool(np.all(flat == first))
     return first if same else None
+
+
+def splat_bytes(attr: DenseIntOrFPElementsAttr) -> bytes | None:
+    """The bytes of the one element of a dense attribute whose elements are all bitwise
+    equal (any element type, bf16 included), else None."""
+    raw = attr.data.data
+    elt = attr.get_element_type()
+    width = getattr(elt, "bitwidth", None) or getattr(getattr(elt, "width", None), "data", 8)
+    step = max(1, (width + 7) // 8)
+    if not raw or len(raw) % step:
+        return None
+    first = raw[:step]
+    view = memoryview(raw)
+    chunk = first * max(1, (1 << 20) // step)  # compare a MiB at a time: no full-size copy
+    for start in range(0, len(raw), len(chunk)):
+        part = view[start : start + len(chunk)]
+        if part != chunk[: len(part)]:
+            return None
+    return first

@@ -40,7 +40,7 @@ from xdsl.utils.exceptions import InterpretationError
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, location_of
-from red.dialects.numpy_interop import dense_to_numpy, numpy_dtype
+from red.dialects.numpy_interop import dense_to_numpy, numpy_dtype, splat_value
 
 # region Types and values
 
@@ -187,6 +187,14 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return acc
 
 
+def argmax(x: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+    """The first index of the largest element along `axis`; NaN is the largest (the first
+    NaN wins), as numpy's and torch's argmax."""
+    if x.shape[axis] == 0:
+        raise InterpretationError("argmax over an empty axis has no result")
+    return np.argmax(x, axis=axis, keepdims=keepdims).astype(np.int64)
+
+
 def gather(table: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
     """numpy.take: indices in [-n, n), negative ones counting from the end."""
     n = table.shape[axis]
@@ -260,10 +268,7 @@ class RedFunctions(InterpreterFunctions):
 
     @impl(red.IotaOp)
     def run_iota(self, interpreter: Interpreter, op: red.IotaOp, args: PythonValues):
-        shape = tuple(red.shape_of(op.result))
-        dim = op.dimension.value.data
-        ramp = np.arange(shape[dim]).reshape([-1 if d == dim else 1 for d in range(len(shape))])
-        return _checked(op, (np.broadcast_to(ramp, shape).astype(_dtype_of(op)),))
+        return _checked(op, (op.values(),))
 
     @impl(red.SelectOp)
     def run_select(self, interpreter: Interpreter, op: red.SelectOp, args: PythonValues):
@@ -319,6 +324,25 @@ class RedFunctions(InterpreterFunctions):
     def run_gather(self, interpreter: Interpreter, op: red.GatherOp, args: PythonValues):
         return _checked(op, (gather(args[0], args[1], op.axis.value.data),))
 
+    @impl(red.DynamicSliceOp)
+    def run_dynamic_slice(
+        self, interpreter: Interpreter, op: red.DynamicSliceOp, args: PythonValues
+    ):
+        x, offsets = args[0], args[1:]
+        starts = red.clamped_starts(offsets, x.shape, op.size_list)
+        index = tuple(slice(s, s + n) for s, n in zip(starts, op.size_list))
+        return _checked(op, (x[index],))
+
+    @impl(red.DynamicUpdateSliceOp)
+    def run_dynamic_update_slice(
+        self, interpreter: Interpreter, op: red.DynamicUpdateSliceOp, args: PythonValues
+    ):
+        x, update, offsets = args[0], args[1], args[2:]
+        starts = red.clamped_starts(offsets, x.shape, update.shape)
+        out = np.array(x, copy=True)
+        out[tuple(slice(s, s + n) for s, n in zip(starts, update.shape))] = update
+        return _checked(op, (out,))
+
     @impl(red.ReduceSumOp)
     def run_reduce_sum(self, interpreter: Interpreter, op: red.ReduceSumOp, args: PythonValues):
         x = args[0]
@@ -341,6 +365,10 @@ class RedFunctions(InterpreterFunctions):
                 raise InterpretationError("reduce_max over an empty axis has no identity")
             return _checked(op, (np.empty(shape, dtype=x.dtype),))
         return _checked(op, (reduce(x, op.axis_list, op.keeps_dims, np.max),))
+
+    @impl(red.ArgmaxOp)
+    def run_argmax(self, interpreter: Interpreter, op: red.ArgmaxOp, args: PythonValues):
+        return _checked(op, (argmax(args[0], op.axis.value.data, op.keeps_dims),))
 
     @impl(red.SoftmaxOp)
     def run_softmax(self, interpreter: Interpreter, op: red.SoftmaxOp, args: PythonValues):
@@ -699,3 +727,34 @@ def evaluate_op(op: Operation, args: Sequence[Any]) -> tuple[Any, ...]:
 
 
 # endregion Evaluating single ops
+
+
+def splat_scalar(array: np.ndarray | None) -> np.ndarray | None:
+    """The 0-d value of a constant whose elements are all (bitwise) equal, else None."""
+    if array is None:
+        return None
+    first = splat_value(array)
+    return None if first is None else first.reshape(())
+
+
+def evaluate_on_scalars(op: Operation, scalars: Sequence[np.ndarray]) -> np.ndarray:
+    """The one value of a splat-preserving op (`SPLAT_PRESERVING`) whose operands are all
+    splats, given as 0-d arrays: computed once, whatever the result's size."""
+    result_dtype = _dtype_of(op)
+    with np.errstate(all="ignore"):
+        if type(op) in BINARY:
+            value = BINARY[type(op)](*scalars)
+        elif type(op) in UNARY:
+            value = UNARY[type(op)](scalars[0])
+        elif isinstance(op, red.GeluOp):
+            value = gelu(scalars[0], op.approximation)
+        elif isinstance(op, red.SelectOp):
+            value = scalars[1] if scalars[0] else scalars[2]
+        elif isinstance(op, red.CastOp):
+            value = cast(scalars[0], result_dtype)
+        else:  # ops that only move elements: the value itself
+            value = scalars[0]
+    out = np.asarray(value).reshape(())
+    if out.dtype != result_dtype:
+        raise InterpretationError(f"interpreter bug: '{op.name}' produced dtype {out.dtype}")
+    return out

@@ -16,10 +16,14 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.verifier import verify_module
+from red.passes.rewriting import PassContext, RewriteObserver
 
 
 class PassInstrumentation:
-    """Callbacks around every pass (nested steps of pipelines included)."""
+    """Callbacks around every pass (nested steps of pipelines included). An
+    instrumentation may also observe the rewrites inside passes (`observer`)."""
+
+    observer: RewriteObserver | None = None
 
     def before_pass(self, pass_: ModulePass, module: ModuleOp) -> None: ...
 
@@ -48,13 +52,22 @@ class PassManager:
     verify_each: bool = True
 
     def run(self, ctx: Context, module: ModuleOp) -> None:
+        ctx = self.context(ctx)
         for p in self.passes:
             self.run_pass(p, ctx, module)
 
+    def context(self, ctx: Context) -> PassContext:
+        """The context passes run with: `ctx` plus the instrumentations' observer."""
+        if isinstance(ctx, PassContext):
+            return ctx
+        observers = [i.observer for i in self.instrumentations if i.observer is not None]
+        return PassContext.of(ctx, observers[0] if observers else None)
+
     def run_steps_of(self, pass_: CompoundPass, ctx: Context, module: ModuleOp) -> None:
-        pass_.run_steps(self, ctx, module)
+        pass_.run_steps(self, self.context(ctx), module)
 
     def run_pass(self, pass_: ModulePass, ctx: Context, module: ModuleOp) -> None:
+        ctx = self.context(ctx)
         for inst in self.instrumentations:
             inst.before_pass(pass_, module)
         if isinstance(pass_, CompoundPass):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from red.dialects.red_interpreter import ModuleRunner
     from red.frontends import builder
+    from red.lowering.jit import CompiledModule
     from red.frontends.builder import ModuleBuilder
 
 
@@ -100,14 +101,16 @@ def optimize(module: ModuleOp, strict_fp: bool = False) -> ModuleOp:
 
 
 def report(module: ModuleOp, pipeline: str = "red-pipeline") -> dict[str, Any]:
-    """Run a pipeline in place and return the redundancy report (the JSON of red-opt)."""
+    """The redundancy report (the JSON of red-opt) of running a pipeline on a copy of the
+    module; the module itself is left as it is (`optimize` changes it)."""
     from red.passes.pass_manager import PassManager
     from red.passes.registry import parse_pass_list
     from red.transforms.analysis.redundancy_report import ReportInstrumentation
 
-    inst = ReportInstrumentation(module)
-    PassManager(parse_pass_list(pipeline), [inst]).run(make_context(), module)
-    return inst.finish(module)
+    work = module.clone()
+    inst = ReportInstrumentation(work)
+    PassManager(parse_pass_list(pipeline), [inst]).run(make_context(), work)
+    return inst.finish(work)
 
 
 def lower(module: ModuleOp) -> ModuleOp:
@@ -125,7 +128,7 @@ def to_llvm_ir(module: ModuleOp) -> str:
     return module_to_llvm_ir(module)
 
 
-def compile(module: ModuleOp, opt: int = 3) -> Any:
+def compile(module: ModuleOp, opt: int = 3) -> CompiledModule:
     """JIT-compile: returns an object whose attributes are the public functions."""
     from red.lowering.jit import compile_module
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import arith
@@ -22,13 +22,12 @@ from xdsl.dialects.builtin import (
     ModuleOp,
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
-from xdsl.passes import ModulePass
 from xdsl.traits import Commutative, IsolatedFromAbove, IsTerminator
 
 from red.dialects import red
-from red.dialects.diagnostics import format_location, location_of
 from red.dialects.dominance import DominatorTree
-from red.transforms.analysis import findings
+from red.dialects.numpy_interop import splat_bytes
+from red.passes.rewriting import ReportingPass, rewriter_for
 from red.transforms.analysis.purity import PurityOracle
 
 COMMUTATIVE_ARITH: tuple[type[Operation], ...] = (
@@ -54,7 +53,9 @@ def constant_key(value: Any) -> Any:
     """A key equal for equal constant values: float bits, not float equality."""
     match value:
         case DenseIntOrFPElementsAttr():
-            return ("dense", value.type, value.data.data)
+            # A splat and the explicit list of the same (bitwise) elements are one value.
+            splat = splat_bytes(value)
+            return ("dense", value.type, splat if splat is not None else value.data.data)
         case FloatAttr():
             # The attribute holds a Python float (a double) whatever the type: its double
             # bits are exact for every narrower type, and packing into the type's own
@@ -141,8 +142,9 @@ class _Scope:
 class CSE:
     """One run of value numbering over a module."""
 
-    def __init__(self, module: ModuleOp):
+    def __init__(self, module: ModuleOp, ctx: Context | None = None):
         self.purity = PurityOracle(module)
+        self.ctx = ctx
         self.erased = 0
 
     def run(self, module: ModuleOp) -> None:
@@ -184,23 +186,16 @@ class CSE:
             op = nxt
 
     def replace(self, op: Operation, existing: Operation) -> None:
-        findings.record("duplicate", [op], note=f"same as the op at {_loc(existing)}")
-        for old, new in zip(op.results, existing.results):
-            old.replace_all_uses_with(new)
-        op.detach()
-        op.erase()
+        rewriter_for(op, self.ctx).replace(op, [], list(existing.results))
         self.erased += 1
 
 
-def _loc(op: Operation) -> str:
-    return format_location(location_of(op))
-
-
 @dataclass(frozen=True)
-class CSEPass(ModulePass):
+class CSEPass(ReportingPass):
     """Merge ops that compute the same value; see the module docstring."""
 
     name = "cse"
+    finding_kind: ClassVar[str] = "duplicate"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        CSE(op).run(op)
+        CSE(op, ctx).run(op)

@@ -14,24 +14,21 @@ from xdsl.passes import ModulePass
 
 from red.dialects.dominance import DominatorTree
 from red.dialects.symbols import is_private
-from red.transforms.analysis import findings
+from red.passes.rewriting import report, rewriter_for
 from red.transforms.analysis.purity import PurityOracle, is_dead
 
 
-def erase_dead_ops(root: Operation, purity: PurityOracle, record: bool = True) -> int:
+def erase_dead_ops(root: Operation, purity: PurityOracle, ctx: Context | None = None) -> int:
     """Erase unused side-effect-free ops under `root` (a worklist, so chains die in one
-    run); returns how many were erased."""
+    run), where `ctx`'s observer (if any) sees them; returns how many were erased."""
     work = [o for o in root.walk() if o is not root]
     erased = 0
     while work:
         op = work.pop()
         if op.parent is None or not is_dead(op, purity):
             continue
-        if record:
-            findings.record("dead", [op])
         owners = [v.owner for v in op.operands if isinstance(v.owner, Operation)]
-        op.detach()
-        op.erase()
+        rewriter_for(op, ctx).erase(op)
         erased += 1
         work.extend(o for o in owners if o.parent is not None)
     return erased
@@ -101,12 +98,13 @@ def unreachable_private_functions(module: ModuleOp) -> list[func.FuncOp]:
     return [fn for name, fn in functions.items() if is_private(fn) and name not in reached]
 
 
-def trim_private_functions(module: ModuleOp) -> bool:
+def trim_private_functions(module: ModuleOp, ctx: Context | None = None) -> bool:
     """Remove private functions nothing reaches, and the unused arguments and results of
     private functions only called directly; returns whether anything changed."""
     dead = unreachable_private_functions(module)
     for fn in dead:
-        findings.record("dead", [fn], note=f"private function '@{fn.sym_name.data}' is never used")
+        note = f"private function '@{fn.sym_name.data}' is never used"
+        report(ctx, "dead", [fn], note=note)
     for fn in dead:
         fn.detach()
     for fn in dead:
@@ -172,11 +170,11 @@ def _drop_unused_results(
     return rebuilt, True
 
 
-def run_dce(module: ModuleOp) -> None:
+def run_dce(module: ModuleOp, ctx: Context | None = None) -> None:
     while True:
         erase_unreachable_blocks(module)
-        erase_dead_ops(module, PurityOracle(module))
-        if not trim_private_functions(module):
+        erase_dead_ops(module, PurityOracle(module), ctx)
+        if not trim_private_functions(module, ctx):
             break
 
 
@@ -188,4 +186,4 @@ class DCEPass(ModulePass):
     name = "dce"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        run_dce(op)
+        run_dce(op, ctx)

@@ -21,7 +21,7 @@ from xdsl.passes import ModulePass
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
-from red.transforms.analysis import findings
+from red.passes.rewriting import report
 from red.transforms.analysis.binding_time import CONSTANT_OPS, BindingTime, BindingTimes
 from red.transforms.analysis.cost_model import FREE_OPS, CostModel, byte_size, element_count
 from red.transforms.analysis.purity import PurityOracle
@@ -79,7 +79,9 @@ def work(ops: list[Operation], model: CostModel) -> int:
     return total
 
 
-def memoize_group(group: list[Operation], model: CostModel) -> red.MemoOp | None:
+def memoize_group(
+    group: list[Operation], model: CostModel, ctx: Context | None = None
+) -> red.MemoOp | None:
     """Replace a group of invariant ops by one red.memo; None if it cannot be placed."""
     block = group[0].parent
     assert block is not None
@@ -123,7 +125,8 @@ def memoize_group(group: list[Operation], model: CostModel) -> red.MemoOp | None
     memo = red.MemoOp(keys, [r.type for r in outputs], Region(body))
     memo.location = group[0].location
     block.insert_op_before(memo, group[0])
-    findings.record(
+    report(
+        ctx,
         "invariant",
         group,
         note=f"{len(group)} ops cached in a red.memo keyed on {len(keys)} values",
@@ -147,7 +150,11 @@ def _is_entry_argument(v: SSAValue) -> bool:
 
 
 def memoize_function(
-    fn: func.FuncOp, purity: PurityOracle, model: CostModel, min_flops: int
+    fn: func.FuncOp,
+    purity: PurityOracle,
+    model: CostModel,
+    min_flops: int,
+    ctx: Context | None = None,
 ) -> int:
     times = BindingTimes(fn, purity)
     blocks = [b for o in fn.walk() if not _inside_memo(o) for r in o.regions for b in r.blocks]
@@ -156,7 +163,7 @@ def memoize_function(
         for group in components(block, times, purity):
             if _left_to_folding(group, times) or work(group, model) <= min_flops:
                 continue
-            if memoize_group(group, model) is not None:
+            if memoize_group(group, model, ctx) is not None:
                 made += 1
     return made
 
@@ -193,4 +200,4 @@ class MemoizePass(ModulePass):
         purity = PurityOracle(op)
         model = CostModel(op)
         for fn in [o for o in op.body.ops if isinstance(o, func.FuncOp) and o.body.blocks]:
-            memoize_function(fn, purity, model, self.min_flops)
+            memoize_function(fn, purity, model, self.min_flops, ctx)

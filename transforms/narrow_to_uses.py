@@ -14,7 +14,6 @@ does not change the rows computed, so the rewrite is exact."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,28 +25,11 @@ from xdsl.passes import ModulePass
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_to_dense
-from red.transforms.analysis import findings
+from red.dialects.red import ALL, Demand, Rows
+from red.passes.rewriting import is_observed, report
 from red.transforms.analysis.cost_model import CostModel
 from red.transforms.analysis.purity import PurityOracle
-from red.transforms.canonicalization.red import constant_array
 from red.transforms.dce import erase_dead_ops
-
-
-@dataclass(frozen=True)
-class Rows:
-    """The indices (sorted, unique) needed along one axis; every other axis whole."""
-
-    axis: int
-    indices: tuple[int, ...]
-
-
-class _All:
-    def __repr__(self) -> str:
-        return "ALL"
-
-
-ALL = _All()
-Demand = Rows | _All | None  # None: not needed by this use
 
 
 def _dims(v: SSAValue) -> tuple[int, ...]:
@@ -70,106 +52,19 @@ def combine(a: Demand, b: Demand) -> Demand:
         return b
     if b is None:
         return a
-    if isinstance(a, _All) or isinstance(b, _All) or a.axis != b.axis:
+    if not isinstance(a, Rows) or not isinstance(b, Rows) or a.axis != b.axis:
         return ALL
     return Rows(a.axis, tuple(sorted(set(a.indices) | set(b.indices))))
 
 
-def _broadcast_operand(result: SSAValue, operand: SSAValue, d: Rows) -> Demand:
-    """The rows of a broadcast operand that a demand on the result needs."""
-    offset = len(_dims(result)) - len(_dims(operand))
-    axis = d.axis - offset
-    if axis < 0 or _dims(operand)[axis] == 1:
-        return ALL  # the operand has no such axis, or a broadcast size-1 one: needed whole
-    return Rows(axis, d.indices)
-
-
-def _reshape_axis(src: Sequence[int], dst: Sequence[int], axis: int) -> int | None:
-    """The axis of `src` that axis `axis` of `dst` is (same extent and same stride)."""
-    before = math.prod(dst[:axis])
-    for b in range(len(src)):
-        if math.prod(src[:b]) == before and src[b] == dst[axis]:
-            return b
-    return None
-
-
-def operand_demands(op: Operation, d: Demand) -> list[Demand] | None:
-    """What each operand must provide for demand `d` on the op's result; None if the op is
-    not row-wise (then every operand is needed whole)."""
+def operand_demands(op: Operation, d: Demand) -> Sequence[Demand] | None:
+    """What each operand must provide for demand `d` on the op's result (the op's own
+    fact); None if the op is not row-wise for it (every operand is then needed whole)."""
     if d is None:
         return [None] * len(op.operands)
-    if isinstance(op, red.SliceOp):
-        start, limit, stride = op.bounds
-        if isinstance(d, _All):
-            cut = [
-                a
-                for a, n in enumerate(_dims(op.input))
-                if (start[a], limit[a], stride[a]) != (0, n, 1)
-            ]
-            if len(cut) != 1:
-                return [ALL]
-            a = cut[0]
-            return [Rows(a, tuple(range(start[a], limit[a], stride[a])))]
-        return [Rows(d.axis, tuple(start[d.axis] + i * stride[d.axis] for i in d.indices))]
-    if isinstance(op, red.GatherOp):
-        axis = op.axis.value.data
-        idx = _dims(op.indices)
-        if isinstance(d, _All):
-            const = _constant_indices(op.indices)
-            if const is None:
-                return [ALL, ALL]
-            return [Rows(axis, tuple(sorted(set(const.reshape(-1).tolist())))), ALL]
-        if d.axis < axis:
-            return [Rows(d.axis, d.indices), ALL]
-        if d.axis < axis + len(idx):
-            return [ALL, Rows(d.axis - axis, d.indices)]
-        return [Rows(d.axis - len(idx) + 1, d.indices), ALL]
-    if isinstance(d, _All):
+    if not isinstance(op, red.RedOp) or len(op.results) != 1:
         return None
-    if isinstance(op, red.BinaryElementwiseOp | red.SelectOp):
-        return [_broadcast_operand(op.results[0], v, d) for v in op.operands]
-    if isinstance(op, red.UnaryElementwiseOp | red.CastOp):
-        return [Rows(d.axis, d.indices)]
-    if isinstance(op, red.MatmulOp):
-        rank = len(_dims(op.result))
-        if d.axis == rank - 2:
-            return [Rows(len(_dims(op.lhs)) - 2, d.indices), ALL]
-        if d.axis == rank - 1:
-            return [ALL, Rows(len(_dims(op.rhs)) - 1, d.indices)]
-        return [_broadcast_operand(op.result, op.lhs, d), _broadcast_operand(op.result, op.rhs, d)]
-    if isinstance(op, red.TransposeOp):
-        return [Rows(op.perm[d.axis], d.indices)]
-    if isinstance(op, red.ReshapeOp):
-        b = _reshape_axis(_dims(op.input), _dims(op.result), d.axis)
-        return None if b is None else [Rows(b, d.indices)]
-    if isinstance(op, red.BroadcastToOp):
-        return [_broadcast_operand(op.result, op.input, d)]
-    if isinstance(op, red.SoftmaxOp):
-        return None if d.axis == op.axis.value.data else [Rows(d.axis, d.indices)]
-    if isinstance(op, red.NormOp):
-        return None if d.axis >= op.axis.value.data else [Rows(d.axis, d.indices)]
-    if isinstance(op, red.ReduceOp):
-        kept = [a for a in range(len(_dims(op.input))) if a not in op.axis_list]
-        if op.keeps_dims:
-            return None if d.axis in op.axis_list else [Rows(d.axis, d.indices)]
-        return [Rows(kept[d.axis], d.indices)]
-    if isinstance(op, red.ConcatOp):
-        axis = op.axis.value.data
-        if d.axis != axis:
-            return [Rows(d.axis, d.indices) for _ in op.inputs]
-        out: list[Demand] = []
-        offset = 0
-        for v in op.inputs:
-            n = _dims(v)[axis]
-            mine = tuple(i - offset for i in d.indices if offset <= i < offset + n)
-            out.append(Rows(axis, mine) if mine else None)
-            offset += n
-        return out
-    return None
-
-
-def _constant_indices(v: SSAValue) -> np.ndarray | None:
-    return constant_array(v)
+    return op.operand_demands(d)
 
 
 class Narrower:
@@ -206,6 +101,7 @@ class Narrower:
             isinstance(d, Rows)
             and operand_demands(op, d) is not None
             and not isinstance(op, red.SliceOp | red.GatherOp)
+            and not op.regions
             and red.DYNAMIC not in _dims(op.results[0])
         )
 
@@ -236,41 +132,14 @@ class Narrower:
         wants = operand_demands(op, d)
         assert wants is not None
         views = [self.view(v, w, op) if w is not None else None for v, w in zip(op.operands, wants)]
-        new = self.rebuild(op, views, d)
-        new.location = op.location
+        shape = list(_dims(op.results[0]))
+        shape[d.axis] = len(d.indices)
+        result_type = red.tensor_type(shape, red.element_type_of(op.results[0]))
+        operands = [v for v in views if v is not None]
+        new = red.rebuilt(op, operands, [result_type])
         self.block.insert_op_before(new, op)
         self.narrowed[op.results[0]] = (new.results[0], d)
         self.saved += self.cost.op_cost(op).flops - self.cost.op_cost(new).flops
-
-    def rebuild(self, op: Operation, views: list[SSAValue | None], d: Rows) -> Operation:
-        shape = list(_dims(op.results[0]))
-        shape[d.axis] = len(d.indices)
-        match op:
-            case red.ConcatOp():
-                return red.ConcatOp([v for v in views if v is not None], op.axis.value.data)
-            case red.GeluOp():
-                return red.GeluOp(views[0], op.approximation)  # type: ignore[arg-type]
-            case red.CastOp():
-                return red.CastOp(views[0], red.element_type_of(op.result))  # type: ignore[arg-type]
-            case red.UnaryElementwiseOp():
-                return type(op)(views[0])  # type: ignore[arg-type]
-            case red.BinaryElementwiseOp() | red.MatmulOp():
-                return type(op)(views[0], views[1])  # type: ignore[arg-type]
-            case red.SelectOp():
-                return red.SelectOp(*views)  # type: ignore[arg-type]
-            case red.TransposeOp():
-                return red.TransposeOp(views[0], op.perm)  # type: ignore[arg-type]
-            case red.ReshapeOp():
-                return red.ReshapeOp(views[0], shape)  # type: ignore[arg-type]
-            case red.BroadcastToOp():
-                return red.BroadcastToOp(views[0], shape)  # type: ignore[arg-type]
-            case red.SoftmaxOp():
-                return red.SoftmaxOp(views[0], op.axis.value.data)  # type: ignore[arg-type]
-            case red.NormOp():
-                return type(op)(views[0], op.axis.value.data, op.eps.value.data)  # type: ignore[arg-type]
-            case red.ReduceOp():
-                return type(op)(views[0], op.axis_list, op.keeps_dims)  # type: ignore[arg-type]
-        raise AssertionError(f"no narrow form for {op.name}")
 
     def view(self, v: SSAValue, want: Demand, before: Operation) -> SSAValue:
         """`v` restricted to the rows `want` (in order), from its narrowed form if any."""
@@ -322,7 +191,7 @@ class Narrower:
             s[want.axis], l_[want.axis], st[want.axis] = 0, len(want.indices), 1
             new: Operation = red.SliceOp(narrow, s, l_, st)
         else:
-            const = _constant_indices(op.indices)
+            const = red.constant_value(op.indices)
             assert const is not None
             position = {row: i for i, row in enumerate(want.indices)}
             remapped = np.vectorize(position.__getitem__, otypes=[np.int64])(const)
@@ -339,15 +208,16 @@ class Narrower:
         op.erase()
 
 
-def narrow_block(block: Block) -> int:
+def narrow_block(block: Block, ctx: Context | None = None) -> int:
     n = Narrower(block)
     n.analyse()
     built = n.rewrite()
-    if built and findings.is_recording():
+    if built and is_observed(ctx):
         anchor = next((o for o in block.ops if o.location == n.first_root), None)
         anchor = anchor or block.first_op
         if anchor is not None:
-            findings.record(
+            report(
+                ctx,
                 "unused-rows",
                 [anchor],
                 flops_saved=n.saved,
@@ -368,6 +238,6 @@ class NarrowToUsesPass(ModulePass):
         blocks = [b for o in op.walk() for r in o.regions for b in r.blocks]
         changed = False
         for block in blocks:
-            changed |= narrow_block(block) > 0
-        if changed:
-            erase_dead_ops(op, PurityOracle(op), record=False)
+            changed |= narrow_block(block, ctx) > 0
+        if changed:  # the original ops are dead now; the finding above covers them
+            erase_dead_ops(op, PurityOracle(op))

@@ -24,7 +24,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
-from red.transforms.analysis import findings
+from red.passes.rewriting import report
 
 MAX_EXACT_CANDIDATES = 8
 """Up to this many candidate shared products, every subset is tried; beyond, greedily."""
@@ -277,7 +277,7 @@ class Emitter:
         return op.results[0]
 
 
-def rewrite_block(block: Block) -> int:
+def rewrite_block(block: Block, ctx: Context | None = None) -> int:
     """Apply the best plan to the chains of a block; returns the FLOPs saved per call."""
     chains = [c for c in collect_chains(block) if len(c.factors) >= 2]
     if not chains:
@@ -312,7 +312,8 @@ def rewrite_block(block: Block) -> int:
         _, split = Planner({k for k in free if len(k) < len(s)}).solve(s)
         emitted[_key(s)] = emitter.build(s, split, first, allow_whole=False)
     saved = before_cost - plan.cost
-    findings.record(
+    report(
+        ctx,
         "shared-subchain" if plan.shared else "reassociated",
         [c.root for c in chains],
         flops_saved=saved,
@@ -366,4 +367,4 @@ class OptimizeChainsPass(ModulePass):
             return
         blocks = [b for o in op.walk() for r in o.regions for b in r.blocks]
         for block in blocks:
-            rewrite_block(block)
+            rewrite_block(block, ctx)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
-from xdsl.printer import Printer
 
 from red.passes.pass_manager import CompoundPass, PassManager
 from red.transforms.canonicalize import CanonicalizePass
@@ -19,10 +18,32 @@ from red.transforms.narrow_to_uses import NarrowToUsesPass
 from red.transforms.optimize_chains import OptimizeChainsPass
 
 
-def _fingerprint(module: ModuleOp) -> str:
-    buf = io.StringIO()
-    Printer(stream=buf, print_generic_format=True).print_op(module)
-    return buf.getvalue()
+def module_fingerprint(module: ModuleOp) -> int:
+    """A hash of the module's structure (ops, dataflow, types, properties, attributes):
+    equal for an unchanged module, without printing it (a dense constant's bytes are hashed
+    once, by Python's cached bytes hash)."""
+    numbering: dict[SSAValue, int] = {}
+    parts: list[int] = []
+    for op in module.walk():
+        for region in op.regions:
+            for block in region.blocks:
+                for arg in block.args:
+                    numbering[arg] = len(numbering)
+        parts.append(
+            hash(
+                (
+                    op.name,
+                    tuple(numbering.get(v, -1) for v in op.operands),
+                    tuple(r.type for r in op.results),
+                    tuple(sorted(op.properties.items())),
+                    tuple(sorted(op.attributes.items())),
+                    len(op.successors),
+                )
+            )
+        )
+        for r in op.results:
+            numbering[r] = len(numbering)
+    return hash(tuple(parts))
 
 
 @dataclass(frozen=True)
@@ -51,8 +72,8 @@ class RedPipelinePass(CompoundPass):
     def run_steps(self, manager: PassManager, ctx: Context, module: ModuleOp) -> None:
         steps = self.steps()
         for _ in range(max(1, self.max_iterations)):
-            before = _fingerprint(module)
+            before = module_fingerprint(module)
             for step in steps:
                 manager.run_pass(step, ctx, module)
-            if _fingerprint(module) == before:
+            if module_fingerprint(module) == before:
                 return

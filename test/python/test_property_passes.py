@@ -49,7 +49,8 @@ from red.frontends.mlir_text import module_to_text, parse_mlir
 from red.passes.pass_manager import PassManager
 from red.passes.registry import parse_pass_list
 from red.testing.random_inputs import random_inputs
-from red.transforms.canonicalization.red import constant_array, is_constant, is_splat
+from red.dialects.red import constant_value as constant_array
+from red.dialects.red import is_constant, is_splat_of
 
 CANONICALIZE = "canonicalize{test-convergence=true}"
 CLEANUP = f"{CANONICALIZE},cse,dce"
@@ -261,7 +262,8 @@ def _splat_operand(
 ) -> bool:
     """Operand `index` is a splat of `scalar` and the other operand has the result's type."""
     return (
-        is_splat(op.operands[index], scalar, negative_zero)
+        is_constant(op.operands[index])
+        and is_splat_of(constant_array(op.operands[index]), scalar, negative_zero)
         and op.operands[1 - index].type == op.results[0].type
     )
 

@@ -1323,6 +1323,119 @@ def test_norm_exact_cases(op: str, values: list[float], eps: float, expected: li
 
 # endregion Softmax and norms
 
+# region Argmax and dynamic slices
+
+
+def first_max_index(row: Sequence[float]) -> int:
+    """The documented semantics, written out: the first NaN, else the first largest."""
+    for i, v in enumerate(row):
+        if v != v:
+            return i
+    best = 0
+    for i, v in enumerate(row):
+        if v > row[best]:
+            best = i
+    return best
+
+
+@pytest.mark.parametrize(
+    ("shape", "axis", "keepdims", "elt"),
+    [
+        pytest.param((5,), 0, False, "f32", id="vector"),
+        pytest.param((3, 7), 1, False, "f32", id="rows"),
+        pytest.param((3, 7), 0, True, "f64", id="columns-keepdims"),
+        pytest.param((2, 3, 4), 2, False, "i32", id="rank3-int"),
+    ],
+)
+def test_argmax(shape: tuple[int, ...], axis: int, keepdims: bool, elt: str):
+    rng = np.random.default_rng(1)
+    x = rng.integers(-3, 3, size=shape).astype(DTYPES[elt])  # small range: ties are common
+    out_shape = (
+        tuple(1 if d == axis else n for d, n in enumerate(shape))
+        if keepdims
+        else (tuple(n for d, n in enumerate(shape) if d != axis))
+    )
+    kd = " keepdims" if keepdims else ""
+    text = f"""
+func.func @main(%x: {ttype(shape, elt)}) -> {ttype(out_shape, "i64")} {{
+  %r = red.argmax %x axis = {axis}{kd} : {ttype(shape, elt)} -> {ttype(out_shape, "i64")}
+  func.return %r : {ttype(out_shape, "i64")}
+}}"""
+
+    (got,) = run(text, x)
+
+    moved = np.moveaxis(x, axis, -1)
+    expected = np.array([first_max_index(list(r)) for r in moved.reshape(-1, shape[axis])])
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got.reshape(-1), expected)
+
+
+def test_argmax_nan_wins_and_ties_take_the_first():
+    text = """
+func.func @main(%x: tensor<3x4xf32>) -> tensor<3xi64> {
+  %r = red.argmax %x axis = 1 : tensor<3x4xf32> -> tensor<3xi64>
+  func.return %r : tensor<3xi64>
+}"""
+    x = np.array(
+        [[1.0, 5.0, 5.0, 2.0], [1.0, np.nan, 9.0, np.nan], [-np.inf, -np.inf, -np.inf, -np.inf]],
+        np.float32,
+    )
+
+    (got,) = run(text, x)
+
+    np.testing.assert_array_equal(got, [1, 1, 0])
+
+
+@pytest.mark.parametrize(
+    ("offsets", "start"),
+    [
+        pytest.param((2, 1), (2, 1), id="in-range"),
+        pytest.param((7, 0), (5, 0), id="clamped-high"),
+        pytest.param((-4, 9), (0, 3), id="clamped-low-and-high"),
+    ],
+)
+def test_dynamic_slice(offsets: tuple[int, int], start: tuple[int, int]):
+    text = """
+func.func @main(%x: tensor<8x6xf32>, %i: i64, %j: tensor<i32>) -> tensor<3x3xf32> {
+  %r = red.dynamic_slice %x [%i, %j] sizes = [3, 3] : (tensor<8x6xf32>, i64, tensor<i32>) -> tensor<3x3xf32>
+  func.return %r : tensor<3x3xf32>
+}"""
+    x = np.arange(48, dtype=np.float32).reshape(8, 6)
+
+    (got,) = run(text, x, np.int64(offsets[0]), np.array(offsets[1], np.int32))
+
+    i, j = start
+    expected = [[x[i + a, j + b] for b in range(3)] for a in range(3)]
+    np.testing.assert_array_equal(got, np.array(expected, np.float32))
+
+
+@pytest.mark.parametrize(
+    ("offset", "row"),
+    [
+        pytest.param(1, 1, id="in-range"),
+        pytest.param(9, 3, id="clamped-high"),
+        pytest.param(-1, 0, id="clamped-low"),
+    ],
+)
+def test_dynamic_update_slice(offset: int, row: int):
+    text = """
+func.func @main(%x: tensor<4x3xi64>, %u: tensor<1x3xi64>, %i: index) -> tensor<4x3xi64> {
+  %c0 = arith.constant 0 : index
+  %r = red.dynamic_update_slice %x, %u [%i, %c0] : (tensor<4x3xi64>, tensor<1x3xi64>, index, index) -> tensor<4x3xi64>
+  func.return %r : tensor<4x3xi64>
+}"""
+    x = np.zeros((4, 3), np.int64)
+    u = np.array([[7, 8, 9]], np.int64)
+
+    (got,) = run(text, x, u, offset)
+
+    expected = [[7, 8, 9] if r == row else [0, 0, 0] for r in range(4)]
+    np.testing.assert_array_equal(got, np.array(expected, np.int64))
+    assert not x.any(), "the input is a value: it must not change"
+
+
+# endregion Argmax and dynamic slices
+
 # region Memo
 
 MEMO_MODULE = """
@@ -2128,7 +2241,8 @@ def test_builder_module_runs():
 SEPARATELY_TESTED = {
     "constant", "iota", "pow", "select", "cast", "matmul", "transpose", "reshape",
     "broadcast_to", "slice", "concat", "gather", "reduce_sum", "reduce_mean", "reduce_max",
-    "softmax", "layer_norm", "rms_norm", "memo", "yield",
+    "softmax", "layer_norm", "rms_norm", "memo", "yield", "argmax", "dynamic_slice",
+    "dynamic_update_slice",
 }  # fmt: skip
 
 

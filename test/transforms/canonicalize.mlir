@@ -5,7 +5,7 @@
 
 // One iteration cannot both rewrite and confirm the fixpoint: with test-convergence that
 // is an error naming what still fired.
-// CAP: error: canonicalize did not converge after 1 iteration ({{[0-9]+}} rewrites); still firing: FoldConstantOperands
+// CAP: error: canonicalize did not converge after 1 iteration ({{[0-9]+}} rewrites); still firing: fold red.add
 
 // A chain of ops on constants folds to one constant; the operand constants die.
 // CHECK-LABEL: func.func @fold_constants
@@ -79,16 +79,31 @@ func.func @no_fold_non_constant(%x: tensor<2xf32>) -> tensor<2xf32> {
 
 // -----
 
-// Broadcasting a 4-byte scalar to 32 bytes adds 28 bytes of constants: folded by default,
-// not with max-fold-bytes=16.
+// Broadcasting an 8-byte constant to 64 bytes adds 56 bytes of constants: folded by
+// default, not with max-fold-bytes=16.
 // CHECK-LABEL: func.func @fold_bytes_growing
-// CHECK-NEXT:    %[[C:.*]] = red.constant dense<3.000000e+00> : tensor<8xf32>
+// CHECK-NEXT:    %[[C:.*]] = red.constant dense<{{\[}}[1.000000e+00, 2.000000e+00], {{.*}}> : tensor<8x2xf32>
 // CHECK-NEXT:    func.return %[[C]]
 // SMALL-LABEL: func.func @fold_bytes_growing
-// SMALL-NEXT:    %[[S:.*]] = red.constant dense<3.000000e+00> : tensor<f32>
-// SMALL-NEXT:    %[[B:.*]] = red.broadcast_to %[[S]] : tensor<f32> -> tensor<8xf32>
+// SMALL-NEXT:    %[[S:.*]] = red.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// SMALL-NEXT:    %[[B:.*]] = red.broadcast_to %[[S]] : tensor<2xf32> -> tensor<8x2xf32>
 // SMALL-NEXT:    func.return %[[B]]
-func.func @fold_bytes_growing() -> tensor<8xf32> {
+func.func @fold_bytes_growing() -> tensor<8x2xf32> {
+  %s = red.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %b = red.broadcast_to %s : tensor<2xf32> -> tensor<8x2xf32>
+  func.return %b : tensor<8x2xf32>
+}
+
+// -----
+
+// A splat stays a splat: broadcasting one costs one element, whatever the budget.
+// CHECK-LABEL: func.func @fold_splat_broadcast
+// CHECK-NEXT:    %[[C:.*]] = red.constant dense<3.000000e+00> : tensor<8xf32>
+// CHECK-NEXT:    func.return %[[C]]
+// SMALL-LABEL: func.func @fold_splat_broadcast
+// SMALL-NEXT:    %[[C:.*]] = red.constant dense<3.000000e+00> : tensor<8xf32>
+// SMALL-NEXT:    func.return %[[C]]
+func.func @fold_splat_broadcast() -> tensor<8xf32> {
   %s = red.constant dense<3.0> : tensor<f32>
   %b = red.broadcast_to %s : tensor<f32> -> tensor<8xf32>
   func.return %b : tensor<8xf32>
@@ -114,14 +129,14 @@ func.func @fold_bytes_net_of_killed() -> tensor<8xf32> {
 
 // When the operands stay alive (another use), the fold's 32 bytes are all new.
 // CHECK-LABEL: func.func @fold_bytes_operands_kept
-// CHECK:         red.constant dense<2.000000e+00> : tensor<8xf32>
+// CHECK:         red.constant dense<[2.000000e+00, 4.000000e+00, {{.*}}> : tensor<8xf32>
 // CHECK-NOT:     red.add
 // SMALL-LABEL: func.func @fold_bytes_operands_kept
-// SMALL-NEXT:    %[[A:.*]] = red.constant dense<1.000000e+00> : tensor<8xf32>
+// SMALL-NEXT:    %[[A:.*]] = red.constant dense<[1.000000e+00, {{.*}}> : tensor<8xf32>
 // SMALL-NEXT:    %[[S:.*]] = red.add %[[A]], %[[A]]
 // SMALL-NEXT:    func.return %[[S]], %[[A]]
 func.func @fold_bytes_operands_kept() -> (tensor<8xf32>, tensor<8xf32>) {
-  %a = red.constant dense<1.0> : tensor<8xf32>
+  %a = red.constant dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<8xf32>
   %s = red.add %a, %a : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
   func.return %s, %a : tensor<8xf32>, tensor<8xf32>
 }

@@ -1,108 +1,47 @@
 """The cost model: FLOPs and bytes per op, and per function the op count, FLOPs (first call
 and later calls, which differ when red.memo caches work), bytes moved and peak live bytes.
 
-FLOPs: matmul 2·M·N·K per batch; elementwise 1 per element, transcendental functions weighted
-(TRANSCENDENTAL below); reductions 1 per input element; softmax and the norms by their
-expansion. Bytes: every operand read and every result written, except ops that only
-reinterpret (reshape) or produce constants, which move nothing at run time."""
+Each red op states its own FLOPs and bytes (`RedOp.cost`: matmul 2·M·N·K per batch;
+elementwise 1 per element, transcendental functions weighted; reductions 1 per input element;
+softmax and the norms by their expansion; bytes read and written, none for reshape views and
+constants); this module adds regions (a loop costs its body times its trip count, a memo its
+body on the first call only), calls (their callee) and per-function metrics."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from xdsl.dialects import func, scf
 from xdsl.dialects.arith import ConstantOp as ArithConstantOp
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.interpreter import Interpreter, PythonValues
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
-
-TRANSCENDENTAL = {
-    red.ExpOp: 8,
-    red.LogOp: 8,
-    red.TanhOp: 8,
-    red.SigmoidOp: 9,
-    red.SiluOp: 10,
-    red.ErfOp: 8,
-    red.SinOp: 8,
-    red.CosOp: 8,
-    red.PowOp: 16,
-    red.SqrtOp: 4,
-    red.RsqrtOp: 5,
-    red.GeluOp: 12,
-}
-"""FLOPs per element of the elementwise ops that call a math function."""
-
-PER_ELEMENT = {red.SoftmaxOp: 12, red.LayerNormOp: 8, red.RmsNormOp: 5}
-"""FLOPs per element of the ops that expand to several passes over their input."""
+from red.dialects.red import Cost, byte_size, element_count
 
 FREE_OPS = (red.ConstantOp, ArithConstantOp, red.ReshapeOp)
-
-
-def element_count(typ: Attribute) -> int:
-    if isinstance(typ, TensorType):
-        return math.prod(max(d, 1) if d != red.DYNAMIC else 1 for d in typ.get_shape())
-    return 1
-
-
-def byte_size(typ: Attribute) -> int:
-    if isinstance(typ, TensorType):
-        elt = typ.get_element_type()
-        width = getattr(elt, "bitwidth", None) or getattr(getattr(elt, "width", None), "data", 32)
-        return element_count(typ) * max(1, (width + 7) // 8)
-    return 8
+"""Ops that move no data at run time (constants, reshape views)."""
 
 
 def value_bytes(value: SSAValue) -> int:
     return byte_size(value.type)
 
 
-@dataclass
-class Cost:
-    flops: int = 0
-    bytes: int = 0
-
-    def __add__(self, other: Cost) -> Cost:
-        return Cost(self.flops + other.flops, self.bytes + other.bytes)
-
-
-def _own_flops(op: Operation) -> int:
-    """FLOPs of one op, not counting nested regions."""
-    if isinstance(op, FREE_OPS) or not op.results:
-        return 0
-    out = element_count(op.results[0].type)
-    if isinstance(op, red.MatmulOp):
-        k = red.shape_of(op.lhs)[-1]
-        return 2 * out * max(k, 1)
-    if type(op) in TRANSCENDENTAL:
-        return TRANSCENDENTAL[type(op)] * out
-    if type(op) in PER_ELEMENT:
-        return PER_ELEMENT[type(op)] * out
-    if isinstance(op, red.ReduceOp):
-        return element_count(op.input.type)
-    if isinstance(
-        op,
-        red.TransposeOp
-        | red.BroadcastToOp
-        | red.SliceOp
-        | red.ConcatOp
-        | red.GatherOp
-        | red.MemoOp,
-    ):
-        return 0
-    if op.dialect_name() in ("red", "arith", "math"):
-        return out
-    return 0
-
-
-def _own_bytes(op: Operation) -> int:
-    if isinstance(op, FREE_OPS) or isinstance(op, red.MemoOp | func.CallOp | scf.ForOp | scf.IfOp):
-        return 0
-    return sum(value_bytes(v) for v in op.operands) + sum(value_bytes(r) for r in op.results)
+def own_cost(op: Operation) -> Cost:
+    """Cost of one op, not counting nested regions: red ops know their own (`op.cost()`);
+    arith and math count one FLOP per element; calls, loops and conditionals move nothing
+    themselves; other ops (returns, yields) the bytes of their operands and results."""
+    if isinstance(op, red.RedOp):
+        return op.cost()
+    if isinstance(op, FREE_OPS) or isinstance(op, func.CallOp | scf.ForOp | scf.IfOp):
+        return Cost()
+    flops = 0
+    if op.results and op.dialect_name() in ("arith", "math"):
+        flops = element_count(op.results[0].type)
+    data = sum(value_bytes(v) for v in op.operands) + sum(value_bytes(r) for r in op.results)
+    return Cost(flops, data)
 
 
 class CostModel:
@@ -119,7 +58,7 @@ class CostModel:
     def op_cost(self, op: Operation, first_call: bool = True) -> Cost:
         """Cost of an op including its regions; a memo costs its body on the first call
         and nothing on later calls."""
-        cost = Cost(_own_flops(op), _own_bytes(op))
+        cost = own_cost(op)
         if isinstance(op, red.MemoOp):
             return cost + self.region_cost(op, first_call) if first_call else cost
         if isinstance(op, func.CallOp):
@@ -135,7 +74,7 @@ class CostModel:
         if isinstance(op, scf.ForOp):
             trips = _trip_count(op)
             body = self.region_cost(op, first_call)
-            return cost + Cost(body.flops * trips, body.bytes * trips)
+            return cost + body.scaled(trips)
         if isinstance(op, scf.IfOp):
             branches = [self.block_cost(r.blocks, first_call) for r in op.regions]
             return cost + max(branches, key=lambda c: c.flops, default=Cost())
@@ -231,7 +170,7 @@ class FlopCounter(Interpreter.Listener):
         self.flops = 0
 
     def will_interpret_op(self, op: Operation, args: PythonValues) -> None:
-        self.flops += _own_flops(op)
+        self.flops += own_cost(op).flops
 
     def did_interpret_op(self, op: Operation, results: PythonValues) -> None:
         pass

@@ -1,13 +1,16 @@
 """Per-pass equivalence checking (`red-opt --verify-equivalence[=N]`): after every pass the
 interpreter runs each public function on N seeded random inputs and compares with the input
-module, within the tolerances of DESIGN.md §7."""
+module, within the tolerances of DESIGN.md §7. With a time budget, a large module draws fewer
+inputs, and once the budget is spent the remaining passes are checked together at the end."""
 
 from __future__ import annotations
 
 import math
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from xdsl.dialects import func
@@ -87,54 +90,151 @@ class _Case:
 
 
 class EquivalenceInstrumentation(PassInstrumentation):
-    """Reference results from the input module; after each pass, the transformed module must
-    reproduce them (called twice, so a memo's cached second call is checked too)."""
+    """Reference results from the input module; after each pass that changed the module, the
+    transformed module must reproduce them (called twice when it holds memos, so a memo's
+    cached second call is checked too).
 
-    def __init__(self, module: ModuleOp, samples: int = 3, exact: bool = False):
+    `budget` (seconds, None for no limit) bounds the time spent checking: the reference draws
+    fewer than `samples` inputs when one check would take more than a tenth of it, and once it
+    is spent, the passes that follow are checked together by `finish`. Long runs print progress
+    remarks to `progress` (stderr by default)."""
+
+    PROGRESS_EVERY = 10.0  # seconds between progress remarks
+
+    def __init__(
+        self,
+        module: ModuleOp,
+        samples: int = 3,
+        exact: bool = False,
+        budget: float | None = None,
+        progress: IO[str] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.samples = max(1, samples)
         self.exact = exact
+        self.budget = budget
+        self.progress = progress
+        self.clock = clock
+        self.where = format_location(location_of(module))
         self.scale = reduction_length(module)
         self.cases: list[_Case] = []
-        reference = ModuleRunner(module.clone())
-        for fn in public_functions(module):
-            name = fn.sym_name.data
-            for seed in range(self.samples):
-                try:
-                    inputs = random_inputs(fn, seed)
-                except ValueError as err:
-                    print(
-                        f"{_where(fn)}: warning: --verify-equivalence skips '@{name}': {err}",
-                        file=sys.stderr,
-                    )
+        self.checked = 0  # passes checked one by one
+        self.unchanged = 0  # passes that left the module as it was last checked
+        self.pending: list[str] = []  # passes run since the budget was spent
+        self.last_checked_pass: str | None = None
+        start = self.clock()
+        reference_module = module.clone()
+        self.last = reference_module  # the module as last checked (reference runs leave it be)
+        reference = ModuleRunner(reference_module)
+        functions = [f for f in public_functions(module) if self._draw(reference, f, 0)]
+        self.samples = self._affordable_samples(self.clock() - start)
+        for fn in functions:
+            for seed in range(1, self.samples):
+                if not self._draw(reference, fn, seed):
                     break
-                try:
-                    expected = reference.call(name, *inputs)
-                except DiagnosticError as err:
-                    # Nothing to compare with (e.g. a dtype the interpreter lacks): skip the
-                    # function, as for inputs that cannot be drawn, rather than fail the run.
-                    print(
-                        f"{_where(fn)}: warning: --verify-equivalence skips '@{name}': the "
-                        f"input module fails at run time: {format_location(err.location)}: "
-                        f"{err.message}",
-                        file=sys.stderr,
-                    )
-                    break
-                self.cases.append(_Case(name, inputs, expected))
+        self.spent = self.clock() - start
+        self._last_progress = self.clock()
+
+    def _draw(self, reference: ModuleRunner, fn: func.FuncOp, seed: int) -> bool:
+        """Add the case of `fn` on seed `seed`; False (with a warning) if it cannot be run."""
+        name = fn.sym_name.data
+        try:
+            inputs = random_inputs(fn, seed)
+        except (ValueError, MemoryError) as err:
+            reason = str(err) if isinstance(err, ValueError) else "its inputs do not fit in memory"
+            self._say(f"{_where(fn)}: warning: --verify-equivalence skips '@{name}': {reason}")
+            return False
+        try:
+            expected = reference.call(name, *inputs)
+        except DiagnosticError as err:
+            # Nothing to compare with (e.g. a dtype the interpreter lacks): skip the
+            # function, as for inputs that cannot be drawn, rather than fail the run.
+            self._say(
+                f"{_where(fn)}: warning: --verify-equivalence skips '@{name}': the "
+                f"input module fails at run time: {format_location(err.location)}: "
+                f"{err.message}"
+            )
+            return False
+        self.cases.append(_Case(name, inputs, expected))
+        return True
+
+    def _affordable_samples(self, one_sample: float) -> int:
+        """As many samples as asked, unless one check (two calls per sample, for memos)
+        would take more than a tenth of the budget; at least one."""
+        if self.budget is None or self.samples == 1 or not self.cases:
+            return self.samples
+        affordable = int(self.budget / 10 / max(2 * one_sample, 1e-9))
+        samples = max(1, min(self.samples, affordable))
+        if samples < self.samples:
+            self._say(
+                f"{self.where}: remark: --verify-equivalence draws {samples} input(s) per "
+                f"function instead of {self.samples}: one run of the module takes "
+                f"{one_sample:.2f} s and the budget is {self.budget:g} s"
+            )
+        return samples
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.progress or sys.stderr, flush=True)
 
     def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
+        if self._out_of_budget():
+            if not self.pending:
+                after = f"after pass '{self.last_checked_pass}' " if self.last_checked_pass else ""
+                self._say(
+                    f"{self.where}: remark: --verify-equivalence spent its {self.budget:g} s "
+                    f"budget {after}({self.checked} passes checked, {self.unchanged} unchanged); "
+                    "the passes that follow are checked together at the end"
+                )
+            self.pending.append(pass_.name)
+            return
+        start = self.clock()
+        if module.is_structurally_equivalent(self.last):
+            self.unchanged += 1
+        else:
+            self._check(f"pass '{pass_.name}'", module)
+            self.last = module.clone()
+            self.checked += 1
+            self.last_checked_pass = pass_.name
+        self.spent += self.clock() - start
+        if self.clock() - self._last_progress >= self.PROGRESS_EVERY:
+            self._last_progress = self.clock()
+            self._say(
+                f"{self.where}: remark: --verify-equivalence: {self.checked} passes checked, "
+                f"{self.unchanged} unchanged, {self.spent:.1f} s"
+            )
+
+    def _out_of_budget(self) -> bool:
+        return self.budget is not None and self.spent >= self.budget
+
+    def finish(self, module: ModuleOp) -> None:
+        """Check the passes run since the budget was spent, together (nothing to do if the
+        budget was never spent)."""
+        if not self.pending or module.is_structurally_equivalent(self.last):
+            self.pending.clear()
+            return
+        names = list(dict.fromkeys(self.pending))
+        shown = ", ".join(f"'{n}'" for n in names[:8]) + (", ..." if len(names) > 8 else "")
+        self.pending.clear()
+        self._check(
+            f"passes {shown} (checked together: the --verify-equivalence budget was spent)",
+            module,
+        )
+
+    def _check(self, label: str, module: ModuleOp) -> None:
         runner = ModuleRunner(module)
+        calls = 2 if any(isinstance(op, red.MemoOp) for op in module.walk()) else 1
         for case in self.cases:
-            for call in range(2):
+            for call in range(calls):
                 try:
                     got = runner.call(case.name, *case.inputs)
                 except DiagnosticError as err:
                     raise DiagnosticError(
                         err.location,
-                        f"equivalence check failed after pass '{pass_.name}': '@{case.name}' "
+                        f"equivalence check failed after {label}: '@{case.name}' "
                         f"fails at run time where the input module did not: {err.message}",
                         err.op,
                     ) from None
-                self._compare(pass_, module, case, got, call)
+                self._compare(label, module, case, got, call)
 
     def _tolerances(self, want: np.ndarray) -> str:
         if self.exact or want.dtype.kind != "f":
@@ -143,13 +243,13 @@ class EquivalenceInstrumentation(PassInstrumentation):
         return f"rtol {RTOL[want.dtype.name]}, atol {atol:.3g}"
 
     def _compare(
-        self, pass_: ModulePass, module: ModuleOp, case: _Case, got: tuple[Any, ...], call: int
+        self, label: str, module: ModuleOp, case: _Case, got: tuple[Any, ...], call: int
     ) -> None:
         fn = next(f for f in public_functions(module) if f.sym_name.data == case.name)
         if len(got) != len(case.expected):
             raise DiagnosticError(
                 location_of(fn),
-                f"equivalence check failed after pass '{pass_.name}': '@{case.name}' returns "
+                f"equivalence check failed after {label}: '@{case.name}' returns "
                 f"{len(got)} results, the input module {len(case.expected)}",
                 fn,
             )
@@ -159,7 +259,7 @@ class EquivalenceInstrumentation(PassInstrumentation):
                 which = "first" if call == 0 else "second (cached)"
                 raise DiagnosticError(
                     location_of(fn),
-                    f"equivalence check failed after pass '{pass_.name}': '@{case.name}' "
+                    f"equivalence check failed after {label}: '@{case.name}' "
                     f"result #{i} differs from the input module on the {which} call: max abs "
                     f"error {err:.6g} ({self._tolerances(np.asarray(want))})",
                     fn,

@@ -1,53 +1,34 @@
-"""Where passes record the redundancy they remove, for the redundancy report: a finding has
-a kind (duplicate, dead, identity, foldable, invariant, unused-rows, shared-subchain), the
-location and names of the ops involved, and the FLOPs and bytes its removal saves per call."""
+"""The redundancy report's observer of rewrites (a `RewriteObserver`): it classifies every op
+a pass replaces or erases as a finding, with a kind (duplicate, dead, identity, foldable,
+invariant, unused-rows, shared-subchain, ...), the location and names of the ops, and the
+FLOPs and bytes its removal saves per call. An op replaced by constants is `foldable`, an op
+erased unused is `dead`, any other replacement takes the running pass's `finding_kind`
+(cse: duplicate; canonicalize: identity). Passes add findings no single rewrite shows with
+`red.passes.rewriting.report`. Nothing is observed unless a report is asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriterListener
+from xdsl.traits import ConstantLike
 
 from red.dialects.diagnostics import format_location, location_of
+from red.passes.rewriting import ReportingPass
 from red.transforms.analysis.cost_model import Cost, CostModel
-
-_recorders: list[list[dict[str, Any]]] = []
-_current_pass: list[str] = []
-
-
-@contextmanager
-def recording() -> Iterator[list[dict[str, Any]]]:
-    """Collect the findings of the passes run inside the `with` block."""
-    sink: list[dict[str, Any]] = []
-    _recorders.append(sink)
-    try:
-        yield sink
-    finally:
-        _recorders.remove(sink)
-
-
-@contextmanager
-def in_pass(name: str) -> Iterator[None]:
-    _current_pass.append(name)
-    try:
-        yield
-    finally:
-        _current_pass.pop()
-
-
-def is_recording() -> bool:
-    return bool(_recorders)
 
 
 def enclosing_function(op: Operation) -> str | None:
-    while op is not None:
-        if isinstance(op, func.FuncOp):
-            return op.sym_name.data
-        op = op.parent_op()  # type: ignore[assignment]
+    current: Operation | None = op
+    while current is not None:
+        if isinstance(current, func.FuncOp):
+            return current.sym_name.data
+        current = current.parent_op()
     return None
 
 
@@ -57,35 +38,80 @@ def _enclosing_module(op: Operation) -> ModuleOp | None:
     return op if isinstance(op, ModuleOp) else None
 
 
-def record(
-    kind: str,
-    ops: Sequence[Operation],
-    *,
-    flops_saved: int | None = None,
-    bytes_saved: int | None = None,
-    note: str = "",
-) -> None:
-    """Record a finding (cheap no-op unless a report is being collected). By default the
-    saving is the cost of `ops` (call before erasing them)."""
-    if not _recorders or not ops:
-        return
-    if flops_saved is None or bytes_saved is None:
-        # The model knows the module's functions, so a call costs what its callee does.
-        model, cost = CostModel(_enclosing_module(ops[0])), Cost()
-        for o in ops:
-            cost = cost + model.op_cost(o)
-        flops_saved = cost.flops if flops_saved is None else flops_saved
-        bytes_saved = cost.bytes if bytes_saved is None else bytes_saved
-    finding = {
-        "kind": kind,
-        "loc": format_location(location_of(ops[0])),
-        "ops": [o.name for o in ops],
-        "flops_saved": int(flops_saved),
-        "bytes_saved": int(bytes_saved),
-        "function": enclosing_function(ops[0]),
-        "pass": _current_pass[-1] if _current_pass else None,
-    }
-    if note:
-        finding["note"] = note
-    for sink in _recorders:
-        sink.append(finding)
+class FindingsObserver:
+    """Collects findings while passes run (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.findings: list[dict[str, Any]] = []
+        self._passes: list[ModulePass] = []
+        self._replaced: set[int] = set()
+
+    # region pass scope
+
+    def begin_pass(self, pass_: ModulePass) -> None:
+        self._passes.append(pass_)
+
+    def end_pass(self) -> None:
+        self._passes.pop()
+        self._replaced.clear()
+
+    @property
+    def _pass(self) -> ModulePass | None:
+        return self._passes[-1] if self._passes else None
+
+    # endregion pass scope
+
+    def listener(self) -> PatternRewriterListener:
+        return PatternRewriterListener(
+            operation_removal_handler=[self._on_remove],
+            operation_replacement_handler=[self._on_replace],
+        )
+
+    def _on_replace(self, op: Operation, new_results: Sequence[SSAValue | None]) -> None:
+        self._replaced.add(id(op))
+        owners = [v.owner for v in new_results if v is not None]
+        if owners and all(isinstance(o, Operation) and o.has_trait(ConstantLike) for o in owners):
+            self.report("foldable", [op])
+            return
+        kind = self._pass.finding_kind if isinstance(self._pass, ReportingPass) else "identity"
+        note = ""
+        if kind == "duplicate" and owners and isinstance(owners[0], Operation):
+            note = f"same as the op at {format_location(location_of(owners[0]))}"
+        self.report(kind, [op], note=note)
+
+    def _on_remove(self, op: Operation) -> None:
+        if id(op) in self._replaced:
+            self._replaced.discard(id(op))
+            return
+        self.report("dead", [op])
+
+    def report(
+        self,
+        kind: str,
+        ops: Sequence[Operation],
+        *,
+        flops_saved: int | None = None,
+        bytes_saved: int | None = None,
+        note: str = "",
+    ) -> None:
+        if not ops:
+            return
+        if flops_saved is None or bytes_saved is None:
+            # The model knows the module's functions, so a call costs what its callee does.
+            model, cost = CostModel(_enclosing_module(ops[0])), Cost()
+            for o in ops:
+                cost = cost + model.op_cost(o)
+            flops_saved = cost.flops if flops_saved is None else flops_saved
+            bytes_saved = cost.bytes if bytes_saved is None else bytes_saved
+        finding: dict[str, Any] = {
+            "kind": kind,
+            "loc": format_location(location_of(ops[0])),
+            "ops": [o.name for o in ops],
+            "flops_saved": int(flops_saved),
+            "bytes_saved": int(bytes_saved),
+            "function": enclosing_function(ops[0]),
+            "pass": self._pass.name if self._pass is not None else None,
+        }
+        if note:
+            finding["note"] = note
+        self.findings.append(finding)

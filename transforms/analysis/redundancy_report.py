@@ -10,32 +10,28 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from red.passes.pass_manager import PassInstrumentation
-from red.transforms.analysis import findings
 from red.transforms.analysis.cost_model import module_metrics
+from red.transforms.analysis.findings import FindingsObserver
 
 
 class ReportInstrumentation(PassInstrumentation):
-    """Measures the module before the first pass and collects the passes' findings."""
+    """Measures the module before the first pass and observes the passes' rewrites."""
 
     def __init__(self, module: ModuleOp):
         self.before = module_metrics(module)
-        self._recording = findings.recording()
-        self.findings = self._recording.__enter__()
-        self._depth = 0
-        self._pass_scopes: list[Any] = []
+        self.findings_observer = FindingsObserver()
+        self.observer = self.findings_observer
 
     def before_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
-        scope = findings.in_pass(pass_.name)
-        scope.__enter__()
-        self._pass_scopes.append(scope)
+        self.findings_observer.begin_pass(pass_)
 
     def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
-        self._pass_scopes.pop().__exit__(None, None, None)
+        self.findings_observer.end_pass()
 
     def finish(self, module: ModuleOp) -> dict[str, Any]:
-        """Stop recording; the report of this module as a JSON-ready dict."""
-        self._recording.__exit__(None, None, None)
-        return build_report(self.before, module_metrics(module), self.findings)
+        """The report of this module as a JSON-ready dict."""
+        found = self.findings_observer.findings
+        return build_report(self.before, module_metrics(module), found)
 
 
 def build_report(

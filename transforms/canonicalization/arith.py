@@ -1,17 +1,23 @@
 """Canonicalization patterns for arith that xDSL 0.74 lacks: the IEEE-exact float identities
 (x*1, x/1, x-(+0), x+(-0), -(-x)) and x-x -> 0 for integers; the float rewrites wrong under
-NaN, Inf or signed zero only with fast-math."""
+NaN, Inf or signed zero only on ops whose fast-math flags allow them (`nsz` for x+(+0))."""
 
 from __future__ import annotations
 
 import math
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    FloatAttr,
+    IntegerAttr,
+    TensorType,
+)
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
-from red.transforms.analysis import findings
+from red.dialects import red
 
 
 def _scalar(value: SSAValue) -> float | int | None:
@@ -30,17 +36,16 @@ def _is(value: SSAValue, x: float, negative_zero: bool | None = None) -> bool:
     return True
 
 
+FAST = arith.FastMathFlagsAttr("fast")
+
+
 def _forward(rewriter: PatternRewriter, op: Operation, value: SSAValue) -> None:
-    findings.record("identity", [op])
     rewriter.replace(op, [], [value])
 
 
 class EraseArithFloatIdentity(RewritePattern):
     """mulf x, 1 -> x; divf x, 1 -> x; subf x, +0 -> x; addf x, -0 -> x (exact); with
     fast-math also addf x, +0 -> x"""
-
-    def __init__(self, fast_math: bool = False):
-        self.fast_math = fast_math
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
         if isinstance(op, arith.MulfOp):
@@ -52,7 +57,8 @@ class EraseArithFloatIdentity(RewritePattern):
         elif isinstance(op, arith.SubfOp) and _is(op.rhs, 0.0, negative_zero=False):
             _forward(rewriter, op, op.lhs)
         elif isinstance(op, arith.AddfOp):
-            sign = None if self.fast_math else True
+            no_signed_zeros = arith.FastMathFlag.NO_SIGNED_ZEROS in op.fastmath.data
+            sign = None if no_signed_zeros else True
             for x, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
                 if _is(c, 0.0, negative_zero=sign):
                     return _forward(rewriter, op, x)
@@ -73,13 +79,24 @@ class FoldSubiSelf(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: arith.SubiOp, rewriter: PatternRewriter, /):
         if op.lhs is op.rhs:
-            findings.record("identity", [op])
             rewriter.replace(op, arith.ConstantOp(IntegerAttr(0, op.result.type)))
 
 
-def arith_patterns(fast_math: bool) -> dict[type[Operation], list[RewritePattern]]:
-    identity = EraseArithFloatIdentity(fast_math)
+class ConvertArithTensorConstant(RewritePattern):
+    """arith.constant dense<...> : tensor<...> -> red.constant (one constant op for tensors)"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: arith.ConstantOp, rewriter: PatternRewriter, /):
+        if isinstance(op.value, DenseIntOrFPElementsAttr | DenseResourceAttr) and isinstance(
+            op.result.type, TensorType
+        ):
+            rewriter.replace(op, red.ConstantOp(op.value))
+
+
+def arith_patterns() -> dict[type[Operation], list[RewritePattern]]:
+    identity = EraseArithFloatIdentity()
     return {
+        arith.ConstantOp: [ConvertArithTensorConstant()],
         arith.MulfOp: [identity],
         arith.DivfOp: [identity],
         arith.SubfOp: [identity],

@@ -747,3 +747,75 @@ func.func @use_own_result(%a: tensor<4xf32>) -> tensor<4xf32> {
 }
 
 // endregion Dominance
+
+// -----
+
+func.func @argmax_axis(%x: tensor<4x8xf32>) -> tensor<4xi64> {
+  // expected-error @+1 {{'red.argmax' op axis 2 is out of range for rank 2 (expected 0 <= axis < 2)}}
+  %a = red.argmax %x axis = 2 : tensor<4x8xf32> -> tensor<4xi64>
+  func.return %a : tensor<4xi64>
+}
+
+// -----
+
+func.func @argmax_result_type(%x: tensor<4x8xf32>) -> tensor<8xi64> {
+  // expected-error @+1 {{'red.argmax' op expected result type 'tensor<4xi64>', got 'tensor<8xi32>'}}
+  %a = red.argmax %x axis = 1 : tensor<4x8xf32> -> tensor<8xi32>
+  func.return %a : tensor<8xi32>
+}
+
+// -----
+
+func.func @dynamic_slice_offset_count(%x: tensor<8x64xf32>, %i: i64) -> tensor<1x64xf32> {
+  // expected-error @+1 {{'red.dynamic_slice' op expected 2 offsets (input rank), got 1}}
+  %r = red.dynamic_slice %x [%i] sizes = [1, 64] : (tensor<8x64xf32>, i64) -> tensor<1x64xf32>
+  func.return %r : tensor<1x64xf32>
+}
+
+// -----
+
+func.func @dynamic_slice_offset_type(%x: tensor<8x64xf32>, %i: f32, %j: i64) -> tensor<1x64xf32> {
+  // expected-error @+1 {{'red.dynamic_slice' op offset #0 has type 'f32', expected an integer scalar or a 0-d integer tensor}}
+  %r = red.dynamic_slice %x [%i, %j] sizes = [1, 64] : (tensor<8x64xf32>, f32, i64) -> tensor<1x64xf32>
+  func.return %r : tensor<1x64xf32>
+}
+
+// -----
+
+func.func @dynamic_slice_offset_tensor(%x: tensor<8x64xf32>, %i: tensor<2xi64>, %j: i64) -> tensor<1x64xf32> {
+  // expected-error @+1 {{'red.dynamic_slice' op offset #0 has type 'tensor<2xi64>', expected an integer scalar or a 0-d integer tensor}}
+  %r = red.dynamic_slice %x [%i, %j] sizes = [1, 64] : (tensor<8x64xf32>, tensor<2xi64>, i64) -> tensor<1x64xf32>
+  func.return %r : tensor<1x64xf32>
+}
+
+// -----
+
+func.func @dynamic_slice_size(%x: tensor<8x64xf32>, %i: i64) -> tensor<9x64xf32> {
+  // expected-error @+1 {{'red.dynamic_slice' op size 9 of dimension 0 does not fit in 8 (expected 0 <= size <= dim)}}
+  %r = red.dynamic_slice %x [%i, %i] sizes = [9, 64] : (tensor<8x64xf32>, i64, i64) -> tensor<9x64xf32>
+  func.return %r : tensor<9x64xf32>
+}
+
+// -----
+
+func.func @dynamic_slice_result(%x: tensor<8x64xf32>, %i: i64) -> tensor<2x64xf32> {
+  // expected-error @+1 {{'red.dynamic_slice' op expected result type 'tensor<1x64xf32>', got 'tensor<2x64xf32>'}}
+  %r = red.dynamic_slice %x [%i, %i] sizes = [1, 64] : (tensor<8x64xf32>, i64, i64) -> tensor<2x64xf32>
+  func.return %r : tensor<2x64xf32>
+}
+
+// -----
+
+func.func @dynamic_update_slice_too_big(%x: tensor<8x4xf32>, %u: tensor<3x5xf32>, %i: i64) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'red.dynamic_update_slice' op update of shape 3x5 does not fit in 8x4}}
+  %r = red.dynamic_update_slice %x, %u [%i, %i] : (tensor<8x4xf32>, tensor<3x5xf32>, i64, i64) -> tensor<8x4xf32>
+  func.return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @dynamic_update_slice_element_type(%x: tensor<8x4xf32>, %u: tensor<1x4xf16>, %i: i64) -> tensor<8x4xf32> {
+  // expected-error @+1 {{'red.dynamic_update_slice' op element types differ: input has 'f32', update has 'f16'}}
+  %r = red.dynamic_update_slice %x, %u [%i, %i] : (tensor<8x4xf32>, tensor<1x4xf16>, i64, i64) -> tensor<8x4xf32>
+  func.return %r : tensor<8x4xf32>
+}

@@ -271,6 +271,33 @@ func.func @gather(%wte: tensor<512x64xf32>, %ids: tensor<32xi64>, %j: tensor<2x5
   func.return %f : tensor<32x2x5xf32>
 }
 
+// argmax along an axis, with and without keepdims.
+// CHECK-LABEL: func.func @argmax
+// CHECK-SAME:    (%[[X:.*]]: tensor<4x8xf32>)
+// CHECK-NEXT:    %[[A:.*]] = red.argmax %[[X]] axis = 1 : tensor<4x8xf32> -> tensor<4xi64>
+// CHECK-NEXT:    %[[K:.*]] = red.argmax %[[X]] axis = 0 keepdims : tensor<4x8xf32> -> tensor<1x8xi64>
+// CHECK-NEXT:    func.return %[[A]], %[[K]]
+func.func @argmax(%x: tensor<4x8xf32>) -> (tensor<4xi64>, tensor<1x8xi64>) {
+  %a = red.argmax %x axis = 1 : tensor<4x8xf32> -> tensor<4xi64>
+  %k = red.argmax %x axis = 0 keepdims : tensor<4x8xf32> -> tensor<1x8xi64>
+  func.return %a, %k : tensor<4xi64>, tensor<1x8xi64>
+}
+
+// Slices at run-time offsets: scalars (i64, index) or 0-d tensors.
+// CHECK-LABEL: func.func @dynamic_slices
+// CHECK-SAME:    (%[[X:.*]]: tensor<8x64xf32>, %[[I:.*]]: i64, %[[T:.*]]: tensor<i64>)
+// CHECK-NEXT:    %[[Z:.*]] = arith.constant 0 : i64
+// CHECK-NEXT:    %[[R:.*]] = red.dynamic_slice %[[X]][%[[I]], %[[Z]]] sizes = [1, 64] : (tensor<8x64xf32>, i64, i64) -> tensor<1x64xf32>
+// CHECK-NEXT:    %[[U:.*]] = red.dynamic_update_slice %[[X]], %[[R]][%[[T]], %[[Z]]] : (tensor<8x64xf32>, tensor<1x64xf32>, tensor<i64>, i64) -> tensor<8x64xf32>
+// CHECK-NEXT:    func.return %[[R]], %[[U]]
+// GENERIC:       "red.dynamic_slice"(%{{.*}}, %{{.*}}, %{{.*}}) <{sizes = array<i64: 1, 64>}> : (tensor<8x64xf32>, i64, i64) -> tensor<1x64xf32>
+func.func @dynamic_slices(%x: tensor<8x64xf32>, %i: i64, %t: tensor<i64>) -> (tensor<1x64xf32>, tensor<8x64xf32>) {
+  %c0 = arith.constant 0 : i64
+  %r = red.dynamic_slice %x [%i, %c0] sizes = [1, 64] : (tensor<8x64xf32>, i64, i64) -> tensor<1x64xf32>
+  %u = red.dynamic_update_slice %x, %r [%t, %c0] : (tensor<8x64xf32>, tensor<1x64xf32>, tensor<i64>, i64) -> tensor<8x64xf32>
+  func.return %r, %u : tensor<1x64xf32>, tensor<8x64xf32>
+}
+
 // Reductions with and without keepdims, over one and several axes.
 // CHECK-LABEL: func.func @reductions
 // CHECK-SAME:    (%[[X:.*]]: tensor<2x3x4xf32>)
