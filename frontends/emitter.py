@@ -20,6 +20,7 @@ Frontends subclass `Emitter` to say where ops are (`location`), how an error rea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -88,6 +89,13 @@ def promote_types(a: Attribute, b: Attribute) -> Attribute:
     return element_type_for(np.promote_types(da, db))
 
 
+def _stored_bytes(array: np.ndarray) -> int:
+    """The bytes a constant takes: one element for a broadcast view (a splat)."""
+    if array.size and all(s == 0 for s in array.strides):
+        return array.itemsize
+    return array.nbytes
+
+
 def _keeps_splat(array: np.ndarray) -> bool:
     """Whether a constant is stored as a splat: all elements equal bit for bit (so 0.0 and
     -0.0 differ), and not NaN (xDSL prints a NaN splat as one hex element, which parses back
@@ -108,8 +116,10 @@ class Emitter:
         self.fold = fold
         self.max_fold_bytes = max_fold_bytes
         self.loc: LocationAttr = UnknownLoc()
-        # id(array) -> (array, its red.constant); the array is kept so its id stays unique.
-        self._materialized: dict[int, tuple[np.ndarray, SSAValue]] = {}
+        # (id(array), id(block)) -> (array, block, its red.constant there): a constant is
+        # reused within the block it was made in (which a nested body may switch `block` to);
+        # the array and block are kept so that their ids stay unique.
+        self._materialized: dict[tuple[int, int], tuple[np.ndarray, Block, SSAValue]] = {}
         # id(array) -> (array, the location of the node that defined it).
         self._origins: dict[int, tuple[np.ndarray, LocationAttr]] = {}
 
@@ -184,14 +194,15 @@ class Emitter:
 
     def ssa(self, x: Any) -> SSAValue:
         """The SSA value of an operand, materializing a constant where needed (once per
-        array: an array materialized before reuses its red.constant)."""
+        array and block: an array materialized before reuses its red.constant)."""
         x = self.value(x)
         if isinstance(x, SSAValue):
             return x
         array = x if isinstance(x, np.ndarray) else default_scalar(x)
-        cached = self._materialized.get(id(array))
-        if cached is not None and cached[0] is array:
-            return cached[1]
+        key = (id(array), id(self.block))
+        cached = self._materialized.get(key)
+        if cached is not None and cached[0] is array and cached[1] is self.block:
+            return cached[2]
         loc = self.origin(array)
         elt = self.element_type(array.dtype)
         if _keeps_splat(array):
@@ -201,7 +212,7 @@ class Emitter:
         op = red.ConstantOp(value)
         op.location = loc
         self.block.add_op(op)
-        self._materialized[id(array)] = (array, op.result)
+        self._materialized[key] = (array, self.block, op.result)
         return op.result
 
     def constant(self, array: Any, elt: Attribute | None = None) -> SSAValue:
@@ -221,12 +232,10 @@ class Emitter:
     def emit(self, op: Operation) -> Value:
         """Append a built op, or fold it when its operands are all constants."""
         if self.fold and op.operands:
-            arrays = [self.const(v) for v in op.operands]
-            if all(a is not None for a in arrays):
-                folded = self._evaluate(op, arrays)  # type: ignore[arg-type]
-                if folded is not None:
-                    op.drop_all_references()
-                    return folded
+            arrays = self._constants(op.operands)
+            if arrays is not None and (folded := self._evaluate(op, arrays)) is not None:
+                op.drop_all_references()
+                return folded
         return self.insert(op).results[0]
 
     def op(self, make: Callable[..., Operation], *operands: Any) -> Value:
@@ -234,38 +243,45 @@ class Emitter:
         which then need not be materialized."""
         values = [self.value(x) for x in operands]
         values = [default_scalar(x) if isinstance(x, Scalar) else x for x in values]
-        if self.fold and values:
-            arrays = [self.const(x) for x in values]
-            if all(a is not None for a in arrays):
-                scratch = Block(arg_types=[self._tensor_type(a) for a in arrays])  # type: ignore[arg-type]
-                probe = make(*scratch.args)
-                folded = self._evaluate(probe, arrays)  # type: ignore[arg-type]
-                probe.drop_all_references()
-                if folded is not None:
-                    return folded
+        if self.fold and values and (arrays := self._constants(values)) is not None:
+            scratch = Block(arg_types=[self._tensor_type(a) for a in arrays])
+            probe = make(*scratch.args)
+            folded = self._evaluate(probe, arrays)
+            probe.drop_all_references()
+            if folded is not None:
+                return folded
         return self.insert(make(*[self.ssa(x) for x in values])).results[0]
+
+    def _constants(self, values: Sequence[Any]) -> list[np.ndarray] | None:
+        """The values of operands that are all constants, else None."""
+        arrays = []
+        for v in values:
+            if (array := self.const(v)) is None:
+                return None
+            arrays.append(array)
+        return arrays
 
     def _tensor_type(self, array: np.ndarray) -> TensorType:
         return TensorType(self.element_type(array.dtype), list(array.shape))
 
     def _evaluate(self, op: Operation, arrays: Sequence[np.ndarray]) -> np.ndarray | None:
         """The folded result of a single-result op, or None when the interpreter has no
-        kernel for it, it fails (an out-of-range index: left to run time), or the result
-        is over the size guard."""
+        kernel for it, the result would be over the size guard (checked on its type, before
+        anything is computed), or the op fails (an out-of-range index: left to run time)."""
         if len(op.results) != 1 or not can_evaluate(op):
+            return None
+        typ = op.results[0].type
+        assert isinstance(typ, TensorType)
+        dtype = numpy_dtype(typ.get_element_type())
+        size = math.prod(typ.get_shape()) * dtype.itemsize
+        if size > max(self.max_fold_bytes, sum(_stored_bytes(a) for a in arrays)):
             return None
         try:
             (result,) = evaluate_op(op, arrays)
         except Exception:
             return None
-        typ = op.results[0].type
-        assert isinstance(typ, TensorType)
-        result = np.asarray(result, dtype=numpy_dtype(typ.get_element_type()))
-        if result.shape != tuple(typ.get_shape()):
-            return None
-        if result.nbytes > max(self.max_fold_bytes, sum(a.nbytes for a in arrays)):
-            return None
-        return result
+        result = np.asarray(result, dtype=dtype)
+        return result if result.shape == tuple(typ.get_shape()) else None
 
     # endregion Creating ops
 

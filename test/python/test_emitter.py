@@ -154,11 +154,14 @@ def test_a_fold_never_grows_constants_past_the_guard():
     small = e.broadcast_to(np.asarray(one), [16, 16])  # 1 KiB: at the guard
     large = e.broadcast_to(np.asarray(one), [16, 17])  # 1088 bytes: over it
     moved = e.transpose(rand(32, 32), [1, 0])  # 4 KiB, no larger than its operand
+    splat = np.broadcast_to(one, (16, 17))  # a splat: one element stored, not 1088 bytes
+    unsplat = e.transpose(splat, [1, 0])
 
     assert isinstance(small, np.ndarray)
     assert isinstance(large, SSAValue)
     assert isinstance(moved, np.ndarray)
-    assert ops_in(block) == ["red.constant", "red.broadcast_to"]
+    assert isinstance(unsplat, SSAValue)
+    assert ops_in(block) == ["red.constant", "red.broadcast_to", "red.constant", "red.transpose"]
 
 
 def test_run_time_errors_are_left_to_run_time():
@@ -247,6 +250,22 @@ def test_an_array_is_materialized_once():
     e.mul(block.args[0], w)
 
     assert ops_in(block) == ["red.constant", "red.add", "red.mul"]
+
+
+def test_a_constant_is_reused_only_in_the_block_it_was_made_in():
+    outer, body = Block(), Block()
+    e = Emitter(outer)
+    w = rand(2)
+
+    first = e.ssa(w)
+    e.block = body  # e.g. a loop body: its own constant, not a use across blocks
+    inside = e.ssa(w)
+    e.block = outer
+    again = e.ssa(w)
+
+    assert again is first
+    assert inside is not first
+    assert (ops_in(outer), ops_in(body)) == (["red.constant"], ["red.constant"])
 
 
 @pytest.mark.parametrize(
