@@ -5,7 +5,9 @@ The exported program is decomposed to core ATen; user inputs become the first ar
 the graph signature; results come in output order. A node whose tensor inputs are all known
 at import time (constants, shapes, masks built with arange and comparisons) is evaluated
 with torch itself and becomes a red.constant, so the mask and position plumbing of HF models
-folds away. Every op is located at the model source line that produced it (from the node's
+folds away. Red ops are created through the shared emitter (`red.frontends.emitter`), which
+folds red ops on constants, drops views that keep the shape and materializes each constant
+tensor once. Every op is located at the model source line that produced it (from the node's
 stack trace) and named after the node and its module path."""
 
 from __future__ import annotations
@@ -129,11 +131,9 @@ class TorchImporter:
         """An argument as a value (a Python scalar as a constant of `dtype`, else of its
         default type), cast to `dtype` when given."""
         value = self.e.value(arg)
-        if isinstance(value, Scalar):
-            return (
-                self.e.cast(value, self.elt(dtype)) if dtype is not None else default_scalar(value)
-            )
-        return value if dtype is None else self.e.cast(value, self.elt(dtype))
+        if dtype is not None:
+            return self.e.cast(value, self.elt(dtype))
+        return default_scalar(value) if isinstance(value, Scalar) else value
 
     def tensor(self, arg: Any, dtype: Any = None) -> SSAValue:
         """An argument as an SSA tensor (constants and scalars materialized), cast to dtype."""
