@@ -339,9 +339,17 @@ def _on_tensors(fn: func.FuncOp) -> bool:
 @dataclass(frozen=True)
 class ConvertRedToLoopsPass(ModulePass):
     """red on tensors -> scf/memref/arith/math/vector loop nests in destination-passing
-    style; see the module docstring."""
+    style; see the module docstring. `vector-bits` (512, 256 or 128) sets the register
+    width the matmul kernel is tiled for; 0, the default, takes the host CPU's."""
 
     name = "convert-red-to-loops"
 
+    vector_bits: int = 0
+
+    def __post_init__(self) -> None:
+        if self.vector_bits not in (0, 128, 256, 512):
+            raise ValueError(f"'vector-bits' must be 0, 128, 256 or 512, got {self.vector_bits}")
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        convert_module(op)
+        target = Target.with_vector_bits(self.vector_bits) if self.vector_bits else None
+        convert_module(op, target)

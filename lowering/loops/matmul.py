@@ -40,12 +40,12 @@ def _matmul(bl: BlockLowering, op: red.MatmulOp) -> None:
 
     def offset(idx: list[SSAValue], batch: Sequence[int], block: int) -> SSAValue:
         """The start of this batch entry's matrix in an operand with batch dims `batch`."""
-        total = e.index(0)
+        total: SSAValue | None = None
         for d, (i, size) in enumerate(zip(e.broadcast_index(idx, batch), batch)):
-            stride = math.prod(batch[d + 1 :]) * block
             if size != 1:
-                total = e.op(arith.AddiOp(total, e.mul_index(i, stride)))
-        return total
+                term = e.mul_index(i, math.prod(batch[d + 1 :]) * block)
+                total = term if total is None else e.op(arith.AddiOp(total, term))
+        return e.index(0) if total is None else total
 
     def call(idx: list[SSAValue]) -> None:
         a_off = offset(idx, a_shape[:-2], m * k)

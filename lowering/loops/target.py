@@ -20,6 +20,13 @@ class Target:
         return max(1, self.vector_bits // width)
 
 
+    @staticmethod
+    def with_vector_bits(bits: int) -> Target:
+        """The tile for registers of `bits` (512: AVX-512, 256: AVX2, else SSE's 128)."""
+        rows = {512: 8, 256: 6}.get(bits, 4)
+        return Target(bits if bits in (512, 256) else 128, rows, 2)
+
+
 def host_target() -> Target:
     """The vector width of this machine (AVX-512, AVX2 or SSE)."""
     try:
@@ -28,9 +35,9 @@ def host_target() -> Target:
         llvm.initialize_native_target()
         features = llvm.get_host_cpu_features()
     except Exception:  # no llvmlite or no native target: a conservative width
-        return Target(128, 4, 2)
+        return Target.with_vector_bits(128)
     if features.get("avx512f"):
-        return Target(512, 8, 2)
+        return Target.with_vector_bits(512)
     if features.get("avx2") or features.get("avx"):
-        return Target(256, 6, 2)
-    return Target(128, 4, 2)
+        return Target.with_vector_bits(256)
+    return Target.with_vector_bits(128)

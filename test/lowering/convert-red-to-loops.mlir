@@ -1,5 +1,10 @@
 // RUN: red-opt %s -p convert-red-to-loops --split-input-file | filecheck %s
 
+// The driver of convert-red-to-loops (lowering/convert_red_to_loops.py): signatures in
+// destination-passing style, fusion of elementwise chains, buffers freed after their last
+// use. Each family of rules has its own file: red-to-loops-{elementwise,shape,constants,
+// reductions,matmul,memo,calls}.mlir.
+
 // Destination-passing style: public @f becomes @red_f taking its arguments, then one buffer
 // per result; a private function keeps its name and visibility; a returned argument is copied
 // into its result buffer; every module gets @red_memo_reset.
@@ -124,100 +129,6 @@ func.func @reshape_view(%a: tensor<2x6xf32>) -> tensor<3x4xf32> {
   %v = red.reshape %e : tensor<2x6xf32> -> tensor<3x4xf32>
   %n = red.neg %v : tensor<3x4xf32>
   func.return %n : tensor<3x4xf32>
-}
-
-// -----
-
-// Every matmul calls the module's one shared kernel per element type, on flat views of its
-// operands, writing a returned product straight into the result buffer.
-// CHECK-LABEL: func.func private @__red_matmul_f32
-// CHECK-SAME:    (%{{.*}}: memref<?xf32>, %{{.*}}: index, %{{.*}}: memref<?xf32>, %{{.*}}: index, %{{.*}}: memref<?xf32>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index)
-// CHECK-NOT:   func.func private @__red_matmul_f32
-// CHECK-LABEL: func.func @red_two_matmuls
-// CHECK-SAME:    (%[[X:.*]]: memref<2x4xf32>, %[[W:.*]]: memref<4x5xf32>, %[[V:.*]]: memref<5x3xf32>, %[[RES0:.*]]: memref<2x5xf32>, %[[RES1:.*]]: memref<2x3xf32>) {
-// CHECK-NOT:     memref.alloc
-// CHECK:         %[[FX:.*]] = memref.reinterpret_cast %[[X]] to offset: [0], sizes: [8], strides: [1]
-// CHECK:         %[[FR:.*]] = memref.reinterpret_cast %[[RES0]] to offset: [0], sizes: [10], strides: [1]
-// CHECK:         func.call @__red_matmul_f32(
-// CHECK:         func.call @__red_matmul_f32(
-// CHECK-NOT:     memref.alloc
-// CHECK:         func.return
-func.func @two_matmuls(%x: tensor<2x4xf32>, %w: tensor<4x5xf32>, %v: tensor<5x3xf32>) -> (tensor<2x5xf32>, tensor<2x3xf32>) {
-  %y = red.matmul %x, %w : tensor<2x4xf32>, tensor<4x5xf32> -> tensor<2x5xf32>
-  %z = red.matmul %y, %v : tensor<2x5xf32>, tensor<5x3xf32> -> tensor<2x3xf32>
-  func.return %y, %z : tensor<2x5xf32>, tensor<2x3xf32>
-}
-
-// -----
-
-// A batched matmul loops over the broadcast batch and calls the kernel with offsets.
-// CHECK-LABEL: func.func @red_batched_matmul
-// CHECK:         scf.for
-// CHECK:         func.call @__red_matmul_f32(
-// CHECK-NOT:     func.call
-// CHECK:         func.return
-func.func @batched_matmul(%x: tensor<3x2x4xf32>, %w: tensor<4x5xf32>) -> tensor<3x2x5xf32> {
-  %y = red.matmul %x, %w : tensor<3x2x4xf32>, tensor<4x5xf32> -> tensor<3x2x5xf32>
-  func.return %y : tensor<3x2x5xf32>
-}
-
-// -----
-
-// A memo becomes module globals (its cached results, a valid flag, its key: the address of the
-// weight buffer), an scf.if that recomputes when stale, and @red_memo_reset clears the flag.
-// CHECK:       "memref.global"() <{sym_name = "__red_memo_0_result_0", type = memref<4x5xf32>
-// CHECK:       "memref.global"() <{sym_name = "__red_memo_0_valid", type = memref<1xi8>
-// CHECK:       "memref.global"() <{sym_name = "__red_memo_0_key", type = memref<1xi64>
-// CHECK-LABEL: func.func @red_memo(
-// CHECK-SAME:    %[[X:.*]]: memref<2x4xf32>, %[[W:.*]]: memref<5x4xf32>, %[[RES:.*]]: memref<2x5xf32>) {
-// CHECK:         %[[FLAG:.*]] = memref.get_global @__red_memo_0_valid : memref<1xi8>
-// CHECK:         %[[KEY:.*]] = memref.get_global @__red_memo_0_key : memref<1xi64>
-// CHECK:         "memref.extract_aligned_pointer_as_index"(%[[W]])
-// CHECK:         %[[CACHED:.*]] = memref.get_global @__red_memo_0_result_0 : memref<4x5xf32>
-// CHECK:         scf.if %[[STALE:.*]] {
-// CHECK:           memref.load %[[W]]
-// CHECK:           memref.store %{{.*}}, %[[CACHED]]
-// CHECK:           memref.store %{{.*}}, %[[KEY]]
-// CHECK:           memref.store %{{.*}}, %[[FLAG]]
-// CHECK:         }
-// CHECK:         memref.reinterpret_cast %[[CACHED]]
-// CHECK:         func.call @__red_matmul_f32(
-// CHECK-LABEL: func.func @red_memo_reset() {
-// CHECK-NEXT:    %[[Z:.*]] = arith.constant 0 : index
-// CHECK-NEXT:    %[[F:.*]] = arith.constant 0 : i8
-// CHECK-NEXT:    %[[G:.*]] = memref.get_global @__red_memo_0_valid : memref<1xi8>
-// CHECK-NEXT:    memref.store %[[F]], %[[G]][%[[Z]]] : memref<1xi8>
-// CHECK-NEXT:    func.return
-func.func @memo(%x: tensor<2x4xf32>, %w: tensor<5x4xf32> {red.invariant}) -> tensor<2x5xf32> {
-  %wt = red.memo(%w) : (tensor<5x4xf32>) -> tensor<4x5xf32> {
-  ^bb0(%a: tensor<5x4xf32>):
-    %t = red.transpose %a [1, 0] : tensor<5x4xf32> -> tensor<4x5xf32>
-    red.yield %t : tensor<4x5xf32>
-  }
-  %y = red.matmul %x, %wt : tensor<2x4xf32>, tensor<4x5xf32> -> tensor<2x5xf32>
-  func.return %y : tensor<2x5xf32>
-}
-
-// -----
-
-// A constant becomes a memref global, taken at the top of the function (so it dominates
-// reads in any loop); a splat becomes a scalar in the loops; a returned constant is copied
-// into its result buffer.
-// CHECK:       "memref.global"() <{sym_name = "__red_constant_0", type = memref<3xf32>, initial_value = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
-// CHECK-LABEL: func.func @red_constants
-// CHECK-SAME:    (%[[A:.*]]: memref<3xf32>, %[[RES0:.*]]: memref<3xf32>, %[[RES1:.*]]: memref<3xf32>) {
-// CHECK-NEXT:    %[[G:.*]] = memref.get_global @__red_constant_0 : memref<3xf32>
-// CHECK:         %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
-// CHECK:         %[[X:.*]] = memref.load %[[A]]
-// CHECK-NEXT:    %[[M:.*]] = arith.mulf %[[X]], %[[HALF]] : f32
-// CHECK-NEXT:    memref.store %[[M]], %[[RES1]]
-// CHECK:         %[[L:.*]] = memref.load %[[G]]
-// CHECK-NEXT:    memref.store %[[L]], %[[RES0]]
-func.func @constants(%a: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
-  %c = red.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
-  %h = red.constant dense<0.5> : tensor<3xf32>
-  %m = red.mul %a, %h : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
-  func.return %c, %m : tensor<3xf32>, tensor<3xf32>
 }
 
 // -----

@@ -1,4 +1,4 @@
-// red-lower's steps run one by one: convert-red-to-loops, xDSL's convert-scf-to-cf, then
+// red-lower's steps run one by one: convert-red-to-loops, convert-scf-to-cf, then
 // convert-to-llvm, which leaves only llvm.func and llvm.mlir.global.
 // RUN: red-opt %s -p convert-red-to-loops,convert-scf-to-cf,convert-to-llvm | filecheck %s
 // RUN: red-opt %s -p convert-red-to-loops,convert-scf-to-cf,convert-to-llvm | red-opt -t llvm | filecheck %s --check-prefix=IR

@@ -1,0 +1,208 @@
+// RUN: red-opt %s -p convert-to-llvm --split-input-file | filecheck %s
+
+// Scalar constants keep their value; an index constant becomes i64.
+// CHECK-LABEL: llvm.func @constants
+// CHECK-NEXT:    %[[F:.*]] = llvm.mlir.constant(2.500000e+00 : f32) : f32
+// CHECK-NEXT:    %[[I:.*]] = llvm.mlir.constant(-7 : i32) : i32
+// CHECK-NEXT:    %[[X:.*]] = llvm.mlir.constant(3) : i64
+// CHECK-NEXT:    llvm.return %[[F]] : f32
+func.func @constants() -> f32 {
+  %f = arith.constant 2.5 : f32
+  %i = arith.constant -7 : i32
+  %x = arith.constant 3 : index
+  func.return %f : f32
+}
+
+// -----
+
+// Float arithmetic maps one to one.
+// CHECK-LABEL: llvm.func @float_binary
+// CHECK-SAME:    (%[[A:.*]]: f64, %[[B:.*]]: f64) -> f64
+// CHECK-NEXT:    %[[S:.*]] = llvm.fadd %[[A]], %[[B]] : f64
+// CHECK-NEXT:    %[[D:.*]] = llvm.fsub %[[S]], %[[B]] : f64
+// CHECK-NEXT:    %[[M:.*]] = llvm.fmul %[[D]], %[[S]] : f64
+// CHECK-NEXT:    %[[Q:.*]] = llvm.fdiv %[[M]], %[[A]] : f64
+// CHECK-NEXT:    %[[N:.*]] = llvm.fneg %[[Q]] : f64
+// CHECK-NEXT:    llvm.return %[[N]] : f64
+func.func @float_binary(%a: f64, %b: f64) -> f64 {
+  %s = arith.addf %a, %b : f64
+  %d = arith.subf %s, %b : f64
+  %m = arith.mulf %d, %s : f64
+  %q = arith.divf %m, %a : f64
+  %n = arith.negf %q : f64
+  func.return %n : f64
+}
+
+// -----
+
+// Integer arithmetic maps one to one (signed division and remainder); index is i64.
+// CHECK-LABEL: llvm.func @integer_binary
+// CHECK-SAME:    (%[[A:.*]]: i64, %[[B:.*]]: i64) -> i64
+// CHECK-NEXT:    %[[S:.*]] = llvm.add %[[A]], %[[B]] : i64
+// CHECK-NEXT:    %[[D:.*]] = llvm.sub %[[S]], %[[B]] : i64
+// CHECK-NEXT:    %[[M:.*]] = llvm.mul %[[D]], %[[A]] : i64
+// CHECK-NEXT:    %[[Q:.*]] = llvm.sdiv %[[M]], %[[B]] : i64
+// CHECK-NEXT:    %[[R:.*]] = llvm.srem %[[Q]], %[[B]] : i64
+// CHECK-NEXT:    %[[AND:.*]] = llvm.and %[[R]], %[[A]] : i64
+// CHECK-NEXT:    %[[OR:.*]] = llvm.or %[[AND]], %[[A]] : i64
+// CHECK-NEXT:    %[[X:.*]] = llvm.xor %[[OR]], %[[B]] : i64
+// CHECK-NEXT:    llvm.return %[[X]] : i64
+func.func @integer_binary(%a: index, %b: index) -> index {
+  %s = arith.addi %a, %b : index
+  %d = arith.subi %s, %b : index
+  %m = arith.muli %d, %a : index
+  %q = arith.divsi %m, %b : index
+  %r = arith.remsi %q, %b : index
+  %and = arith.andi %r, %a : index
+  %or = arith.ori %and, %a : index
+  %x = arith.xori %or, %b : index
+  func.return %x : index
+}
+
+// -----
+
+// maximumf is numpy's maximum: a >= b or a is NaN ? a : b (NaN propagates from either side,
+// since a NaN b fails `oge`), as compares and a select, not llvm.maximum.
+// CHECK-LABEL: llvm.func @maximumf
+// CHECK-SAME:    (%[[A:.*]]: f32, %[[B:.*]]: f32) -> f32
+// CHECK-NEXT:    %[[GE:.*]] = llvm.fcmp "oge" %[[A]], %[[B]] : f32
+// CHECK-NEXT:    %[[NAN:.*]] = llvm.fcmp "uno" %[[A]], %[[A]] : f32
+// CHECK-NEXT:    %[[KEEP:.*]] = llvm.or %[[GE]], %[[NAN]] : i1
+// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[KEEP]], %[[A]], %[[B]] : i1, f32
+// CHECK-NEXT:    llvm.return %[[R]] : f32
+func.func @maximumf(%a: f32, %b: f32) -> f32 {
+  %r = arith.maximumf %a, %b : f32
+  func.return %r : f32
+}
+
+// -----
+
+// minimumf: a <= b or a is NaN ? a : b.
+// CHECK-LABEL: llvm.func @minimumf
+// CHECK-SAME:    (%[[A:.*]]: f16, %[[B:.*]]: f16) -> f16
+// CHECK-NEXT:    %[[LE:.*]] = llvm.fcmp "ole" %[[A]], %[[B]] : f16
+// CHECK-NEXT:    %[[NAN:.*]] = llvm.fcmp "uno" %[[A]], %[[A]] : f16
+// CHECK-NEXT:    %[[KEEP:.*]] = llvm.or %[[LE]], %[[NAN]] : i1
+// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[KEEP]], %[[A]], %[[B]] : i1, f16
+// CHECK-NEXT:    llvm.return %[[R]] : f16
+func.func @minimumf(%a: f16, %b: f16) -> f16 {
+  %r = arith.minimumf %a, %b : f16
+  func.return %r : f16
+}
+
+// -----
+
+// maxnumf/minnumf (a NaN operand gives the other) are LLVM's maxnum/minnum intrinsics,
+// named with their type.
+// CHECK-LABEL: llvm.func @maxnum_minnum
+// CHECK-SAME:    (%[[A:.*]]: f32, %[[B:.*]]: f32) -> f32
+// CHECK-NEXT:    %[[MAX:.*]] = llvm.call_intrinsic "llvm.maxnum.f32"(%[[A]], %[[B]]) : (f32, f32) -> f32
+// CHECK-NEXT:    %[[MIN:.*]] = llvm.call_intrinsic "llvm.minnum.f32"(%[[MAX]], %[[B]]) : (f32, f32) -> f32
+// CHECK-NEXT:    llvm.return %[[MIN]] : f32
+func.func @maxnum_minnum(%a: f32, %b: f32) -> f32 {
+  %max = arith.maxnumf %a, %b : f32
+  %min = arith.minnumf %max, %b : f32
+  func.return %min : f32
+}
+
+// -----
+
+// Signed integer max and min: icmp sgt/slt and a select.
+// CHECK-LABEL: llvm.func @maxsi_minsi
+// CHECK-SAME:    (%[[A:.*]]: i32, %[[B:.*]]: i32) -> i32
+// CHECK-NEXT:    %[[GT:.*]] = llvm.icmp "sgt" %[[A]], %[[B]] : i32
+// CHECK-NEXT:    %[[MAX:.*]] = llvm.select %[[GT]], %[[A]], %[[B]] : i1, i32
+// CHECK-NEXT:    %[[LT:.*]] = llvm.icmp "slt" %[[MAX]], %[[B]] : i32
+// CHECK-NEXT:    %[[MIN:.*]] = llvm.select %[[LT]], %[[MAX]], %[[B]] : i1, i32
+// CHECK-NEXT:    llvm.return %[[MIN]] : i32
+func.func @maxsi_minsi(%a: i32, %b: i32) -> i32 {
+  %max = arith.maxsi %a, %b : i32
+  %min = arith.minsi %max, %b : i32
+  func.return %min : i32
+}
+
+// -----
+
+// Compares keep their predicate; select is llvm.select.
+// CHECK-LABEL: llvm.func @compare_select
+// CHECK-SAME:    (%[[A:.*]]: f32, %[[B:.*]]: f32, %[[I:.*]]: i64, %[[J:.*]]: i64) -> f32
+// CHECK-NEXT:    %[[LT:.*]] = llvm.fcmp "olt" %[[A]], %[[B]] : f32
+// CHECK-NEXT:    %[[NE:.*]] = llvm.fcmp "une" %[[A]], %[[B]] : f32
+// CHECK-NEXT:    %[[ULE:.*]] = llvm.icmp "ule" %[[I]], %[[J]] : i64
+// CHECK-NEXT:    %[[EQ:.*]] = llvm.icmp "eq" %[[I]], %[[J]] : i64
+// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[ULE]], %[[A]], %[[B]] : i1, f32
+// CHECK-NEXT:    llvm.return %[[R]] : f32
+func.func @compare_select(%a: f32, %b: f32, %i: i64, %j: i64) -> f32 {
+  %lt = arith.cmpf olt, %a, %b : f32
+  %ne = arith.cmpf une, %a, %b : f32
+  %ule = arith.cmpi ule, %i, %j : i64
+  %eq = arith.cmpi eq, %i, %j : i64
+  %r = arith.select %ule, %a, %b : f32
+  func.return %r : f32
+}
+
+// -----
+
+// Integer casts: sext/trunc for extsi, trunci and index_cast (index is i64), zext for extui.
+// CHECK-LABEL: llvm.func @integer_casts
+// CHECK-SAME:    (%[[A:.*]]: i32, %[[B:.*]]: i1, %[[X:.*]]: i64) -> i64
+// CHECK-NEXT:    %[[EXT:.*]] = llvm.sext %[[A]] : i32 to i64
+// CHECK-NEXT:    %[[TR:.*]] = llvm.trunc %[[EXT]] : i64 to i8
+// CHECK-NEXT:    %[[Z:.*]] = llvm.zext %[[B]] : i1 to i32
+// CHECK-NEXT:    %[[TOI:.*]] = llvm.sext %[[Z]] : i32 to i64
+// CHECK-NEXT:    %[[FROMI:.*]] = llvm.trunc %[[X]] : i64 to i16
+// CHECK-NEXT:    llvm.return %[[TOI]] : i64
+func.func @integer_casts(%a: i32, %b: i1, %x: index) -> index {
+  %ext = arith.extsi %a : i32 to i64
+  %tr = arith.trunci %ext : i64 to i8
+  %z = arith.extui %b : i1 to i32
+  %toi = arith.index_cast %z : i32 to index
+  %fromi = arith.index_cast %x : index to i16
+  func.return %toi : index
+}
+
+// -----
+
+// An index_cast between index and i64 emits nothing: both are i64.
+// CHECK-LABEL: llvm.func @no_resize_index_to_i64
+// CHECK-SAME:    (%[[X:.*]]: i64) -> i64
+// CHECK-NEXT:    llvm.return %[[X]] : i64
+func.func @no_resize_index_to_i64(%x: index) -> i64 {
+  %r = arith.index_cast %x : index to i64
+  func.return %r : i64
+}
+
+// -----
+
+// Float casts: fpext/fptrunc, sitofp, and fptosi as the saturating intrinsic (out of range
+// saturates and NaN gives 0, where plain fptosi would be poison).
+// CHECK-LABEL: llvm.func @float_casts
+// CHECK-SAME:    (%[[H:.*]]: f16, %[[I:.*]]: i64) -> i32
+// CHECK-NEXT:    %[[F:.*]] = llvm.fpext %[[H]] : f16 to f32
+// CHECK-NEXT:    %[[D:.*]] = llvm.fpext %[[F]] : f32 to f64
+// CHECK-NEXT:    %[[T:.*]] = llvm.fptrunc %[[D]] : f64 to f32
+// CHECK-NEXT:    %[[S:.*]] = llvm.sitofp %[[I]] : i64 to f32
+// CHECK-NEXT:    %[[R:.*]] = llvm.call_intrinsic "llvm.fptosi.sat.i32.f32"(%[[T]]) : (f32) -> i32
+// CHECK-NEXT:    llvm.return %[[R]] : i32
+func.func @float_casts(%h: f16, %i: i64) -> i32 {
+  %f = arith.extf %h : f16 to f32
+  %d = arith.extf %f : f32 to f64
+  %t = arith.truncf %d : f64 to f32
+  %s = arith.sitofp %i : i64 to f32
+  %r = arith.fptosi %t : f32 to i32
+  func.return %r : i32
+}
+
+// -----
+
+// A value used twice is converted once and both uses read it.
+// CHECK-LABEL: llvm.func @several_uses
+// CHECK-SAME:    (%[[A:.*]]: f32) -> f32
+// CHECK-NEXT:    %[[S:.*]] = llvm.fadd %[[A]], %[[A]] : f32
+// CHECK-NEXT:    %[[M:.*]] = llvm.fmul %[[S]], %[[S]] : f32
+// CHECK-NEXT:    llvm.return %[[M]] : f32
+func.func @several_uses(%a: f32) -> f32 {
+  %s = arith.addf %a, %a : f32
+  %m = arith.mulf %s, %s : f32
+  func.return %m : f32
+}
