@@ -57,3 +57,52 @@
 // RUN: not red-import %s 2>&1 | filecheck %s --check-prefix=CHECK-GARBAGE
 // CHECK-GARBAGE: error: could not read '{{.*}}red-import.mlir' as an ONNX model
 // CHECK-GARBAGE-NOT: Traceback
+
+// Red ops on constants inside a converter fold at import: BatchNormalization's
+// sqrt(var + eps) of constant statistics is the constant [2, 3]; only the ops on x remain.
+// RUN: red-import %t/batch_norm.onnx | filecheck %s --check-prefix=CHECK-BN
+// CHECK-BN-LABEL: func.func @main
+// CHECK-BN-SAME:    (%[[X:.*]]: tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+// CHECK-BN-NOT:     red.sqrt
+// CHECK-BN:         %[[MEAN:.*]] = red.constant dense<{{\[\[}}1.000000e+00], [2.000000e+00]]> : tensor<2x1xf32>
+// CHECK-BN-NEXT:    %[[CENTERED:.*]] = red.sub %[[X]], %[[MEAN]]
+// CHECK-BN-NEXT:    %[[STD:.*]] = red.constant dense<{{\[\[}}2.000000e+00], [3.000000e+00]]> : tensor<2x1xf32>
+// CHECK-BN-NEXT:    %[[NORMALIZED:.*]] = red.div %[[CENTERED]], %[[STD]]
+// CHECK-BN-NOT:     red.sqrt
+// CHECK-BN:         func.return
+
+// An RNN unrolls over its steps through the direction loop LSTM, GRU and RNN share: one input
+// projection for all steps, then per step H = tanh(x_t W + H R); the zero initial state adds no
+// recurrent matmul to the first step. Y stacks the steps in time order; Y_h is the last step.
+// RUN: red-import %t/rnn_forward.onnx | filecheck %s --check-prefix=CHECK-RNN
+// CHECK-RNN-LABEL: func.func @main
+// CHECK-RNN-SAME:    (%[[X:.*]]: tensor<2x1x3xf32>)
+// CHECK-RNN:         %[[XW:.*]] = red.matmul %[[X]], %{{.*}} : tensor<2x1x3xf32>, tensor<3x4xf32> -> tensor<2x1x4xf32>
+// CHECK-RNN:         red.slice %[[XW]] [0, 0, 0] [1, 1, 4]
+// CHECK-RNN-NOT:     red.matmul
+// CHECK-RNN:         %[[H0:.*]] = red.tanh %{{.*}} : tensor<1x4xf32>
+// CHECK-RNN:         red.slice %[[XW]] [1, 0, 0] [2, 1, 4]
+// CHECK-RNN:         %[[REC:.*]] = red.matmul %[[H0]], %{{.*}} : tensor<1x4xf32>, tensor<4x4xf32> -> tensor<1x4xf32>
+// CHECK-RNN:         %[[SUM:.*]] = red.add %{{.*}}, %[[REC]]
+// CHECK-RNN:         %[[H1:.*]] = red.tanh %[[SUM]]
+// CHECK-RNN:         %[[Y0:.*]] = red.reshape %[[H0]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
+// CHECK-RNN:         %[[Y1:.*]] = red.reshape %[[H1]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
+// CHECK-RNN:         %[[Y:.*]] = red.concat %[[Y0]], %[[Y1]] axis = 0
+// CHECK-RNN:         %[[YH:.*]] = red.reshape %[[H1]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
+// CHECK-RNN:         func.return %[[Y]], %[[YH]]
+
+// A reverse RNN steps from the last input to the first; Y still stacks in time order, and
+// Y_h is the state after the first input.
+// RUN: red-import %t/rnn_reverse.onnx | filecheck %s --check-prefix=CHECK-RNN-REVERSE
+// CHECK-RNN-REVERSE-LABEL: func.func @main
+// CHECK-RNN-REVERSE:         %[[XW:.*]] = red.matmul
+// CHECK-RNN-REVERSE:         red.slice %[[XW]] [1, 0, 0] [2, 1, 4]
+// CHECK-RNN-REVERSE:         %[[H1:.*]] = red.tanh %{{.*}} : tensor<1x4xf32>
+// CHECK-RNN-REVERSE:         red.slice %[[XW]] [0, 0, 0] [1, 1, 4]
+// CHECK-RNN-REVERSE:         red.matmul %[[H1]], %{{.*}}
+// CHECK-RNN-REVERSE:         %[[H0:.*]] = red.tanh
+// CHECK-RNN-REVERSE:         %[[Y0:.*]] = red.reshape %[[H0]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
+// CHECK-RNN-REVERSE:         %[[Y1:.*]] = red.reshape %[[H1]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
+// CHECK-RNN-REVERSE:         %[[Y:.*]] = red.concat %[[Y0]], %[[Y1]] axis = 0
+// CHECK-RNN-REVERSE:         %[[YH:.*]] = red.reshape %[[H0]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
+// CHECK-RNN-REVERSE:         func.return %[[Y]], %[[YH]]

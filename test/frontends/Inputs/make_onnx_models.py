@@ -50,6 +50,38 @@ def dynamic_reshape() -> onnx.GraphProto:
     return helper.make_graph(nodes, "dynamic_reshape", [x], [y], inits)
 
 
+def batch_norm() -> onnx.GraphProto:
+    """BatchNormalization with constant statistics whose sqrt(var + eps) is exact: 2 and 3."""
+    stats = {
+        "scale": [0.5, 2.0],
+        "bias": [0.0, 1.0],
+        "mean": [1.0, 2.0],
+        "var": [3.0, 8.0],
+    }
+    inits = [numpy_helper.from_array(np.array(v, np.float32), k) for k, v in stats.items()]
+    nodes = [helper.make_node("BatchNormalization", ["x", *stats], ["y"], name="bn", epsilon=1.0)]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 3])
+    return helper.make_graph(nodes, "batch_norm", [x], [y], inits)
+
+
+def rnn(direction: str) -> onnx.GraphProto:
+    """An RNN over 2 steps (batch 1, input 3, hidden 4) without an initial state."""
+    rng = np.random.default_rng(1)
+    dirs = 2 if direction == "bidirectional" else 1
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((dirs, 4, 3)).astype(np.float32), "W"),
+        numpy_helper.from_array(rng.standard_normal((dirs, 4, 4)).astype(np.float32), "R"),
+    ]
+    node = helper.make_node(
+        "RNN", ["x", "W", "R"], ["y", "y_h"], name="rnn", hidden_size=4, direction=direction
+    )
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, dirs, 1, 4])
+    y_h = helper.make_tensor_value_info("y_h", TensorProto.FLOAT, [dirs, 1, 4])
+    return helper.make_graph([node], f"rnn_{direction}", [x], [y, y_h], inits)
+
+
 def unsupported() -> onnx.GraphProto:
     nodes = [helper.make_node("Det", ["x"], ["y"], name="determinant")]
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3])
@@ -63,6 +95,9 @@ def main() -> None:
     save(mlp(), out / "mlp.onnx")
     save(dynamic_reshape(), out / "dynamic_reshape.onnx")
     save(unsupported(), out / "unsupported.onnx")
+    save(batch_norm(), out / "batch_norm.onnx")
+    save(rnn("forward"), out / "rnn_forward.onnx")
+    save(rnn("reverse"), out / "rnn_reverse.onnx")
 
 
 if __name__ == "__main__":
