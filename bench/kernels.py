@@ -6,11 +6,13 @@
 2. the row kernels' GB/s (one read and one write of each f32 element) vs numpy written as the
    interpreter computes them (numpy is single-threaded there whatever BLAS does).
 
-Each (library, thread count) is measured in its own subprocess, so neither one's thread pool
-(libgomp's, OpenBLAS's) spins on the cores while the other is timed; numpy's BLAS threads are
-set by threadpoolctl where installed, else by OPENBLAS_NUM_THREADS before numpy loads.
-Times are the best of several batches (the machine is shared: the minimum is the least noisy
-statistic). Run: `python bench/kernels.py [--threads 1,2] [--rounds N] [--quick]`."""
+Each thread count is measured in its own subprocess, whose numpy has that many BLAS threads
+(threadpoolctl where installed, else OPENBLAS_NUM_THREADS set before numpy loads). There, case
+by case, red's batches and numpy's alternate, `--rounds` times (default 3), with a pause
+between the libraries so that neither one's thread pool (libgomp's, OpenBLAS's) still spins
+on the cores while the other is timed. Each figure is the best batch average over the rounds
+(the machine is shared: the minimum is the least noisy statistic).
+Run: `python bench/kernels.py [--threads 1,2] [--rounds N] [--quick]`."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ MATMUL_SHAPES = [
     (128, 768, 50257),
     (1, 768, 50257),
 ]
+PAUSE = 0.3  # seconds between libraries with threads: the other's pool goes to sleep
 ROW_CASES = [
     ("softmax", (1536, 128)),  # attention probabilities: 12 heads x 128 rows of 128
     ("softmax", (1, 50257)),  # next-token distribution
@@ -60,55 +63,82 @@ def best_time(fn: Callable[[], object], batches: int = 5, min_seconds: float = 0
     return best
 
 
-# region Workers (one per library and thread count, in a subprocess)
+# region Worker (one per thread count, in a subprocess)
 
 
-def worker(library: str, threads: int, quick: bool) -> dict[str, float]:
-    """{case: seconds} for one library at one thread count."""
+def cases(
+    threads: int, quick: bool
+) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
+    """(case, red's call, numpy's call) for every matmul shape and row kernel."""
     import numpy as np
 
+    from red.lowering import kernels
+    from red.lowering.kernels.ndarray import row_kernel
+
+    lib = kernels.library()
+    lib.require(["red_sgemm", "red_softmax_f32"])
+    gemm = lib.function("red_sgemm")
+    rng = np.random.default_rng(0)
+    out: list[tuple[str, Callable[[], object], Callable[[], object]]] = []
+    for m, k, n in MATMUL_SHAPES:
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        bt = np.ascontiguousarray(b.T)
+        c = np.empty((m, n), dtype=np.float32)
+        out.append((f"mm {m}x{k}x{n}", red_gemm(gemm, a, b, c, threads), numpy_gemm(a, b, c)))
+        out.append(
+            (f"mmT {m}x{k}x{n}", red_gemm(gemm, a, bt.T, c, threads), numpy_gemm(a, bt.T, c))
+        )
+    for name, shape in ROW_CASES:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        y = np.empty_like(x)
+        eps = 1e-5 if "norm" in name else None
+        out.append((
+            f"{name} {shape[0]}x{shape[1]}",
+            lambda name=name, x=x, y=y, eps=eps: row_kernel(
+                name, x, out=y, eps=eps, threads=threads, lib=lib
+            ),
+            numpy_row(name, x, y),
+        ))  # fmt: skip
+    return out
+
+
+def red_gemm(gemm, a, b, c, threads: int) -> Callable[[], object]:
+    """red_sgemm(C = A·B) on the arrays' own strides (B^T when b is a transposed view)."""
+    from red.lowering.kernels.ndarray import element_strides
+
+    (m, k), n = a.shape, b.shape[1]
+    args = [m, n, k]
+    for x in (a, b, c):
+        args += [x.ctypes.data, *element_strides(x)]
+    return lambda: gemm(*args, 0, threads)
+
+
+def numpy_gemm(a, b, c) -> Callable[[], object]:
+    import numpy as np
+
+    return lambda: np.matmul(a, b, out=c)
+
+
+def worker(threads: int, rounds: int, quick: bool) -> dict[str, dict[str, float]]:
+    """{"red": {case: seconds}, "numpy": {...}}: per case, red's batches then numpy's,
+    `rounds` times, with a pause between the two libraries so that the other's thread pool
+    has gone to sleep (OpenBLAS's threads spin for a while after a call, libgomp's too)."""
     try:
         from threadpoolctl import threadpool_limits  # type: ignore[import-not-found]
 
         threadpool_limits(threads)
     except ImportError:
         pass  # OPENBLAS_NUM_THREADS, set by the parent before numpy loaded, rules
-    rng = np.random.default_rng(0)
     batches = 3 if quick else 5
-    out: dict[str, float] = {}
-    if library == "red":
-        from red.lowering import kernels
-        from red.lowering.kernels.ndarray import row_kernel
-
-        lib = kernels.library()
-        lib.require()
-        gemm = lib.function("red_sgemm")
-    for m, k, n in MATMUL_SHAPES:
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = rng.standard_normal((k, n), dtype=np.float32)
-        bt = np.ascontiguousarray(b.T)
-        c = np.empty((m, n), dtype=np.float32)
-        if library == "red":
-            pa, pb, pbt, pc = a.ctypes.data, b.ctypes.data, bt.ctypes.data, c.ctypes.data
-            out[f"mm {m}x{k}x{n}"] = best_time(
-                lambda: gemm(m, n, k, pa, k, 1, pb, n, 1, pc, n, 1, 0, threads), batches
-            )
-            out[f"mmT {m}x{k}x{n}"] = best_time(
-                lambda: gemm(m, n, k, pa, k, 1, pbt, 1, k, pc, n, 1, 0, threads), batches
-            )
-        else:
-            out[f"mm {m}x{k}x{n}"] = best_time(lambda: np.matmul(a, b, out=c), batches)
-            out[f"mmT {m}x{k}x{n}"] = best_time(lambda: np.matmul(a, bt.T, out=c), batches)
-    for name, shape in ROW_CASES:
-        x = rng.standard_normal(shape, dtype=np.float32)
-        y = np.empty_like(x)
-        eps = 1e-5 if "norm" in name else None
-        if library == "red":
-            fn = lambda: row_kernel(name, x, out=y, eps=eps, threads=threads, lib=lib)  # noqa: E731
-        else:
-            fn = numpy_row(name, x, y)
-        out[f"{name} {shape[0]}x{shape[1]}"] = best_time(fn, batches)
-    return out
+    best: dict[str, dict[str, float]] = {"red": {}, "numpy": {}}
+    for _ in range(rounds):
+        for case, red_call, numpy_call in cases(threads, quick):
+            for library, call in (("red", red_call), ("numpy", numpy_call)):
+                seconds = best_time(call, batches)
+                best[library][case] = min(best[library].get(case, seconds), seconds)
+                time.sleep(PAUSE if threads > 1 else 0)
+    return best
 
 
 def numpy_row(name: str, x, y) -> Callable[[], object]:
@@ -130,10 +160,10 @@ def numpy_row(name: str, x, y) -> Callable[[], object]:
     return lambda: np.copyto(y, x * interp.sigmoid(x))
 
 
-# endregion Workers
+# endregion Worker
 
 
-def measure(library: str, threads: int, quick: bool) -> dict[str, float]:
+def measure(threads: int, rounds: int, quick: bool) -> dict[str, dict[str, float]]:
     env = {
         **os.environ,
         "OPENBLAS_NUM_THREADS": str(threads),
@@ -141,19 +171,13 @@ def measure(library: str, threads: int, quick: bool) -> dict[str, float]:
         "MKL_NUM_THREADS": str(threads),
         "RED_NUM_THREADS": str(threads),
     }
-    cmd = [
-        sys.executable,
-        os.path.abspath(__file__),
-        "--worker",
-        library,
-        "--threads",
-        str(threads),
-    ]
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads)]
+    cmd += ["--rounds", str(rounds)]
     if quick:
         cmd.append("--quick")
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        sys.exit(f"the {library} worker failed:\n{result.stderr}")
+        sys.exit(f"the worker for {threads} thread(s) failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -176,22 +200,19 @@ def report(threads: int, red: dict[str, float], ref: dict[str, float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat the whole measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved measurements")
     parser.add_argument("--quick", action="store_true", help="fewer batches per case")
-    parser.add_argument("--worker", choices=["red", "numpy"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, int(args.threads), args.quick)))
+        print(json.dumps(worker(int(args.threads), args.rounds, args.quick)))
         return
-    for round_ in range(args.rounds):
-        if args.rounds > 1:
-            print(f"#### round {round_ + 1} of {args.rounds}")
-        for threads in [int(t) for t in args.threads.split(",")]:
-            red = measure("red", threads, args.quick)
-            ref = measure("numpy", threads, args.quick)
-            report(threads, red, ref)
+    print(f"(per case the best of {args.rounds} interleaved rounds of red and numpy)")
+    for threads in [int(t) for t in args.threads.split(",")]:
+        best = measure(threads, args.rounds, args.quick)
+        report(threads, best["red"], best["numpy"])
 
 
 if __name__ == "__main__":

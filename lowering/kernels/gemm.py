@@ -36,6 +36,7 @@ from red.lowering.kernels.target import Blocking, KernelTarget
 # as a quarter of a 4 MFLOP matmul on one core).
 PARALLEL_MIN_FLOPS = 1 << 22
 GEMV_CHUNK = 2048  # columns of y per gemv task (8 KiB of f32: stays in L1)
+GEMV_ROWS_GROUP = 4  # rows of B per pass over a chunk of y
 GEMV_DOT_COLUMNS = 64  # columns per task of the dot-product (B^T) gemv
 
 OPERAND_ARGS = ("bs0", "bs1", "rs", "cs")
@@ -693,7 +694,7 @@ class GemmGenerator:
         with g.b.if_then(g.b.not_(accumulate)):
             g.loop(0, vmain, lanes, lambda j, _: g.vstore(ir.Constant(vty, None), y, j), name="z")
             g.masked_store(ir.Constant(vty, None), y, vmain, tail_mask)
-        group = 4
+        group = GEMV_ROWS_GROUP
         kmain = g.b.sub(k, g.b.srem(k, g.i64(group)))
 
         def rows_step(k0: Value, count: int) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
+from xdsl.ir import Attribute
 
 from red.lowering.kernels.gemm import GemmGenerator, batched_args, gemm_args
 from red.lowering.kernels.irgen import F32, F64, I32, I64, PTR, VOID
@@ -49,6 +50,17 @@ class EntryPoint:
     def c_prototype(self) -> str:
         params = ", ".join(f"{_C_TYPES[t]}{'' if t == 'ptr' else ' '}{n}" for n, t in self.args)
         return f"{_C_TYPES[self.ret]} {self.name}({params or 'void'});"
+
+    def xdsl_types(self) -> tuple[list[Attribute], Attribute | None]:
+        """(argument types, result type or None) in xDSL's llvm-dialect terms, for a lowering
+        that declares the entry point (`llvm.func @red_sgemm(i64, ..., !llvm.ptr, ...)`)."""
+        from xdsl.dialects.builtin import f32, i32, i64
+        from xdsl.dialects.llvm import LLVMPointerType
+
+        types: dict[str, Attribute] = {"i64": i64, "i32": i32, "f32": f32}
+        types["ptr"] = LLVMPointerType()
+        inputs = [types[t] for _, t in self.args]
+        return inputs, None if self.ret == "void" else types[self.ret]
 
     def ctypes_type(self) -> type:
         return ctypes.CFUNCTYPE(_CTYPES[self.ret], *[_CTYPES[t] for _, t in self.args])
@@ -115,11 +127,13 @@ def build_into(
     target: KernelTarget,
     units: Sequence[str] = tuple(UNITS),
     state: bool = True,
+    getter: str = GET_NUM_THREADS,
 ) -> None:
     """Define the library (the given units, and the thread-count state unless `state` is
-    False) in `module`: entry points it already declares get their bodies; helpers are
-    internal, named red_kernels.*, red_sgemm.*, ..."""
-    rt = Runtime.build(module, state)
+    False: then the units call the state's getter by the name `getter`) in `module`: entry
+    points it already declares get their bodies; helpers are internal, named red_kernels.*,
+    red_sgemm.*, ..."""
+    rt = Runtime.build(module, state, getter)
     for unit in units:
         if unit == "sgemm":
             GemmGenerator(rt, target, F32, "red_sgemm").build()
@@ -135,26 +149,29 @@ def library_module(
     target: KernelTarget | None = None,
     units: Sequence[str] = tuple(UNITS),
     state: bool = True,
+    getter: str = GET_NUM_THREADS,
 ) -> ir.Module:
     """The library as an llvmlite module (for the host unless told otherwise)."""
     target = target or KernelTarget.host()
     module = ir.Module(name="red_kernels")
     module.triple = llvm.get_process_triple()
-    build_into(module, target, units, state)
+    build_into(module, target, units, state, getter)
     return module
 
 
-def library_ir(target: KernelTarget | None = None) -> str:
+def library_ir(target: KernelTarget | None = None, units: Sequence[str] = tuple(UNITS)) -> str:
     """The library's LLVM IR text: llvmlite's own printing of the generated module, which
     llvm-as-16 and clang-16 accept (link with -lgomp for threads; without, calls run
-    serially)."""
-    return str(library_module(target))
+    serially). The vector width is the target's: compile AVX-512 IR with -mavx512f (or
+    -march=native), or generate for KernelTarget.baseline() to run on any x86-64."""
+    return str(library_module(target, units))
 
 
-def object_code(target: KernelTarget | None = None) -> bytes:
-    """The library compiled at O3 as an ELF object for `target` (the host by default)."""
+def object_code(target: KernelTarget | None = None, units: Sequence[str] = tuple(UNITS)) -> bytes:
+    """The library (those units and the thread-count state) compiled at O3 as an ELF object
+    for `target` (the host by default), to link with a clang-compiled model."""
     target = target or KernelTarget.host()
-    module, tm = _compile(library_ir(target), target)
+    module, tm = _compile(str(library_module(target, units)), target)
     return tm.emit_object(module)
 
 
@@ -220,6 +237,10 @@ class KernelLibrary:
         self._engines: list[llvm.ExecutionEngine] = []
         self._functions: dict[str, Any] = {}
         self._compile_unit("state", library_module(target, units=(), state=True), STATE)
+        # The units find the state's getter by a name of this library's own (the canonical
+        # one is a process symbol only for the registering library).
+        self._getter = f"{GET_NUM_THREADS}.{len(_libraries)}"
+        llvm.add_symbol(self._getter, self.addresses[GET_NUM_THREADS])
         self.set_num_threads(default_threads())
 
     def _compile_unit(self, unit: str, module: ir.Module, names: Sequence[str]) -> None:
@@ -241,7 +262,7 @@ class KernelLibrary:
                 if unit in self.compile_seconds:
                     continue
                 if not names or any(name in entries for name in names):
-                    module = library_module(self.target, units=(unit,), state=False)
+                    module = library_module(self.target, (unit,), False, self._getter)
                     self._compile_unit(unit, module, entries)
 
     @property

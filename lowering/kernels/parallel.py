@@ -46,22 +46,20 @@ class Runtime:
     free: ir.Function
 
     @staticmethod
-    def build(module: ir.Module, state: bool = True) -> Runtime:
+    def build(module: ir.Module, state: bool = True, getter: str = GET_NUM_THREADS) -> Runtime:
         """The runtime in `module`; with `state` False the thread-count state (global, getter,
-        setter) lives in another module and only its getter is declared here."""
+        setter) lives in another module and only its getter is declared here, as `getter`."""
         gomp_parallel = get_or_declare(
             module, "GOMP_parallel", VOID, [PTR, PTR, I32, I32], weak=True
         )
         aligned_alloc = get_or_declare(module, "aligned_alloc", PTR, [I64, I64])
         free = get_or_declare(module, "free", VOID, [PTR])
-        getter = build_state(module) if state else get_or_declare(module, GET_NUM_THREADS, I32, [])
+        get = build_state(module) if state else get_or_declare(module, getter, I32, [])
 
         threads = define(module, "red_kernels.threads", I64, [("requested", I32)])
         g = Gen(threads)
         requested = threads.args[0]
-        chosen = g.b.select(
-            g.b.icmp_signed(">", requested, g.i32(0)), requested, g.b.call(getter, [])
-        )
+        chosen = g.b.select(g.b.icmp_signed(">", requested, g.i32(0)), requested, g.b.call(get, []))
         positive = g.b.select(g.b.icmp_signed(">", chosen, g.i32(0)), chosen, g.i32(1))
         g.b.ret(g.b.sext(positive, I64))
 

@@ -12,6 +12,7 @@ import dataclasses
 import math
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import llvmlite.binding as llvm
@@ -451,6 +452,9 @@ def test_entry_points_are_described(lib):
         "int32_t accumulate, int32_t nthreads);"
     )
     assert "float eps" in prototypes["red_layer_norm_f32"]
+    inputs, result = kernels.ENTRY_POINTS["red_layer_norm_f32"].xdsl_types()
+    assert len(inputs) == 10
+    assert result is None
     assert all(lib.address(name) for name in kernels.ENTRY_POINTS)
 
 
@@ -479,6 +483,25 @@ def test_jit_module_calls_the_library_through_declarations(lib):
     )
 
     np.testing.assert_allclose(y, interp.softmax(x, 1), rtol=2e-6)
+
+
+def test_a_second_library_works_without_the_hosts(tmp_path: Path):
+    """A library for another target (not registered as process symbols) finds its own
+    thread-count state even in a process where the host's library was never built."""
+    script = (
+        "import numpy as np\n"
+        "from red.lowering import kernels\n"
+        "lib = kernels.library(kernels.KernelTarget.baseline())\n"
+        "a = np.ones((3, 4), np.float32)\n"
+        "print(kernels.matmul(a, a.T, lib=lib)[0, 0], lib.num_threads() >= 1)\n"
+    )
+
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["4.0", "True"]
 
 
 def test_object_code_is_an_elf_object():
