@@ -1,14 +1,37 @@
 """The runtime kernel library: cache-blocked matmul with packed panels, matrix-vector and
-batched matmul, vectorised row kernels, and the thread pool, built as LLVM IR with llvmlite
-and compiled once per process (see each module).
+batched matmul, vectorised row kernels and their threads, generated as LLVM IR with llvmlite
+for a target CPU and compiled once per process (like IREE's microkernels: a library the
+compiled model calls).
 
-    lib = kernels.library()          # compiled for the host; entry points registered
-    lib.function("red_sgemm")(...)   # ctypes; or call from JIT code after declare_in(module)
-    kernels.library_ir()             # the IR text (llvm-as-16 / clang-16), kernels.object_code()
+Entry points (C ABI; `ENTRY_POINTS[name].c_prototype()` prints each; strides and sizes are
+in elements; `nthreads` <= 0 means the library default):
+
+    red_sgemm(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, accumulate, nthreads)
+        C (+)= A·B, X[i, j] at X + i*X_rs + j*X_cs: A^T is (a_rs, a_cs) = (1, lda), B^T is
+        (1, ldb); m = 1 and n = 1 take the matrix-vector paths. red_dgemm: the same in f64.
+    red_sgemm_batched(batch0, batch1, m, n, k, a, a_bs0, a_bs1, a_rs, a_cs, b, ...,
+                      c, ..., accumulate, nthreads)
+        for each (i0, i1): X of that batch at X + i0*X_bs0 + i1*X_bs1 (0 broadcasts).
+    red_softmax_f32 / red_gelu_f32 / red_gelu_tanh_f32 / red_silu_f32
+                     (rows, n, x, ldx, y, ldy, nthreads)
+    red_layer_norm_f32(rows, n, x, ldx, y, ldy, eps, gamma, beta, nthreads)
+    red_rms_norm_f32(rows, n, x, ldx, y, ldy, eps, gamma, nthreads)
+        over the last axis of row-major [rows, n]; gamma/beta may be null; y may be x.
+    red_kernels_set_num_threads(n), red_kernels_get_num_threads()
+
+From Python:
+
+    lib = kernels.library()                # the host's library, built once per process
+    lib.require(["red_sgemm"])             # compile the units a JIT module will call
+    kernels.declare_in(llvmlite_module)    # declarations for llvmlite callers
+    kernels.ENTRY_POINTS[name].xdsl_types()  # (inputs, result) for llvm-dialect callers
+    lib.function("red_sgemm")(...)         # ctypes; kernels.matmul / row_kernel on arrays
+    kernels.library_ir(target), kernels.object_code(target)  # for clang-built programs
 """
 
 from red.lowering.kernels.library import (
     ENTRY_POINTS,
+    UNITS,
     EntryPoint,
     KernelLibrary,
     build_into,
@@ -24,6 +47,7 @@ from red.lowering.kernels.target import Blocking, KernelTarget, default_threads
 
 __all__ = [
     "ENTRY_POINTS",
+    "UNITS",
     "Blocking",
     "EntryPoint",
     "KernelLibrary",

@@ -166,7 +166,7 @@ class GemmGenerator:
                     out[r * nv + v] = g.fma(av, bvec[v], acc[r * nv + v])
             return out
 
-        unroll = 4
+        unroll = blk.ku
         zero = ir.Constant(vty, None)
         kmain = g.b.sub(kc, g.b.srem(kc, g.i64(unroll)))
 

@@ -8,7 +8,7 @@ import ctypes
 import ctypes.util
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,7 +221,8 @@ class KernelLibrary:
     compiles the units defining those entry points (`address` and `function` do it too),
     each at O3 for the target in its own MCJIT engine; their entry points are registered as
     process symbols (llvmlite's add_symbol), so JIT modules compiled afterwards that declare
-    them call them. `compile_seconds` maps each compiled unit to its build time."""
+    them call them. `compile_seconds` maps each compiled unit to the seconds it took to generate
+    and compile."""
 
     def __init__(self, target: KernelTarget, register: bool = True):
         self.target = target
@@ -236,16 +237,18 @@ class KernelLibrary:
         self.compile_seconds: dict[str, float] = {}
         self._engines: list[llvm.ExecutionEngine] = []
         self._functions: dict[str, Any] = {}
-        self._compile_unit("state", library_module(target, units=(), state=True), STATE)
+        self._compile_unit("state", lambda: library_module(target, units=(), state=True), STATE)
         # The units find the state's getter by a name of this library's own (the canonical
         # one is a process symbol only for the registering library).
         self._getter = f"{GET_NUM_THREADS}.{len(_libraries)}"
         llvm.add_symbol(self._getter, self.addresses[GET_NUM_THREADS])
         self.set_num_threads(default_threads())
 
-    def _compile_unit(self, unit: str, module: ir.Module, names: Sequence[str]) -> None:
+    def _compile_unit(
+        self, unit: str, module: Callable[[], ir.Module], names: Sequence[str]
+    ) -> None:
         start = time.perf_counter()
-        compiled, tm = _compile(str(module), self.target)
+        compiled, tm = _compile(str(module()), self.target)
         engine = llvm.create_mcjit_compiler(compiled, tm)
         engine.finalize_object()
         self._engines.append(engine)
@@ -262,8 +265,11 @@ class KernelLibrary:
                 if unit in self.compile_seconds:
                     continue
                 if not names or any(name in entries for name in names):
-                    module = library_module(self.target, (unit,), False, self._getter)
-                    self._compile_unit(unit, module, entries)
+                    self._compile_unit(
+                        unit,
+                        lambda unit=unit: library_module(self.target, (unit,), False, self._getter),
+                        entries,
+                    )
 
     @property
     def threaded(self) -> bool:
