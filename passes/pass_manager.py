@@ -4,17 +4,19 @@ run their steps through the same manager so every step is verified and observed.
 
 from __future__ import annotations
 
+import sys
 import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from red.dialects.diagnostics import DiagnosticError, location_of
+from red.dialects.diagnostics import DiagnosticError, format_location, location_of
 from red.dialects.verifier import verify_module
 from red.passes.rewriting import PassContext, RewriteObserver
 
@@ -50,6 +52,9 @@ class PassManager:
     passes: Sequence[ModulePass]
     instrumentations: list[PassInstrumentation] = field(default_factory=list[PassInstrumentation])
     verify_each: bool = True
+    remark_stream: TextIO | None = field(default_factory=lambda: sys.stderr)
+    """Where remarks go (each printed once, in order), or None to keep them quiet."""
+    _printed: set[tuple[str, str]] = field(default_factory=set[tuple[str, str]])
 
     def run(self, ctx: Context, module: ModuleOp) -> None:
         ctx = self.context(ctx)
@@ -82,6 +87,7 @@ class PassManager:
                 raise DiagnosticError(
                     location_of(module), f"pass '{pass_.name}' failed: {msg}"
                 ) from None
+        self.print_remarks(ctx)
         if self.verify_each:
             try:
                 verify_module(module)
@@ -90,6 +96,17 @@ class PassManager:
                 raise
         for inst in self.instrumentations:
             inst.after_pass(pass_, module)
+
+    def print_remarks(self, ctx: Context) -> None:
+        if not isinstance(ctx, PassContext):
+            return
+        remarks, ctx.remarks[:] = list(ctx.remarks), []
+        for op, message in remarks:
+            where = format_location(location_of(op))
+            if self.remark_stream is None or (where, message) in self._printed:
+                continue
+            self._printed.add((where, message))
+            print(f"{where}: remark: {message}", file=self.remark_stream)
 
 
 class TimingInstrumentation(PassInstrumentation):

@@ -23,6 +23,10 @@ PASSES: dict[str, str] = {
     "optimize-chains": "red.transforms.optimize_chains:OptimizeChainsPass",
     "narrow-to-uses": "red.transforms.narrow_to_uses:NarrowToUsesPass",
     "memoize": "red.transforms.memoize:MemoizePass",
+    "incrementalize": "red.transforms.incrementalize:IncrementalizePass",
+    "loop-invariant-code-motion": (
+        "red.transforms.loop_invariant_code_motion:LoopInvariantCodeMotionPass"
+    ),
     "red-pipeline": "red.transforms.red_pipeline:RedPipelinePass",
     "red-lower": "red.lowering.red_lower:RedLowerPass",
     "convert-red-to-loops": "red.lowering.convert_red_to_loops:ConvertRedToLoopsPass",

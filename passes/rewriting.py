@@ -8,7 +8,7 @@ shared sub-chain) are reported with `report(ctx, ...)`. With no observer both co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from xdsl.context import Context
@@ -40,16 +40,19 @@ class RewriteObserver(Protocol):
 
 @dataclass
 class PassContext(Context):
-    """xDSL's context plus what red's passes may use while they run."""
+    """xDSL's context plus what red's passes may use while they run: the observer of
+    rewrites, and remarks (MLIR's `remark:` diagnostics: a pass explaining why it left
+    something alone), which the pass manager prints once each."""
 
     observer: RewriteObserver | None = None
+    remarks: list[tuple[Operation, str]] = field(default_factory=list[tuple[Operation, str]])
 
     @staticmethod
     def of(ctx: Context, observer: RewriteObserver | None) -> PassContext:
         """A PassContext sharing `ctx`'s loaded dialects."""
         pc = PassContext(allow_unregistered=ctx.allow_unregistered, observer=observer)
         for name, value in vars(ctx).items():
-            if name not in ("allow_unregistered", "observer"):
+            if name not in ("allow_unregistered", "observer", "remarks"):
                 setattr(pc, name, value)
         return pc
 
@@ -89,3 +92,9 @@ def report(
 
 def is_observed(ctx: Context | None) -> bool:
     return observer_of(ctx) is not None
+
+
+def remark(ctx: Context | None, op: Operation, message: str) -> None:
+    """A located remark about `op` (printed by the pass manager as `loc: remark: ...`)."""
+    if isinstance(ctx, PassContext):
+        ctx.remarks.append((op, message))

@@ -13,6 +13,8 @@ from red.passes.pass_manager import CompoundPass, PassManager
 from red.transforms.canonicalize import CanonicalizePass
 from red.transforms.cse import CSEPass
 from red.transforms.dce import DCEPass
+from red.transforms.incrementalize import IncrementalizePass
+from red.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPass
 from red.transforms.memoize import MemoizePass
 from red.transforms.narrow_to_uses import NarrowToUsesPass
 from red.transforms.optimize_chains import OptimizeChainsPass
@@ -48,9 +50,10 @@ def module_fingerprint(module: ModuleOp) -> int:
 
 @dataclass(frozen=True)
 class RedPipelinePass(CompoundPass):
-    """canonicalize, cse, optimize-chains, narrow-to-uses, memoize, canonicalize, cse, dce,
-    repeated until the module stops changing (at most max-iterations rounds).
-    `strict-fp=true` keeps only rewrites that are exact (no reassociation)."""
+    """canonicalize, cse, incrementalize, loop-invariant-code-motion, optimize-chains,
+    narrow-to-uses, memoize, canonicalize, cse, dce, repeated until the module stops
+    changing (at most max-iterations rounds). `strict-fp=true` keeps only rewrites that are
+    exact (no reassociation; incrementalize is exact)."""
 
     name = "red-pipeline"
 
@@ -61,6 +64,8 @@ class RedPipelinePass(CompoundPass):
         return [
             CanonicalizePass(),
             CSEPass(),
+            IncrementalizePass(),
+            LoopInvariantCodeMotionPass(),
             OptimizeChainsPass(reassoc=not self.strict_fp),
             NarrowToUsesPass(),
             MemoizePass(),

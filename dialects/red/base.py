@@ -326,6 +326,12 @@ class RedOp(IRDLOperation):
             return None
         return [Rows(s, demand.indices) if isinstance(s, int) else ALL for s in sources]
 
+    def resized(self, operands: Sequence[SSAValue], result_types: Sequence[Attribute]) -> Operation:
+        """This op on operands whose row-wise axes have other extents, giving `result_types`
+        (the rebuild narrow-to-uses and incrementalize do). Ops whose properties name
+        extents (slice limits, dynamic slice sizes) override it."""
+        return rebuilt(self, operands, result_types)
+
     # endregion rows
 
 

@@ -152,6 +152,12 @@ class DynamicSliceOp(DynamicOffsetsOp):
         """a block the size of the input -> the input"""
         return self.input if self.input.type == self.result.type else None
 
+    def resized(self, operands: Sequence[SSAValue], result_types: Sequence[Attribute]) -> Operation:
+        """The block's sizes follow the result type."""
+        op = DynamicSliceOp(operands[0], operands[1:], shape_of(result_types[0]))
+        op.location = self.location
+        return op
+
 
 @irdl_op_definition
 class DynamicUpdateSliceOp(DynamicOffsetsOp):

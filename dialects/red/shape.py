@@ -270,6 +270,16 @@ class SliceOp(ShapeOp):
         start, _, stride = self.bounds
         return [axis] if (start[axis], stride[axis]) == (0, 1) else None
 
+    def resized(self, operands: Sequence[SSAValue], result_types: Sequence[Attribute]) -> Operation:
+        """Axes taken whole stay whole at the input's new extent."""
+        start, limit, stride = self.bounds
+        old, new = shape_of(self.input), shape_of(operands[0])
+        whole = [(start[d], limit[d], stride[d]) == (0, old[d], 1) for d in range(len(old))]
+        limits = [new[d] if whole[d] else limit[d] for d in range(len(old))]
+        op = SliceOp(operands[0], start, limits, stride)
+        op.location = self.location
+        return op
+
     def operand_demands(self, demand: Demand) -> Sequence[Demand] | None:
         start, limit, stride = self.bounds
         if demand is None:

@@ -45,6 +45,7 @@ class FindingsObserver:
         self.findings: list[dict[str, Any]] = []
         self._passes: list[ModulePass] = []
         self._replaced: set[int] = set()
+        self._inserted: list[Operation] = []
 
     # region pass scope
 
@@ -63,23 +64,35 @@ class FindingsObserver:
 
     def listener(self) -> PatternRewriterListener:
         return PatternRewriterListener(
+            operation_insertion_handler=[self._inserted.append],
             operation_removal_handler=[self._on_remove],
             operation_replacement_handler=[self._on_replace],
         )
 
     def _on_replace(self, op: Operation, new_results: Sequence[SSAValue | None]) -> None:
+        """A replaced op saves its cost net of the ops the rewrite inserted for it; a
+        rewrite that saves nothing (a rebuilt op, an operand swap) is no finding."""
         self._replaced.add(id(op))
+        inserted, self._inserted[:] = list(self._inserted), []
         owners = [v.owner for v in new_results if v is not None]
-        if owners and all(isinstance(o, Operation) and o.has_trait(ConstantLike) for o in owners):
-            self.report("foldable", [op])
+        model = CostModel(_enclosing_module(op))
+        saved = model.op_cost(op)
+        for new in inserted:
+            added = model.op_cost(new)
+            saved = Cost(saved.flops - added.flops, saved.bytes - added.bytes)
+        if saved.flops <= 0 and saved.bytes <= 0:
             return
-        kind = self._pass.finding_kind if isinstance(self._pass, ReportingPass) else "identity"
-        note = ""
-        if kind == "duplicate" and owners and isinstance(owners[0], Operation):
-            note = f"same as the op at {format_location(location_of(owners[0]))}"
-        self.report(kind, [op], note=note)
+        if owners and all(isinstance(o, Operation) and o.has_trait(ConstantLike) for o in owners):
+            kind, note = "foldable", ""
+        else:
+            kind = self._pass.finding_kind if isinstance(self._pass, ReportingPass) else "identity"
+            note = ""
+            if kind == "duplicate" and owners and isinstance(owners[0], Operation):
+                note = f"same as the op at {format_location(location_of(owners[0]))}"
+        self.report(kind, [op], flops_saved=saved.flops, bytes_saved=saved.bytes, note=note)
 
     def _on_remove(self, op: Operation) -> None:
+        self._inserted.clear()
         if id(op) in self._replaced:
             self._replaced.discard(id(op))
             return

@@ -1,0 +1,370 @@
+"""incrementalize: derive the KV cache of a decode loop (DESIGN.md §3, §10).
+
+A naive decode loop recomputes every position of the sequence at every step. When the row
+causality analysis (`transforms/analysis/row_causality.py`) proves that row i of everything
+depends on token rows <= i only, step t need only compute row t-1; the rows that later
+rows read through non-row-local ops (the keys and values of causal attention, found as the
+"whole uses" of the proof, and taken before layout ops such as a head repeat) are carried
+from step to step as state. The rewrite:
+- prefill: before the loop, every value feeding the state is computed on the prompt rows
+  [0, P-1) (all sequence axes restricted: causality makes that exact) and the state starts
+  as those rows followed by zeros;
+- step t: each token-dependent op is rebuilt on row t-1 of its operands (fixed operands
+  with a sequence extent, such as masks and position tables, are sliced at t-1); a state
+  value gets its new row written at t-1 (`red.dynamic_update_slice`), and its whole uses
+  read the updated state through the layout ops; the read of row t-1 of the logits reads
+  the one computed row.
+Entries of the state beyond t-1 hold zeros where the naive loop held values of pad tokens;
+causal masking makes both contribute exact zeros, so tokens are identical and logits bit
+for bit the same in the interpreter. A loop the proof rejects is left alone, with a located
+remark naming the op that broke it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from xdsl.context import Context
+from xdsl.dialects import arith, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, TensorType, UnitAttr
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+
+from red.dialects import red
+from red.dialects.numpy_interop import splat_to_dense
+from red.passes.rewriting import ReportingPass, is_observed, remark, report
+from red.transforms.analysis.cost_model import CostModel
+from red.transforms.analysis.row_causality import (
+    DERIVED,
+    FIXED,
+    STEP,
+    DecodeLoop,
+    NotCausal,
+    Seq,
+    analyse,
+    state_source,
+)
+
+INCREMENTAL_ATTR = "red.incremental"
+"""Marks a loop incrementalize derived (it carries state: not a naive loop any more)."""
+
+
+def _with(shape: Sequence[int], axes: Sequence[int], size: int) -> list[int]:
+    out = list(shape)
+    for a in axes:
+        out[a] = size
+    return out
+
+
+def _retyped(v: SSAValue, axes: Sequence[int], size: int) -> Attribute:
+    return red.tensor_type(_with(red.shape_of(v), axes, size), red.element_type_of(v))
+
+
+@dataclass
+class Builder:
+    """Appends ops to a list (the prefill, or a new loop body)."""
+
+    ops: list[Operation] = field(default_factory=list[Operation])
+
+    def add(self, op: Operation, like: Operation | None = None) -> SSAValue:
+        if like is not None:
+            op.location = like.location
+        self.ops.append(op)
+        return op.results[0]
+
+    def index(self, n: int, like: Operation) -> SSAValue:
+        return self.add(arith.ConstantOp(IntegerAttr(n, IndexType())), like)
+
+
+class Rows:
+    """Which rows a block of the rewrite computes: `count` rows along every sequence axis,
+    taken from a whole value by `take` (a static slice for the prefill, the dynamic row
+    t-1 for a step), and how a state value is updated with them (`store`)."""
+
+    def __init__(self, b: Builder, count: int):
+        self.b = b
+        self.count = count
+
+    def take(self, v: SSAValue, axis: int, like: Operation) -> SSAValue:
+        raise NotImplementedError
+
+    def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue:
+        raise NotImplementedError
+
+
+class PrefixRows(Rows):
+    """Rows [0, n) of the prompt; the state starts as those rows followed by zeros."""
+
+    def take(self, v: SSAValue, axis: int, like: Operation) -> SSAValue:
+        limit = _with(red.shape_of(v), [axis], self.count)
+        return self.b.add(red.SliceOp(v, [0] * len(limit), limit), like)
+
+    def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue:
+        total = red.shape_of(state)[axis]
+        rest = _retyped(state, [axis], total - self.count)
+        zeros = self.b.add(red.ConstantOp(splat_to_dense(0, rest)), like)
+        return self.b.add(red.ConcatOp([rows, zeros], axis), like)
+
+
+class StepRows(Rows):
+    """Row t-1; the state gets it written in place."""
+
+    def __init__(self, b: Builder, zero: SSAValue, previous: SSAValue):
+        super().__init__(b, 1)
+        self.zero = zero
+        self.previous = previous
+
+    def offsets(self, rank: int, axis: int) -> list[SSAValue]:
+        return [self.previous if d == axis else self.zero for d in range(rank)]
+
+    def take(self, v: SSAValue, axis: int, like: Operation) -> SSAValue:
+        shape = red.shape_of(v)
+        sizes = _with(shape, [axis], 1)
+        return self.b.add(red.DynamicSliceOp(v, self.offsets(len(shape), axis), sizes), like)
+
+    def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue:
+        offsets = self.offsets(len(red.shape_of(state)), axis)
+        return self.b.add(red.DynamicUpdateSliceOp(state, rows, offsets), like)
+
+
+@dataclass
+class RowBlock:
+    """Computes `rows` of the token-dependent ops of the naive step, in program order; the
+    whole uses read the states (after this block's rows are stored) through their layout
+    ops; fixed, step and derived ops are cloned."""
+
+    inc: Incrementalizer
+    rows: Rows
+    tokens: SSAValue
+    states: dict[SSAValue, SSAValue]
+    mapping: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
+    part: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
+    full: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
+
+    @property
+    def b(self) -> Builder:
+        return self.rows.b
+
+    def token_rows(self, like: Operation) -> SSAValue:
+        tokens = self.inc.info.tokens
+        if tokens not in self.part:
+            self.part[tokens] = self.rows.take(self.tokens, self.inc.info.seq_axis, like)
+        return self.part[tokens]
+
+    def whole(self, op: Operation, index: int) -> SSAValue:
+        """Operand `index` of `op` over all positions: the state through its layout ops."""
+        source, chain = self.inc.whole[(op, index)]
+        value = self.tokens if source is self.inc.info.tokens else self.states[source]
+        for link in chain:
+            if link.results[0] not in self.full:
+                mapper = {**self.mapping, source: value}
+                self.full[link.results[0]] = self.b.add(link.clone(value_mapper=mapper))
+            source, value = link.results[0], self.full[link.results[0]]
+        return value
+
+    def lower(self, op: Operation) -> None:
+        inc = self.inc
+        if op is inc.info.read:
+            part = self.part[op.input]  # type: ignore[attr-defined]
+            zero = self.b.index(0, op)
+            rank = len(red.shape_of(part))
+            read = red.DynamicSliceOp(part, [zero] * rank, op.size_list)  # type: ignore[attr-defined]
+            self.mapping[op.results[0]] = self.b.add(read, op)
+            return
+        if all(inc.klass(r) in (FIXED, STEP, DERIVED) for r in op.results):
+            clone = op.clone(value_mapper=self.mapping)
+            self.b.add(clone)
+            self.mapping.update(zip(op.results, clone.results))
+            return
+        assert isinstance(op, red.RedOp)
+        result = op.results[0]
+        row = inc.seq(result).row
+        operands = []
+        for k, v in enumerate(op.operands):
+            if (op, k) in inc.whole:
+                operands.append(self.whole(op, k))
+            elif v is inc.info.tokens:
+                operands.append(self.token_rows(op))
+            elif isinstance(inc.klass(v), Seq):
+                operands.append(self.part[v])
+            else:
+                operands.append(self.fixed_rows(op, k, row))
+        new_type = _retyped(result, [row], self.rows.count)
+        self.part[result] = self.b.add(op.resized(operands, [new_type]))
+        if result in self.states:
+            self.states[result] = self.rows.store(self.states[result], self.part[result], row, op)
+
+    def fixed_rows(self, op: red.RedOp, index: int, row: int) -> SSAValue:
+        """A fixed operand as the computed rows of the result read it (its rows cut where
+        it has a sequence extent)."""
+        v = op.operands[index]
+        value = self.mapping.get(v, v)
+        sources = op.row_sources(row)
+        source = sources[index] if sources is not None else None
+        if isinstance(source, int) and red.shape_of(v)[source] > 1:
+            return self.rows.take(value, source, op)
+        return value
+
+
+class Incrementalizer:
+    """The rewrite of one proven decode loop (module docstring)."""
+
+    def __init__(self, info: DecodeLoop):
+        self.info = info
+        self.body = info.body
+        self.loop = info.loop
+        uses = [state_source(info, u) for u in info.whole_uses]
+        self.whole = dict(zip(info.whole_uses, uses))
+        self.states: list[SSAValue] = []
+        for source, _ in uses:
+            if source not in self.states and source is not info.tokens:
+                self.states.append(source)
+        self.prefix_len = info.prompt_len - 1
+
+    def klass(self, v: SSAValue) -> object:
+        return self.info.classes.get(v, FIXED)
+
+    def seq(self, v: SSAValue) -> Seq:
+        c = self.info.classes[v]
+        assert isinstance(c, Seq)
+        return c
+
+    def prefill(self, before: Builder) -> list[SSAValue]:
+        """The initial states: prompt rows [0, P-1) of each, then zeros (the naive step's
+        ops needed for them, on those rows)."""
+        zeros = {
+            v: before.add(red.ConstantOp(splat_to_dense(0, v.type)), self.loop) for v in self.states
+        }
+        if self.prefix_len == 0:
+            return [zeros[v] for v in self.states]
+        rows = PrefixRows(before, self.prefix_len)
+        block = RowBlock(self, rows, self.loop.iter_args[0], dict(zeros))
+        needed = self._needed_for(self.states)
+        for op in self.body.ops:
+            if op in needed:
+                block.lower(op)
+        return [block.states[v] for v in self.states]
+
+    def _needed_for(self, roots: Sequence[SSAValue]) -> set[Operation]:
+        """The ops of the step the roots depend on (whole uses included)."""
+        needed: set[Operation] = set()
+        work = [v.owner for v in roots if isinstance(v.owner, Operation)]
+        while work:
+            op = work.pop()
+            if op in needed or op.parent is not self.body:
+                continue
+            needed.add(op)
+            work.extend(v.owner for v in op.operands if isinstance(v.owner, Operation))
+        return needed
+
+    def step_body(self) -> Block:
+        carried = list(self.body.args[1:])
+        arg_types = [IndexType(), *(a.type for a in carried), *(v.type for v in self.states)]
+        body = Block(arg_types=arg_types)
+        t = body.args[0]
+        t.name_hint, body.args[1].name_hint = "t", "tokens"
+        caches = body.args[1 + len(carried) :]
+        b = Builder()
+        previous = b.add(arith.SubiOp(t, b.index(1, self.loop)), self.loop)
+        rows = StepRows(b, b.index(0, self.loop), previous)
+        block = RowBlock(self, rows, body.args[1], dict(zip(self.states, caches)))
+        block.mapping[self.body.args[0]] = t
+        block.mapping.update(zip(carried, body.args[1 : 1 + len(carried)]))
+        for op in self.body.ops:
+            if isinstance(op, scf.YieldOp):
+                updates = [block.states[v] for v in self.states]
+                b.ops.append(scf.YieldOp(*(block.mapping[v] for v in op.operands), *updates))
+                break
+            block.lower(op)
+        for op in b.ops:
+            body.add_op(op)
+        return body
+
+    def rewrite(self) -> scf.ForOp:
+        before = Builder()
+        initial = self.prefill(before)
+        body = self.step_body()
+        loop = scf.ForOp(
+            self.loop.lb,
+            self.loop.ub,
+            self.loop.step,
+            [*self.loop.iter_args, *initial],
+            Region(body),
+        )
+        loop.location = self.loop.location
+        loop.attributes[INCREMENTAL_ATTR] = UnitAttr()
+        block = self.loop.parent
+        assert block is not None
+        for op in [*before.ops, loop]:
+            block.insert_op_before(op, self.loop)
+        for old, new in zip(self.loop.results, loop.results):
+            old.replace_all_uses_with(new)
+        self.loop.detach()
+        self.loop.erase()
+        return loop
+
+
+def incrementalize_loop(loop: scf.ForOp, ctx: Context | None) -> bool:
+    try:
+        info = analyse(loop)
+    except NotCausal as err:
+        remark(ctx, err.op, f"incrementalize: decode loop left as is: {err.reason}")
+        return False
+    if not info.whole_uses:
+        remark(ctx, loop, "incrementalize: the loop has no state to carry (no attention)")
+    model = CostModel(loop.get_toplevel_object())  # type: ignore[arg-type]
+    before = model.op_cost(loop).flops if is_observed(ctx) else 0
+    inc = Incrementalizer(info)
+    prefill_start = loop.prev_op
+    new = inc.rewrite()
+    if is_observed(ctx):
+        block = new.parent
+        assert block is not None
+        first = prefill_start.next_op if prefill_start is not None else block.first_op
+        after, op = 0, first
+        while op is not None:
+            after += model.op_cost(op).flops
+            if op is new:
+                break
+            op = op.next_op
+        steps = info.total - info.prompt_len
+        state = sum(red.byte_size(v.type) for v in inc.states)
+        report(
+            ctx,
+            "recomputed-prefix",
+            [new],
+            flops_saved=before - after,
+            bytes_saved=0,
+            note=f"{len(inc.states)} values carried as state ({state} bytes); "
+            f"{before // steps} -> {after // steps} FLOPs per generated token",
+        )
+    return True
+
+
+@dataclass(frozen=True)
+class IncrementalizePass(ReportingPass):
+    """Derive the KV cache of decode loops; see the module docstring."""
+
+    name = "incrementalize"
+    finding_kind: ClassVar[str] = "recomputed-prefix"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        loops = [o for o in op.walk() if isinstance(o, scf.ForOp) and _looks_like_decode(o)]
+        for loop in loops:
+            incrementalize_loop(loop, ctx)
+
+
+def _looks_like_decode(loop: scf.ForOp) -> bool:
+    """A loop carrying an integer tensor that it updates with a dynamic_update_slice, not
+    incrementalized yet: worth a proof attempt (and a remark if the proof fails)."""
+    if len(loop.iter_args) < 1 or INCREMENTAL_ATTR in loop.attributes:
+        return False
+    carried = loop.body.block.args[1:]
+    if not carried or not isinstance(carried[0].type, TensorType):
+        return False
+    if not red.is_integer_type(red.element_type_of(carried[0])):
+        return False
+    yielded = loop.body.block.last_op
+    return isinstance(yielded, scf.YieldOp) and any(
+        isinstance(v.owner, red.DynamicUpdateSliceOp) for v in yielded.operands
+    )
