@@ -264,6 +264,8 @@ class Incrementalizer:
         t = body.args[0]
         t.name_hint, body.args[1].name_hint = "t", "tokens"
         caches = body.args[1 + len(carried) :]
+        for i, cache in enumerate(caches):
+            cache.name_hint = f"state{i}"
         b = Builder()
         previous = b.add(arith.SubiOp(t, b.index(1, self.loop)), self.loop)
         rows = StepRows(b, b.index(0, self.loop), previous)

@@ -276,7 +276,7 @@ class Analysis:
                 raise NotCausal(op, f"'{op.name}' mixes the row read back into the sequence")
             return [DERIVED]
         if STEP in classes:
-            raise NotCausal(op, f"'{op.name}' depends on the step number")
+            return [STEP]
         return [self.transfer_seq(op, classes)]
 
     def transfer_seq(self, op: red.RedOp, classes: list[Class]) -> Seq:
