@@ -4,8 +4,12 @@
    of red-pipeline's steps and print, and the 100k/10k time ratio (a linear step gives ~10).
 2. red's cse and canonicalize against xDSL 0.74's (what `xdsl-opt -p cse` runs) on the same
    arith-only module, and on the trap of DESIGN.md §9: many pure scf.if on one condition.
+3. red-lower's steps (convert-red-to-loops, convert-scf-to-cf, convert-to-llvm, LLVM IR
+   text) on GPT-style modules of about 1k and 10k tensor ops, with the 10k/1k time ratio.
+4. convert-scf-to-cf, red's against xDSL 0.74's, on the loop level of GPT-style modules of
+   about 1k, 10k and 100k ops (xDSL's up to 10k: it is quadratic).
 
-Run: `python bench/compile_time.py [--quick]` (--quick stops at 10k ops)."""
+Run: `python bench/compile_time.py [--quick]` (--quick stops at 10k ops, and lowers 1k)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import gc
 import io
 import time
 from collections.abc import Callable
+from itertools import pairwise
+from typing import TypeVar
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -22,9 +28,12 @@ from xdsl.transforms.canonicalize import CanonicalizePass as XdslCanonicalize
 from xdsl.transforms.common_subexpression_elimination import (
     CommonSubexpressionElimination as XdslCSE,
 )
+from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 
 from red.dialects.context import make_context
 from red.frontends.mlir_text import parse_mlir
+from red.lowering.llvm_ir import module_to_llvm_ir
+from red.passes.registry import pass_class
 from red.transforms.canonicalize import CanonicalizePass
 from red.transforms.cse import CSEPass
 from red.transforms.dce import DCEPass
@@ -115,11 +124,14 @@ def scf_if_text(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+T = TypeVar("T")
+
+
 def count_ops(module: ModuleOp) -> int:
     return sum(1 for _ in module.walk())
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
     gc.collect()
     start = time.perf_counter()
     result = fn()
@@ -195,12 +207,83 @@ def versus_xdsl(arith_blocks: int, scf_ifs: int) -> None:
             )
 
 
+LOWER_STEPS = ("convert-red-to-loops", "convert-scf-to-cf", "convert-to-llvm")
+
+
+def lowering_scaling(sizes: list[int]) -> None:
+    """red-lower's steps by name (whatever the registry maps them to), then the LLVM IR."""
+    print("== red-lower steps on GPT-style modules: seconds (ops/s of each step's input) ==")
+    print(f"{'ops':>8}" + "".join(f" {n:>22}" for n in (*LOWER_STEPS, "LLVM IR text")))
+    results: dict[int, dict[str, float]] = {}
+    for target in sizes:
+        ctx = make_context()
+        module = parse_mlir(gpt_text(max(1, target // 24)), "gpt.mlir", ctx)
+        assert isinstance(module, ModuleOp)
+        n = count_ops(module)
+        row, cells = {}, []
+        for name in LOWER_STEPS:
+            before = count_ops(module)
+            t, _ = timed(lambda name=name: pass_class(name)().apply(ctx, module))
+            row[name] = t
+            cells.append(f"{t:8.3f} ({before:7d}: {before / t:5.0f})")
+        before = count_ops(module)
+        t, _ = timed(lambda: module_to_llvm_ir(module))
+        row["LLVM IR text"] = t
+        cells.append(f"{t:8.3f} ({before:7d}: {before / t:5.0f})")
+        results[n] = row
+        print(f"{n:>8} " + " ".join(f"{c:>22}" for c in cells))
+    if len(results) >= 2:
+        small, big = sorted(results)[-2:]
+        print(f"ratio of the {big}-op time to the {small}-op time (x{big / small:.1f} more ops):")
+        print(
+            "  " + ", ".join(f"{k} {results[big][k] / results[small][k]:.1f}" for k in results[big])
+        )
+
+
+def scf_to_cf_versus_xdsl(sizes: list[int], xdsl_up_to: int) -> None:
+    """The loop level of GPT-style modules, converted by red's pass and by xDSL's."""
+    print("== convert-scf-to-cf: red vs xDSL 0.74 on the loop level of GPT-style modules ==")
+    print(f"{'ops':>8} {'scf ops':>8} {'red s':>8} {'red ops/s':>10} {'xDSL s':>8} {'xDSL/red':>9}")
+    times: dict[int, float] = {}
+    for target in sizes:
+        ctx = make_context()
+        # about 190 loop-level ops per layer of gpt_text
+        module = parse_mlir(gpt_text(max(1, target // 190)), "gpt.mlir", ctx)
+        pass_class("convert-red-to-loops")().apply(ctx, module)
+        n = count_ops(module)
+        scf_ops = sum(1 for op in module.walk() if op.dialect_name() == "scf")
+        other = module.clone() if n <= xdsl_up_to else None
+        t_red, _ = timed(lambda: pass_class("convert-scf-to-cf")().apply(ctx, module))
+        times[n] = t_red
+        cells = f"{n:>8} {scf_ops:>8} {t_red:8.3f} {n / t_red:10.0f}"
+        if other is not None:
+            theirs = other
+            t_x, _ = timed(lambda: ConvertScfToCf().apply(ctx, theirs))
+            cells += f" {t_x:8.3f} {t_x / t_red:9.1f}"
+        else:
+            cells += f" {'not run':>8} {'':>9}"
+        print(cells)
+    seen = sorted(times)
+    print(
+        "red's time ratios: "
+        + ", ".join(
+            f"{b}/{a} ops (x{b / a:.1f}): x{times[b] / times[a]:.1f}" for a, b in pairwise(seen)
+        )
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k ops only")
+    parser.add_argument(
+        "--only-lowering", action="store_true", help="sections 3 and 4 only (red-lower)"
+    )
     args = parser.parse_args()
-    scaling([1000, 10000] if args.quick else [1000, 10000, 100000])
-    versus_xdsl(2000 if args.quick else 5000, 500 if args.quick else 2000)
+    if not args.only_lowering:
+        scaling([1000, 10000] if args.quick else [1000, 10000, 100000])
+        versus_xdsl(2000 if args.quick else 5000, 500 if args.quick else 2000)
+    lowering_scaling([1000] if args.quick else [1000, 10000])
+    scf_to_cf_versus_xdsl([1000, 10000] if args.quick else [1000, 10000, 100000], 12000)
 
 
 if __name__ == "__main__":

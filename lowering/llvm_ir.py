@@ -8,16 +8,17 @@ from xdsl.context import Context
 from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp
 
-from red.lowering.convert_to_llvm import ZERO_INIT_ATTR
-from red.lowering.red_lower import is_lowered, lower_module
+from red.lowering.llvm.memref import ZERO_INIT_ATTR
+from red.lowering.red_lower import gc_paused, is_lowered, lower_module
 
 
 def llvm_ir_module(module: ModuleOp, ctx: Context | None = None) -> ir.Module:
     """The llvmlite module of `module`, lowering a copy first if it is not yet lowered."""
-    if not is_lowered(module):
-        module = module.clone()
-        lower_module(module, ctx)
-    ir_module = convert_module(module, fallback_target_triple=None)
+    with gc_paused():
+        if not is_lowered(module):
+            module = module.clone()
+            lower_module(module, ctx)
+        ir_module = convert_module(module, fallback_target_triple=None)
     for op in module.body.ops:
         # xDSL's backend drops the linkage of functions: keep private ones (the matmul kernel,
         # private functions of the model) out of the object's exported symbols.

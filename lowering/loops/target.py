@@ -19,7 +19,6 @@ class Target:
         width = getattr(elt, "bitwidth", 32)
         return max(1, self.vector_bits // width)
 
-
     @staticmethod
     def with_vector_bits(bits: int) -> Target:
         """The tile for registers of `bits` (512: AVX-512, 256: AVX2, else SSE's 128)."""
