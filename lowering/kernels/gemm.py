@@ -552,24 +552,12 @@ class GemmGenerator:
                 call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc]
                 self.dispatch_kernel(g, nvalid, call_args)
 
-            if self.blk.order == 0:
-                # A micro-panel in L1 across the sweep of B micro-panels (streamed from L2).
-                g.loop(
-                    i0,
-                    i1,
-                    mr,
-                    lambda ir_, _: g.loop(0, width, nr, lambda jr, _c: tile(ir_, jr), name="jr"),
-                    name="ir",
-                )
-            else:
-                # B micro-panel in L1 across the sweep of A micro-panels (streamed from L2).
-                g.loop(
-                    0,
-                    width,
-                    nr,
-                    lambda jr, _: g.loop(i0, i1, mr, lambda ir_, _c: tile(ir_, jr), name="ir"),
-                    name="jr",
-                )
+            # The A micro-panel stays in L1 while the B micro-panels stream from L2 (measured
+            # no slower than the opposite order at GPT-2 sizes on this AVX-512 core).
+            def row_panel(ir_: Value, _: list[Value]) -> None:
+                g.loop(0, width, nr, lambda jr, _c: tile(ir_, jr), name="jr")
+
+            g.loop(i0, i1, mr, row_panel, name="ir")
 
         g.loop(0, k, kcmax, k_slice, name="pc")
 

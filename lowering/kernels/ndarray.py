@@ -44,7 +44,7 @@ def matmul(
     lib: KernelLibrary | None = None,
 ) -> np.ndarray:
     """numpy.matmul(a, b) for 2-D or batched f32/f64 operands (`out += a @ b` when
-    `accumulate`); `threads` 0 is the library's default."""
+    `accumulate`; `out` must not overlap a or b); `threads` 0 is the library's default."""
     lib = lib or library()
     if a.dtype != b.dtype or a.dtype not in _GEMM:
         raise TypeError(f"matmul needs two float32 or two float64 arrays, got {a.dtype}, {b.dtype}")

@@ -29,7 +29,6 @@ class Blocking:
     kc: int
     nc: int
     mc: int
-    order: int = 0  # 0: A micro-panel reused across B's (in L1); 1: the other way round
     ku: int = 4  # unrolling of the micro-kernel's k loop
 
     @property

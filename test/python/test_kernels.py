@@ -155,6 +155,18 @@ def test_sgemm_writes_strided_c(lib, out_layout: str):
     np.testing.assert_allclose(c, reference(a, b), rtol=0, atol=tolerance(30, np.float32))
 
 
+@pytest.mark.parametrize("m", [pytest.param(1, id="gemv"), pytest.param(21, id="gemm")])
+def test_sgemm_reads_negative_strides(lib, m: int):
+    rng = np.random.default_rng(12)
+    a, b = rand(rng, (m, 33)), rand(rng, (33, 40))
+    c = np.zeros((m, 40), np.float32)
+
+    call_gemm(lib, a[::-1, ::-1], b[::-1, ::-1], c)
+
+    expected = reference(a[::-1, ::-1], b[::-1, ::-1])
+    np.testing.assert_allclose(c, expected, rtol=0, atol=tolerance(33, np.float32))
+
+
 @pytest.mark.parametrize(
     "shape",
     [
