@@ -516,6 +516,22 @@ def test_a_second_library_works_without_the_hosts(tmp_path: Path):
     assert run.stdout.split() == ["4.0", "True"]
 
 
+def test_build_into_defines_declared_entry_points():
+    """A model module that declares every entry point (declare_in) gets the bodies of the
+    units built into it, as red-translate's self-contained .ll would."""
+    module = ir.Module("model")
+    module.triple = llvm.get_process_triple()
+    kernels.declare_in(module)
+
+    kernels.build_into(module, SSE2, units=("rows",))
+
+    parsed = llvm.parse_assembly(str(module))
+    parsed.verify()
+    defined = {f.name for f in parsed.functions if not f.is_declaration}
+    assert {"red_softmax_f32", "red_kernels_get_num_threads"} <= defined
+    assert "red_sgemm" not in defined
+
+
 def test_object_code_is_an_elf_object():
     code = kernels.object_code(SSE2)
 
