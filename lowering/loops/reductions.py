@@ -1,6 +1,6 @@
-"""Reductions and normalizations: reduce_sum/mean/max as one loop over the reduced axes per
-output element, and softmax, layer_norm and rms_norm as passes over each row (the
-normalized axes) inside a loop nest over the other axes."""
+"""Reductions and normalizations: reduce_sum/mean/max and argmax as one loop over the
+reduced axes per output element, and softmax, layer_norm and rms_norm as passes over each
+row (the normalized axes) inside a loop nest over the other axes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, memref
 from xdsl.dialects import math as mathd
-from xdsl.dialects.builtin import IntegerType, i1
+from xdsl.dialects.builtin import IntegerType, i1, i64
 from xdsl.ir import Attribute, SSAValue
 
 from red.dialects import red
+from red.dialects.diagnostics import DiagnosticError
 from red.lowering.loops.emitter import Emitter, is_float
 from red.lowering.loops.rules import lowers
 
@@ -21,6 +22,23 @@ if TYPE_CHECKING:
     from red.lowering.convert_red_to_loops import BlockLowering
 
 # region reduce
+
+Index = list[SSAValue]
+
+
+def input_index(
+    rank: int, axes: Sequence[int], keeps_dims: bool
+) -> Callable[[Index, Index], Index]:
+    """`(output index, index along the reduced axes) -> input index` of a reduction of an
+    input of `rank` over `axes` (kept as size-1 dims if `keeps_dims`)."""
+    kept = [d for d in range(rank) if d not in axes]
+    kept_at = kept if keeps_dims else list(range(len(kept)))  # in the output index
+
+    def index(out_idx: Index, reduced_idx: Index) -> Index:
+        at = {**{d: out_idx[k] for d, k in zip(kept, kept_at)}, **dict(zip(axes, reduced_idx))}
+        return [at[d] for d in range(rank)]
+
+    return index
 
 
 @lowers(red.ReduceSumOp, red.ReduceMeanOp, red.ReduceMaxOp)
@@ -30,15 +48,13 @@ def _reduce(bl: BlockLowering, op: red.ReduceOp) -> None:
     dest = bl.result_buffer(op)
     in_shape = red.shape_of(op.input)
     axes = op.axis_list
-    kept = [d for d in range(len(in_shape)) if d not in axes]
-    kept_at = kept if op.keeps_dims else list(range(len(kept)))  # in the output index
+    index = input_index(len(in_shape), axes, op.keeps_dims)
     elt = red.element_type_of(op.input)
     e = bl.e
 
-    def element(out_idx: list[SSAValue]) -> None:
-        def step(acc: SSAValue, reduced_idx: list[SSAValue]) -> SSAValue:
-            at = {**{d: out_idx[k] for d, k in zip(kept, kept_at)}, **dict(zip(axes, reduced_idx))}
-            x = bl.load(op.input, [at[d] for d in range(len(in_shape))])
+    def element(out_idx: Index) -> None:
+        def step(acc: SSAValue, reduced_idx: Index) -> SSAValue:
+            x = bl.load(op.input, index(out_idx, reduced_idx))
             return _combine(op, acc, x, elt, e)
 
         init = e.scalar(_identity(op, elt), elt)
@@ -69,11 +85,41 @@ def _identity(op: red.ReduceOp, elt: Attribute) -> float | int:
     return 0.0 if is_float(elt) else 0
 
 
+@lowers(red.ArgmaxOp)
+def _argmax(bl: BlockLowering, op: red.ArgmaxOp) -> None:
+    """The first index of the largest element along `axis` (numpy.argmax): a loop from the
+    second element carrying the best value and its index, taking x when x > best, or, for
+    floats, x ugt best while best is not NaN (so the first NaN wins and stays)."""
+    in_shape = red.shape_of(op.input)
+    axis = op.axis.value.data
+    if in_shape[axis] == 0:
+        raise DiagnosticError.at(op, f"'{op.name}' op over an empty axis has no result")
+    dest = bl.result_buffer(op)
+    index = input_index(len(in_shape), [axis], op.keeps_dims)
+    elt = red.element_type_of(op.input)
+    e = bl.e
+
+    def element(out_idx: Index) -> None:
+        def step(i: SSAValue, carried: Index) -> Index:
+            best, at = carried
+            x = bl.load(op.input, index(out_idx, [i]))
+            if is_float(elt):
+                ordered = e.op(arith.CmpfOp(best, best, "ord"))
+                take = e.op(arith.AndIOp(e.op(arith.CmpfOp(x, best, "ugt")), ordered))
+            else:
+                take = e.op(arith.CmpiOp(x, best, "sgt"))
+            return [e.op(arith.SelectOp(take, x, best)), e.op(arith.SelectOp(take, i, at))]
+
+        first = bl.load(op.input, index(out_idx, [e.index(0)]))
+        _, at = e.for_loop(1, in_shape[axis], 1, [first, e.index(0)], step)
+        e.op(memref.StoreOp.get(e.op(arith.IndexCastOp(at, i64)), dest, out_idx))
+
+    e.loop_nest(red.shape_of(op.result), element)
+
+
 # endregion reduce
 
 # region normalizations
-
-Index = list[SSAValue]
 
 
 class RowLoops:

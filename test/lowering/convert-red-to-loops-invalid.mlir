@@ -51,3 +51,11 @@ func.func @scalar_constant(%a: tensor<2xf32>) -> tensor<2xf32> {
   %c = arith.constant 1.0 : f32 // expected-error {{'arith.constant' op is not supported by the lowering}}
   func.return %a : tensor<2xf32>
 }
+
+// -----
+
+// argmax over an empty axis has no result (numpy raises).
+func.func @argmax_empty(%a: tensor<3x0xf32>) -> tensor<3xi64> {
+  %i = red.argmax %a axis = 1 : tensor<3x0xf32> -> tensor<3xi64> // expected-error {{'red.argmax' op over an empty axis has no result}}
+  func.return %i : tensor<3xi64>
+}

@@ -185,3 +185,36 @@ func.func @no_fusion_into_norm(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %r = red.rms_norm %e axis = 1 eps = 1.0e-06 : tensor<2x4xf32>
   func.return %r : tensor<2x4xf32>
 }
+
+// -----
+
+// argmax, per output element: a loop from the second element carrying the best value and
+// its index; floats take x when x ugt best (x larger, or x NaN) while best is ordered (so
+// the first NaN wins and stays); integers when x sgt best (so the first of ties wins).
+// CHECK-LABEL: func.func @red_argmax
+// CHECK-SAME:    (%[[A:.*]]: memref<3x5xf32>, %[[B:.*]]: memref<4x2xi32>, %[[RES0:.*]]: memref<3xi64>, %[[RES1:.*]]: memref<1x2xi64>) {
+// CHECK-DAG:     %[[FIVE:.*]] = arith.constant 5 : index
+// CHECK-DAG:     %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK:         scf.for %[[I:.*]] = {{.*}} {
+// CHECK-NEXT:      %[[FIRST:.*]] = memref.load %[[A]][%[[I]], %[[ZERO]]] : memref<3x5xf32>
+// CHECK-NEXT:      %{{.*}}, %[[AT:.*]] = scf.for %[[J:.*]] = %[[ONE]] to %[[FIVE]] step %[[ONE]] iter_args(%[[BEST:.*]] = %[[FIRST]], %[[WHERE:.*]] = %[[ZERO]]) -> (f32, index) {
+// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<3x5xf32>
+// CHECK-NEXT:        %[[ORD:.*]] = arith.cmpf ord, %[[BEST]], %[[BEST]] : f32
+// CHECK-NEXT:        %[[UGT:.*]] = arith.cmpf ugt, %[[X]], %[[BEST]] : f32
+// CHECK-NEXT:        %[[TAKE:.*]] = arith.andi %[[UGT]], %[[ORD]] : i1
+// CHECK-NEXT:        %[[NB:.*]] = arith.select %[[TAKE]], %[[X]], %[[BEST]] : f32
+// CHECK-NEXT:        %[[NW:.*]] = arith.select %[[TAKE]], %[[J]], %[[WHERE]] : index
+// CHECK-NEXT:        scf.yield %[[NB]], %[[NW]] : f32, index
+// CHECK-NEXT:      }
+// CHECK-NEXT:      %[[IDX:.*]] = arith.index_cast %[[AT]] : index to i64
+// CHECK-NEXT:      memref.store %[[IDX]], %[[RES0]][%[[I]]] : memref<3xi64>
+// CHECK:             scf.for {{.*}} iter_args(%[[IBEST:.*]] = %{{.*}}, %{{.*}} = %[[ZERO]]) -> (i32, index) {
+// CHECK-NEXT:          %[[Y:.*]] = memref.load %[[B]][%{{.*}}, %{{.*}}] : memref<4x2xi32>
+// CHECK-NEXT:          %[[GT:.*]] = arith.cmpi sgt, %[[Y]], %[[IBEST]] : i32
+// CHECK:           memref.store %{{.*}}, %[[RES1]][%{{.*}}, %{{.*}}] : memref<1x2xi64>
+func.func @argmax(%a: tensor<3x5xf32>, %b: tensor<4x2xi32>) -> (tensor<3xi64>, tensor<1x2xi64>) {
+  %i = red.argmax %a axis = 1 : tensor<3x5xf32> -> tensor<3xi64>
+  %j = red.argmax %b axis = 0 keepdims : tensor<4x2xi32> -> tensor<1x2xi64>
+  func.return %i, %j : tensor<3xi64>, tensor<1x2xi64>
+}

@@ -23,6 +23,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 import red
 from red.lowering.convert_red_to_loops import Target
+from red.lowering.jit import CompiledModule
 from red.testing.random_inputs import random_inputs
 
 # region Cases
@@ -548,6 +549,35 @@ for _op, _elt, _check in [("reduce_sum", "f64", APPROX), ("reduce_mean", "f64", 
         _check, reduction=5, inputs=integers(-1000, 1000, 0) if _elt.startswith("i") else None)  # fmt: skip
 
 
+def argmax_specials(args: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """Rows (along the last axis of a 6x7 input) with one NaN, two NaNs (the first wins),
+    a NaN first, ties (the first wins), all -Inf, and +Inf after a larger index."""
+    x = args[0].copy()
+    x[0, 3] = math.nan
+    x[1, [2, 5]] = math.nan
+    x[2, 0] = math.nan
+    x[3, :] = 1.0
+    x[3, 4] = 2.0
+    x[3, 6] = 2.0
+    x[4, :] = -math.inf
+    x[5, 6] = math.inf
+    return [x]
+
+
+for _shape, _axis, _keep, _elt, _inputs in [
+    ((6, 7), 1, False, "f32", argmax_specials), ((6, 7), 0, True, "f32", None),
+    ((3, 4, 5), 1, False, "f32", None), ((9,), 0, False, "f32", None),
+    ((6, 7), 1, True, "f64", argmax_specials), ((6, 7), 1, False, "f16", argmax_specials),
+    ((4, 9), 1, False, "i64", integers(-3, 3, 0)), ((5, 3), 0, False, "i32", integers(-2, 2, 0)),
+]:  # fmt: skip
+    _out = [1 if d == _axis else n for d, n in enumerate(_shape) if _keep or d != _axis]
+    _it, _ot = tt(_shape, _elt), tt(_out, "i64")
+    _kd = " keepdims" if _keep else ""
+    add(f"argmax_{_elt}_{shape_id(_shape)}_axis{_axis}{'_keep' if _keep else ''}", "reduce",
+        fn("NAME", [_it], f"  %r = red.argmax %a axis = {_axis}{_kd} : {_it} -> {_ot}", [("%r", _ot)]),
+        EXACT, inputs=_inputs)  # fmt: skip
+
+
 def softmax_specials(args: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
     """Rows (along axis 1 of a 3x5x4 input) holding -Inf, +Inf, NaN, all -Inf, large values."""
     x = args[0].copy()
@@ -680,7 +710,7 @@ add("zero_size", "program", fn("NAME", [tt((0, 3), "f32"), tt((2, 0), "f32"), tt
 
 
 @functools.cache
-def group_module(group: str) -> tuple[ModuleOp, object]:
+def group_module(group: str) -> tuple[ModuleOp, CompiledModule]:
     """The group's module (parsed and verified) and its JIT compilation, built once."""
     text = "\n".join(c.text for c in CASES if c.group == group)
     module = red.parse(f"builtin.module {{\n{text}}}", f"{group}.mlir")
@@ -789,12 +819,12 @@ func.func @memo_returned(%w: tensor<2x3xf32> {red.invariant}) -> (tensor<3x2xf32
 
 
 @pytest.fixture(scope="module")
-def memo_module() -> tuple[ModuleOp, object]:
+def memo_module() -> tuple[ModuleOp, CompiledModule]:
     module = red.parse(MEMO, "memo.mlir")
     return module, red.compile(module)
 
 
-def test_memo_matches_interpreter(memo_module: tuple[ModuleOp, object]) -> None:
+def test_memo_matches_interpreter(memo_module: tuple[ModuleOp, CompiledModule]) -> None:
     module, compiled = memo_module
     interp = red.interpret(module)
     for seed in SEEDS:
@@ -810,7 +840,7 @@ def test_memo_matches_interpreter(memo_module: tuple[ModuleOp, object]) -> None:
                 assert_matches(f, np.asarray(w), POLY, reduction=4)
 
 
-def test_memo_caches_by_buffer_until_reset(memo_module: tuple[ModuleOp, object]) -> None:
+def test_memo_caches_by_buffer_until_reset(memo_module: tuple[ModuleOp, CompiledModule]) -> None:
     module, compiled = memo_module
     main = compiled.function("main")
     x, w, v = random_inputs(function(module, "main"), 3)
