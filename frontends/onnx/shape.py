@@ -65,10 +65,7 @@ def _reshape(n: Node, e: OnnxEmitter) -> list[Any]:
         spec = n.attr("shape")
         n.attr("consumed_inputs")
     else:
-        spec = n.const_input(1, "shape")
-        if spec is None:
-            raise n.error("'Reshape' is missing its 'shape' input")
-        spec = spec.tolist()
+        spec = n.required_const(1, "shape").tolist()
     allowzero = bool(n.attr("allowzero", 0))
     return [e.reshape(x, _reshape_target(n, e.shape(x), spec, allowzero))]
 
@@ -76,12 +73,12 @@ def _reshape(n: Node, e: OnnxEmitter) -> list[Any]:
 @converts("Flatten")
 def _flatten(n: Node, e: OnnxEmitter) -> list[Any]:
     x = n.required(0)
-    rank = len(e.shape(x))
+    shape = e.shape(x)
     axis = n.attr("axis", 1)
-    if not -rank <= axis <= rank:
-        raise n.error(f"'Flatten' axis {axis} is out of range for rank {rank}")
-    axis = axis + rank if axis < 0 else axis
-    return [e.reshape(x, [math.prod(e.shape(x)[:axis]), math.prod(e.shape(x)[axis:])])]
+    if not -len(shape) <= axis <= len(shape):
+        raise n.error(f"'Flatten' axis {axis} is out of range for rank {len(shape)}")
+    axis = axis + len(shape) if axis < 0 else axis
+    return [e.reshape(x, [math.prod(shape[:axis]), math.prod(shape[axis:])])]
 
 
 def _axes_operand(n: Node, index: int) -> list[int] | None:
