@@ -1,10 +1,26 @@
-"""Module verification: xDSL's per-op verifiers plus the dominance check xDSL 0.74 lacks,
-reporting the first failure at the failing op's location."""
+"""Module verification: xDSL's per-op verifiers plus what xDSL 0.74 does not check (dominance,
+a function's parent being a symbol table, dense resources holding the data their type needs,
+red ops on element types red computes with), reporting the first failure at the failing op's
+location."""
 
 from __future__ import annotations
 
+import math
+
+from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects import func
-from xdsl.ir import Operation
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    Builtin,
+    ContainerType,
+    DenseResourceAttr,
+    IndexType,
+    IntegerType,
+    ShapedType,
+    TensorType,
+)
+from xdsl.ir import Attribute, Operation
+from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import DiagnosticException
 
 from red.dialects.diagnostics import DiagnosticError, Note, location_of
@@ -32,6 +48,57 @@ def _verify_op(op: Operation) -> None:
         raise DiagnosticError.at(op, _message(op, err)) from None
     if isinstance(op, func.FuncOp) and (msg := verify_invariant_attrs(op.arg_attrs)):
         raise DiagnosticError.at(op, f"'{op.name}' op {msg}")
+    if (msg := _structure_problem(op)) is not None:
+        raise DiagnosticError.at(op, f"'{op.name}' op {msg}")
+
+
+def _structure_problem(op: Operation) -> str | None:
+    """What xDSL 0.74 lets through that MLIR (or red's interpreter and lowering) rejects."""
+    if isinstance(op, func.FuncOp):
+        parent = op.parent_op()
+        if parent is not None and not parent.has_trait(SymbolTable):
+            return "symbol's parent must have the SymbolTable trait"
+    for attr in (*op.properties.values(), *op.attributes.values()):
+        if isinstance(attr, DenseResourceAttr) and (msg := resource_problem(attr)) is not None:
+            return msg
+    if op.name.startswith("red."):
+        for value in (*op.operands, *op.results):
+            typ = value.type
+            if isinstance(typ, TensorType) and not _is_numeric(typ.get_element_type()):
+                return (
+                    f"element type '{typ.get_element_type()}' is not supported: red computes "
+                    "on integer, index and floating-point tensors"
+                )
+    return None
+
+
+def _is_numeric(element_type: Attribute) -> bool:
+    return isinstance(element_type, IntegerType | IndexType | AnyFloat)
+
+
+def resource_problem(attr: DenseResourceAttr) -> str | None:
+    """Why a dense resource cannot give its elements, or None: its blob must exist in the
+    file's dialect_resources and hold exactly the bytes of its type (after the 4-byte
+    alignment header)."""
+    key = attr.resource_handle.data
+    interface = Builtin.get_interface(OpAsmDialectInterface)
+    blob = interface.lookup(key) if interface is not None else None
+    if not blob:
+        return f"dense resource '{key}' has no data: no blob '{key}' in the dialect_resources"
+    typ = attr.type
+    if not isinstance(typ, ShapedType) or not isinstance(typ, ContainerType):
+        return None
+    if any(d < 0 for d in typ.get_shape()):
+        return None
+    element = typ.get_element_type()
+    size = getattr(element, "compile_time_size", None)
+    if not isinstance(size, int):
+        return None
+    have = (len(blob) - 2) // 2 - 4
+    need = math.prod(typ.get_shape()) * size
+    if have != need:
+        return f"dense resource '{key}' holds {have} bytes of data, its type '{typ}' needs {need}"
+    return None
 
 
 def verify_module(root: Operation) -> None:

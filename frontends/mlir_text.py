@@ -5,18 +5,25 @@ from __future__ import annotations
 import bisect
 import functools
 import io
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any, cast
 
 from xdsl.context import Context
+from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    AnyDenseElement,
     Builtin,
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
     FileLineColLoc,
     IntAttr,
+    IntegerType,
     ModuleOp,
+    RankedStructure,
     StringAttr,
     UnknownLoc,
 )
@@ -24,6 +31,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import MultipleSpansParseError, ParseError
+from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 from red.dialects.diagnostics import DiagnosticError
@@ -108,12 +116,110 @@ class LocatedParser(Parser):
             self.raise_error("Dense literal attribute should have a static shape.")
         return typ
 
+    def parse_dense_int_or_fp_elements_attr(  # type: ignore[override]
+        self, type: RankedStructure[AnyDenseElement] | None
+    ) -> DenseIntOrFPElementsAttr:
+        """xDSL 0.74's `dense<...>`, except that a splat keeps one stored element (xDSL
+        expanded `dense<1.0> : tensor<8192x8192xf32>` to 256 MiB, as a Python list first),
+        raw bytes must fill the type exactly (xDSL kept a partial last element), and errors
+        point at the literal rather than at the token after its type."""
+        start = self._current_token.span.start
+        self.parse_punctuation("<", " in dense attribute")
+        contents: tuple[list[Any], list[int]] | str | None = None
+        literal_at = self._current_token.span
+        if self.parse_optional_punctuation(">") is None:
+            hex_string = self.parse_optional_str_literal()
+            contents = hex_string if hex_string is not None else self._parse_tensor_literal()
+            self.parse_punctuation(">", " in dense attribute")
+        if type is None:
+            self.parse_punctuation(":", " in dense attribute")
+            type = self._parse_dense_literal_type()
+        shape = list(type.get_shape())
+        count = math.prod(shape)
+        elt = type.get_element_type()
+        if contents is None:
+            if count != 0:
+                self.raise_error(f"expected {count} elements in the dense literal, got none", start)
+            return DenseIntOrFPElementsAttr(type, BytesAttr(b""))
+        if isinstance(contents, str):
+            return DenseIntOrFPElementsAttr(
+                type, BytesAttr(self._dense_bytes(contents, type, literal_at))
+            )
+        values, literal_shape = contents
+        if literal_shape and literal_shape != shape:
+            self.raise_error(
+                f"dense literal has shape {literal_shape}, its type '{type}' has shape {shape}",
+                literal_at,
+            )
+        data = [v.to_type(self, elt) for v in values]  # a splat when literal_shape is []
+        if isinstance(elt, IntegerType):
+            for i, x in enumerate(data):
+                try:
+                    data[i] = elt.get_normalized_value(x)
+                except ValueError as err:
+                    self.raise_error(str(err), values[i].span)
+        return DenseIntOrFPElementsAttr(type, BytesAttr(cast(Any, elt).pack(data)))
+
+    def parse_shape_dimension(self, allow_dynamic: bool = True) -> int:
+        """A dimension, bounded as MLIR's are (int64); xDSL 0.74 takes any integer."""
+        at = self._current_token.span
+        dim = super().parse_shape_dimension(allow_dynamic)
+        if dim >= 1 << 63:
+            self.raise_error(f"dimension {dim} is too large: dimensions are 64-bit integers", at)
+        return dim
+
+    def _parse_resource(self, dialect_name: str, interface: OpAsmDialectInterface) -> None:
+        """A `key: "0x..."` blob of the file's dialect_resources, checked where it is written
+        (xDSL 0.74 accepts any text after `0x`): hex, with MLIR's 4-byte alignment header."""
+        key = self._parse_dialect_resource_handle(dialect_name, interface)
+        self._parse_token(MLIRTokenKind.COLON, "expected `:`")
+        at = self._current_token.span
+        value = self.parse_str_literal()
+        if (problem := blob_problem(value)) is not None:
+            self.raise_error(f"dense resource blob '{key}' {problem}", at)
+        interface.parse_resource(key, value)
+
+    def _dense_bytes(self, text: str, type: Attribute, at: Span) -> bytes:
+        """The bytes of `dense<"0x...">`: one element (a splat) or exactly the type's."""
+        if not text.startswith(("0x", "0X")):
+            self.raise_error("expected a hex string starting with '0x' in dense literal", at)
+        try:
+            raw = bytes.fromhex(text[2:])
+        except ValueError:
+            self.raise_error("dense literal holds a malformed hex string", at)
+        size = type.get_element_type().compile_time_size  # type: ignore[union-attr]
+        count = math.prod(type.get_shape())  # type: ignore[union-attr]
+        if len(raw) not in (size, size * count):
+            self.raise_error(
+                f"dense literal of type '{type}' needs {size * count} bytes ({count} x {size}), "
+                f"or {size} for a splat; got {len(raw)}",
+                at,
+            )
+        return raw
+
     def parse_operation(self) -> Operation:
         start = self._current_token.span.start
         op = super().parse_operation()
         if isinstance(op.location, UnknownLoc):
             op.location = self.location_at(start)
         return op
+
+
+def blob_problem(value: str) -> str | None:
+    """What is wrong with the text of a resource blob, or None: MLIR blobs are hex strings
+    whose first 4 bytes give the data's alignment (a power of two, little-endian)."""
+    if not value.startswith("0x"):
+        return "must be a hex string starting with '0x'"
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        return "holds a malformed hex string"
+    if len(raw) < 4:
+        return f"is {len(raw)} bytes long: expected a 4-byte alignment header before the data"
+    align = int.from_bytes(raw[:4], "little")
+    if align & (align - 1):
+        return f"has alignment {align} in its header: expected a power of two"
+    return None
 
 
 def _parse_error(err: ParseError, parser: LocatedParser) -> DiagnosticError:
@@ -134,6 +240,8 @@ def _parse_error(err: ParseError, parser: LocatedParser) -> DiagnosticError:
         message = f"{message.rstrip(':')} ({err.refs[0][1] or span.text})".replace(
             "values used but not defined", "use of undeclared SSA value name"
         )
+    if "{first_char}" in message:  # an unformatted f-string in xDSL 0.74's lexer
+        message = message.replace("{first_char}", f"'{span.input.content[span.start]}'")
     return DiagnosticError(parser.location_at(span.start), _printable(message.strip()))
 
 
@@ -152,13 +260,21 @@ def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> 
     if parser._current_token.kind == MLIRTokenKind.EOF:  # pyright: ignore[reportPrivateUsage]
         # Only whitespace and comments (e.g. after a trailing `// -----`): an empty module,
         # as in mlir-opt; xDSL 0.74 says "Could not parse entire input!".
-        return ModuleOp([])
+        empty = ModuleOp([])
+        empty.location = parser.location_at(0)
+        return empty
     try:
         module = parser.parse_module()
     except ParseError as err:
         raise _parse_error(err, parser) from None
     except DiagnosticError:
         raise
+    except RecursionError:
+        position = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
+        raise DiagnosticError(
+            parser.location_at(position),
+            "input nests too deeply to parse (Python's recursion limit was reached)",
+        ) from None
     except Exception as err:  # xDSL's parser raises more than ParseError on odd input
         position = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
         raise DiagnosticError(

@@ -3,11 +3,8 @@ annotations for `--verify-diagnostics`."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import traceback
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -44,30 +41,6 @@ def emit(err: DiagnosticError, stream: IO[str] | None = None, show_op: bool = Tr
 def error(message: str, stream: IO[str] | None = None) -> None:
     """An error without a location (missing file, bad flag)."""
     print(f"error: {message}", file=stream or sys.stderr)
-
-
-def guarded_main(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
-    """Run a tool: bad input never shows a traceback; an internal error says so (and shows
-    one with RED_TRACEBACK=1)."""
-    try:
-        return run(argv)
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except DiagnosticError as err:
-        emit(err)
-        return 1
-    except Exception as err:
-        if os.environ.get("RED_TRACEBACK"):
-            traceback.print_exc()
-        error(
-            f"internal compiler error: {type(err).__name__}: {err} "
-            "(set RED_TRACEBACK=1 for a traceback)"
-        )
-        return 1
 
 
 # region --verify-diagnostics

@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
@@ -17,7 +16,7 @@ from xdsl.passes import ModulePass
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.verifier import verify_module
-from red.frontends.mlir_text import Chunk, decode_source, parse_mlir, print_module, split_input
+from red.frontends.mlir_text import Chunk, parse_mlir, print_module, split_input
 from red.passes.pass_manager import (
     PassInstrumentation,
     PassManager,
@@ -31,18 +30,23 @@ from red.passes.registry import (
     parse_pass_list,
 )
 from red.tools import diagnostics
+from red.tools.cli import (
+    ArgumentParser,
+    Outputs,
+    fail,
+    guarded_main,
+    read_input,
+    require_text,
+    write_stdout,
+)
 
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a bad flag is `error: ...` with exit code 1 (DESIGN.md §6)."""
-
-    def error(self, message: str) -> NoReturn:
-        diagnostics.error(message)
-        sys.exit(1)
+DEFAULT_EQUIVALENCE_BUDGET = 20.0
+"""Seconds of per-pass `--verify-equivalence` checks before they collapse into one check at the
+end: a large module otherwise spends minutes interpreting after every pipeline step."""
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
-    p = _ArgumentParser(prog="red-opt", description="red's modular optimizer driver")
+    p = ArgumentParser(prog="red-opt", description="red's modular optimizer driver")
     p.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
     p.add_argument(
         "-p",
@@ -84,6 +88,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="after every pass, compare interpreter results on N seeded random inputs",
     )
     p.add_argument(
+        "--verify-equivalence-budget",
+        type=float,
+        default=DEFAULT_EQUIVALENCE_BUDGET,
+        metavar="SECONDS",
+        help="time for the per-pass checks; past it, one check at the end of the pipeline "
+        f"(default {DEFAULT_EQUIVALENCE_BUDGET:g})",
+    )
+    p.add_argument(
         "--redundancy-report",
         nargs="?",
         const="text",
@@ -94,25 +106,6 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-file", default=None, help="write the redundancy report to PATH")
     p.add_argument("--list-passes", action="store_true", help="list registered passes and exit")
     return p
-
-
-def read_input(path: str) -> tuple[str, str]:
-    """(text, display name); a missing or unreadable file is a located-less error."""
-    if path == "-":
-        data, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as err:
-            raise SystemExit(_fail(f"could not open input file '{path}': {err.strerror}"))
-        name = path
-    return decode_source(data, name), name
-
-
-def _fail(message: str) -> int:
-    diagnostics.error(message)
-    return 1
 
 
 class PrintIRAfterAll(PassInstrumentation):
@@ -133,6 +126,7 @@ class Options:
     print_ir_after_all: bool
     timing: bool
     equivalence_inputs: int | None
+    equivalence_budget: float
     report_format: str | None
     report_file: str | None
     allow_unregistered: bool
@@ -169,11 +163,17 @@ def process_chunk(
 
         report = ReportInstrumentation(module)
         instrumentations.append(report)
+    equivalence = None
     if opts.equivalence_inputs is not None:
         from red.transforms.analysis.equivalence import EquivalenceInstrumentation
 
-        instrumentations.append(EquivalenceInstrumentation(module, opts.equivalence_inputs))
+        equivalence = EquivalenceInstrumentation(
+            module, opts.equivalence_inputs, budget=opts.equivalence_budget
+        )
+        instrumentations.append(equivalence)
     PassManager(opts.passes, instrumentations).run(ctx, module)
+    if equivalence is not None:
+        equivalence.finish(module)
     if report is not None:
         opts.reports.append(report.finish(module))
     start = time.perf_counter()
@@ -198,7 +198,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         passes = _pipeline(args)
     except PipelineError as err:
-        return _fail(str(err))
+        return fail(str(err))
+    if (budget := args.verify_equivalence_budget) < 0:
+        return fail(f"--verify-equivalence-budget expects seconds >= 0, got {budget:g}")
+    if args.verify_equivalence is not None and args.verify_equivalence < 1:
+        return fail(f"--verify-equivalence expects a positive count, got {args.verify_equivalence}")
     opts = Options(
         passes=passes,
         target=args.target,
@@ -207,21 +211,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         print_ir_after_all=args.mlir_print_ir_after_all,
         timing=args.mlir_timing,
         equivalence_inputs=args.verify_equivalence,
+        equivalence_budget=args.verify_equivalence_budget,
         report_format=args.redundancy_report,
         report_file=args.report_file,
         allow_unregistered=args.allow_unregistered_dialect,
     )
-    try:
-        text, filename = read_input(args.input)
-    except DiagnosticError as err:
-        diagnostics.emit(err)
-        return 1
-    if not text.strip():
-        print(
-            f"{filename}:1:1: error: input is empty: expected a module or operations",
-            file=sys.stderr,
-        )
-        return 1
+    files = Outputs(inputs=[args.input])
+    files.check(args.output)
+    if args.report_file:
+        files.check(args.report_file, "report file", may_be_input=False)
+    text, filename = read_input(args.input)
+    require_text(text, filename)
     timing = TimingInstrumentation() if args.mlir_timing else None
     outputs: list[str] = []
     failed = False
@@ -246,7 +246,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         except DiagnosticError as err:
             diagnostics.emit(err)
             failed = True
-    _write_output(args.output, "// -----\n".join(outputs))
+    result_text = "// -----\n".join(outputs)
+    if args.output == "-":
+        write_stdout(result_text)  # as mlir-opt: the chunks that succeeded, even if one failed
+    else:
+        files.stage_text(args.output, result_text)
     if timing is not None:
         print(timing.report(), file=sys.stderr)
     if opts.report_format is not None and opts.reports:
@@ -254,31 +258,17 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         rendered = render_report(opts.reports, opts.report_format)
         if opts.report_file:
-            _write_file(opts.report_file, rendered)
+            files.stage_text(opts.report_file, rendered)
         else:
             sys.stderr.write(rendered)
-    return 1 if failed else 0
-
-
-def _write_output(path: str, text: str) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    _write_file(path, text)
-
-
-def _write_file(path: str, text: str) -> None:
-    """Write text; an unwritable path is an error without a location, not a traceback."""
-    try:
-        with open(path, "w") as f:
-            f.write(text)
-    except OSError as err:
-        raise SystemExit(_fail(f"could not open output file '{path}': {err.strerror}")) from None
+    if failed:
+        return 1  # files are written only by a run that succeeds
+    files.commit()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return diagnostics.guarded_main(run, argv)
+    return guarded_main(run, argv)
 
 
 if __name__ == "__main__":

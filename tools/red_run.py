@@ -4,26 +4,40 @@ interpreter or the JIT, and print (and optionally save) its results."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
 
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.numpy_interop import UnsupportedTypeError, numpy_dtype
+from red.dialects.red_interpreter import ModuleRunner, argument_label
+from red.dialects.symbols import is_private
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
 from red.testing.random_inputs import random_inputs
 from red.tools import diagnostics
-from red.tools.red_opt import _ArgumentParser, read_input
+from red.tools.cli import (
+    ArgumentParser,
+    Outputs,
+    ToolError,
+    fail,
+    guarded_main,
+    read_input,
+    require_functions,
+    require_text,
+)
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
-    p = _ArgumentParser(prog="red-run", description="run a function of a red module")
+    p = ArgumentParser(prog="red-run", description="run a function of a red module")
     p.add_argument("input", help="the .mlir module")
     p.add_argument("--entry", default="main", help="function to call (default: main)")
     src = p.add_mutually_exclusive_group(required=True)
@@ -41,21 +55,80 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 
 def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
-    arrays = []
-    for path in paths:
+    """The arrays of .npy files, in native byte order (a big-endian file holds the same
+    values); anything else is a ToolError naming the file."""
+    return [load_npy(path) for path in paths]
+
+
+def load_npy(path: str) -> np.ndarray:
+    try:
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":  # numpy's own message would speak of pickles
+                raise ToolError(f"could not read input '{path}': not a .npy file")
+            f.seek(0)
+            array = np.load(f, allow_pickle=False)
+    except OSError as err:
+        raise ToolError(f"could not read input '{path}': {err.strerror}") from None
+    except (ValueError, EOFError) as err:
+        raise ToolError(f"could not read input '{path}': {err}") from None
+    except (SyntaxError, TokenError):  # numpy reads the header with Python's tokenizer
+        raise ToolError(f"could not read input '{path}': malformed .npy header") from None
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+def _format_bytes(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def memory_limit() -> int:
+    """The bytes this process may allocate: physical memory, or less under `ulimit -v`."""
+    limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return min(limit, soft) if soft != resource.RLIM_INFINITY else limit
+
+
+def check_random_sizes(fn: Any, limit: int) -> None:
+    """A located error, rather than an allocation failure, when the arguments `--random`
+    would draw do not fit in `limit` bytes."""
+    sizes: list[tuple[int, int, Any]] = []
+    for i, typ in enumerate(fn.function_type.inputs.data):
         try:
-            with open(path, "rb") as f:
-                if f.read(6) != b"\x93NUMPY":  # numpy's own message would speak of pickles
-                    raise SystemExit(_fail(f"could not read input '{path}': not a .npy file"))
-            arrays.append(np.load(path, allow_pickle=False))
-        except (OSError, ValueError) as err:
-            raise SystemExit(_fail(f"could not read input '{path}': {err}")) from None
-    return arrays
+            itemsize = numpy_dtype(typ.get_element_type()).itemsize
+        except (AttributeError, UnsupportedTypeError):
+            continue  # not a tensor of a known type: random_inputs says why
+        shape = [d for d in typ.get_shape() if d >= 0]
+        sizes.append((math.prod(shape) * itemsize, i, typ))
+    total = sum(n for n, _, _ in sizes)
+    if total <= limit:
+        return
+    largest, index, typ = max(sizes, key=lambda s: s[0])
+    name = fn.sym_name.data
+    raise DiagnosticError.at(
+        fn,
+        f"the arguments of '@{name}' are too large to draw with --random: "
+        f"{_format_bytes(total)} (argument {argument_label(fn, index)} '{typ}' alone is "
+        f"{_format_bytes(largest)}), more than the {_format_bytes(limit)} this process may "
+        "allocate",
+    )
 
 
-def _fail(message: str) -> int:
-    diagnostics.error(message)
-    return 1
+def entry_function(runner: ModuleRunner, name: str) -> Any:
+    """The function red-run calls: defined and public (the ABI the JIT exports)."""
+    fn = runner.function(name)
+    if is_private(fn):
+        raise DiagnosticError.at(
+            fn, f"entry function '@{name}' is private: red-run calls public functions only"
+        )
+    if not fn.body.blocks:
+        raise DiagnosticError.at(
+            fn, f"entry function '@{name}' is a declaration: it has no body to run"
+        )
+    return fn
 
 
 def summarize(value: Any) -> str:
@@ -77,21 +150,30 @@ def make_caller(module: Any, entry: str, engine: str) -> Callable[..., tuple[Any
         return lambda *args: runner.call(entry, *args)
     from red.lowering.jit import compile_module
 
+    require_functions(module, "red-run --engine jit")
     return compile_module(module).function(entry).call
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     if args.repeat < 1:
-        return _fail(f"--repeat expects a positive count, got {args.repeat}")
+        return fail(f"--repeat expects a positive count, got {args.repeat}")
     engine = args.engine or default_engine()
+    files = Outputs(inputs=[args.input, *(args.inputs or [])])
+    if args.output_dir:
+        check_output_dir(args.output_dir)
     try:
         text, filename = read_input(args.input)
+        require_text(text, filename)
         module = parse_mlir(text, filename, make_context())
         verify_module(module)
         runner = ModuleRunner(module)
-        fn = runner.function(args.entry)
-        inputs = load_inputs(args.inputs) if args.inputs else random_inputs(fn, args.seed)
+        fn = entry_function(runner, args.entry)
+        if args.inputs:
+            inputs = load_inputs(args.inputs)
+        else:
+            check_random_sizes(fn, memory_limit())
+            inputs = random_inputs(fn, args.seed)
         runner.check_arguments(fn, inputs)
         call = make_caller(module, args.entry, engine)
         results: tuple[Any, ...] = ()
@@ -105,17 +187,35 @@ def run(argv: Sequence[str] | None = None) -> int:
         diagnostics.emit(err)
         return 1
     except ValueError as err:
-        return _fail(str(err))
+        return fail(str(err))
     for i, r in enumerate(results):
         print(f"result{i}: {summarize(r)}")
     if args.output_dir:
-        try:
-            os.makedirs(args.output_dir, exist_ok=True)
-            for i, r in enumerate(results):
-                np.save(os.path.join(args.output_dir, f"result{i}.npy"), np.asarray(r))
-        except OSError as err:
-            return _fail(f"could not write results to '{args.output_dir}': {err.strerror}")
+        save_results(files, args.output_dir, results)
     return 0
+
+
+def check_output_dir(path: str) -> None:
+    """Before any work: `--output-dir` must be a directory or creatable as one."""
+    head = os.path.abspath(path)
+    while not os.path.exists(head):
+        head = os.path.dirname(head)
+    if not os.path.isdir(head):
+        raise ToolError(f"could not write results to '{path}': File exists")
+    if not os.access(head, os.W_OK):
+        raise ToolError(f"could not write results to '{path}': Permission denied")
+
+
+def save_results(files: Outputs, directory: str, results: Sequence[Any]) -> None:
+    """result0.npy, result1.npy, ... all written, or none (and no directory created)."""
+    try:
+        files.make_dir(directory)
+    except OSError as err:
+        raise ToolError(f"could not write results to '{directory}': {err.strerror}") from None
+    for i, r in enumerate(results):
+        array = np.asarray(r)
+        files.stage(os.path.join(directory, f"result{i}.npy"), lambda f, a=array: np.save(f, a))
+    files.commit("result file")
 
 
 def default_engine() -> str:
@@ -128,7 +228,7 @@ def default_engine() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return diagnostics.guarded_main(run, argv)
+    return guarded_main(run, argv)
 
 
 if __name__ == "__main__":

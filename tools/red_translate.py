@@ -10,12 +10,18 @@ from collections.abc import Sequence
 from red.dialects.context import make_context
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
-from red.tools import diagnostics
-from red.tools.red_opt import _ArgumentParser, _write_output, read_input
+from red.tools.cli import (
+    ArgumentParser,
+    Outputs,
+    guarded_main,
+    read_input,
+    require_functions,
+    require_text,
+)
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
-    p = _ArgumentParser(prog="red-translate", description="translate MLIR to other formats")
+    p = ArgumentParser(prog="red-translate", description="translate MLIR to other formats")
     p.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
     p.add_argument("--mlir-to-llvmir", action="store_true", required=True, help="emit LLVM IR")
     p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
@@ -24,18 +30,23 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
+    files = Outputs(inputs=[args.input])
+    files.check(args.output)
     from red.lowering.llvm_ir import module_to_llvm_ir
 
     text, filename = read_input(args.input)
+    require_text(text, filename)
     ctx = make_context()
     module = parse_mlir(text, filename, ctx)
     verify_module(module)
-    _write_output(args.output, module_to_llvm_ir(module, ctx))
+    require_functions(module, "red-translate")
+    files.stage_text(args.output, module_to_llvm_ir(module, ctx))
+    files.commit()
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return diagnostics.guarded_main(run, argv)
+    return guarded_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,12 @@
 // if any chunk failed, and errors carry line numbers of the whole file.
 // RUN: not red-opt %s --split-input-file 2>%t.err | filecheck %s
 // RUN: filecheck %s --input-file %t.err --check-prefix=ERR
+// A failed run writes no file: an existing `-o` file keeps its content.
+// RUN: echo 'previous content' > %t.out
 // RUN: not red-opt %s --split-input-file -o %t.out 2>&1 | filecheck %s --check-prefix=ERR
-// RUN: filecheck %s --input-file %t.out
+// RUN: filecheck %s --input-file %t.out --check-prefix=KEPT
+// KEPT: {{^}}previous content{{$}}
+// KEPT-NOT: builtin.module
 // Without the flag the markers are comments: the file is one module, and fails as a whole.
 // RUN: not red-opt %s 2>&1 | filecheck %s --check-prefix=WHOLE
 

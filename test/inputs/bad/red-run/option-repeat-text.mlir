@@ -1,0 +1,6 @@
+// --repeat with a word; expects error: argument --repeat: invalid int value: 'many'
+// ARGS: {input} --engine interp --random --repeat many
+func.func @main(%x: tensor<2x3xf32>, %ids: tensor<4xi64>) -> tensor<2x3xf32> {
+  %y = red.neg %x : tensor<2x3xf32>
+  func.return %y : tensor<2x3xf32>
+}

@@ -1,0 +1,7 @@
+// A 3x2 array for a 2x3 argument; expects 4:1: error: argument #0 (%x) of '@main' expects 'tensor<2x3xf32>', got an array of shape 3x2 and dtype float32
+// ARGS: {input} --engine interp --inputs x32t.npy ids.npy --output-dir {results}
+// NPY: x.npy=float32:2x3 ids.npy=int64:4 x64.npy=float64:2x3 x32t.npy=float32:3x2 junk.npy=text:not-numpy trunc.npy=truncated:float32:2x3 obj.npy=object:6 hdr.npy=badheader: scalar.npy=float32:
+func.func @main(%x: tensor<2x3xf32>, %ids: tensor<4xi64>) -> tensor<2x3xf32> {
+  %y = red.neg %x : tensor<2x3xf32>
+  func.return %y : tensor<2x3xf32>
+}

@@ -1,0 +1,9 @@
+// A private @red_f beside a public @f, whose C name is red_f; expects 3:1: error: 
+// XFAIL: lowering: ABI name clash is a DuplicatedNameError
+func.func private @red_f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  func.return %x : tensor<4xf32>
+}
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = func.call @red_f(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  func.return %y : tensor<4xf32>
+}

@@ -1,0 +1,11 @@
+// A function named like a generated constant global; expects 3:1: error: 
+// XFAIL: lowering: a user symbol named __red_constant_0 is a DuplicatedNameError
+func.func private @__red_constant_0() {
+  func.return
+}
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %c = red.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %y = red.add %x, %c : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  func.call @__red_constant_0() : () -> ()
+  func.return %y : tensor<4xf32>
+}

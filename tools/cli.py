@@ -1,0 +1,270 @@
+"""What every red command-line tool shares (DESIGN.md §6): the argument parser whose bad flag
+is `error: ...` with exit code 1, reading the input, all-or-nothing writing of outputs, and the
+wrapper that turns any failure into a diagnostic and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, NoReturn
+
+from xdsl.dialects import func, llvm
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+
+from red.dialects.diagnostics import DiagnosticError
+from red.frontends.mlir_text import decode_source
+from red.tools import diagnostics
+
+
+class ToolError(Exception):
+    """An error without a source location (missing file, unwritable output, bad flag value):
+    printed as `error: message`, exit code 1."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is `error: ...` with exit code 1 (argparse exits with 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        diagnostics.error(message)
+        sys.exit(1)
+
+
+def fail(message: str) -> int:
+    """Print `error: message` and return the exit code of a failed run."""
+    diagnostics.error(message)
+    return 1
+
+
+def read_input(path: str) -> tuple[str, str]:
+    """(text, name for diagnostics) of an input file, or of stdin for `-`; a file that cannot
+    be read is a ToolError, text that is not UTF-8 a located DiagnosticError."""
+    if path == "-":
+        return decode_source(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise ToolError(f"could not open input file '{path}': {err.strerror}") from None
+    return decode_source(data, path), path
+
+
+def require_text(text: str, filename: str) -> None:
+    """An input of only whitespace is an error at 1:1 (a file of comments is an empty
+    module, as in mlir-opt)."""
+    if not text.strip():
+        loc = FileLineColLoc(StringAttr(filename), IntAttr(1), IntAttr(1))
+        raise DiagnosticError(loc, "input is empty: expected a module or operations")
+
+
+def require_functions(module: ModuleOp, tool: str) -> None:
+    """What the lowering needs of a module's layout: functions at its top level (a nested
+    module is an error at that module) and at least one of them."""
+    for op in module.body.ops:
+        if isinstance(op, ModuleOp):
+            raise DiagnosticError.at(
+                op,
+                f"'{op.name}' op nested modules are not supported: {tool} lowers the "
+                "functions at the top level of the module",
+            )
+    if not any(isinstance(op, func.FuncOp | llvm.FuncOp) for op in module.body.ops):
+        raise DiagnosticError.at(module, "module defines no function: there is nothing to lower")
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (through links; a path that does not exist is
+    compared by its resolved name)."""
+    if a == "-" or b == "-":
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _writes_in_place(path: str) -> bool:
+    """Whether `path` is an existing file that is not a regular file (/dev/null, a FIFO, a
+    terminal): it is written directly, never replaced by a rename."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_writable(path: str, what: str) -> None:
+    """Fail early, as `open(path, "w")` would, rather than after the work is done."""
+    real = os.path.realpath(path)
+    if os.path.isdir(real):
+        raise ToolError(f"could not open {what} '{path}': Is a directory")
+    if _writes_in_place(real):
+        return
+    parent = os.path.dirname(real) or "."
+    if not os.path.isdir(parent):
+        raise ToolError(f"could not open {what} '{path}': No such file or directory")
+    exists = os.path.exists(real)
+    if not os.access(parent, os.W_OK) or (exists and not os.access(real, os.W_OK)):
+        raise ToolError(f"could not open {what} '{path}': Permission denied")
+
+
+@dataclass
+class _Staged:
+    path: str  # as the user wrote it (for messages)
+    real: str  # where it goes (links followed)
+    write: Callable[[IO[bytes]], object]
+
+
+@dataclass
+class Outputs:
+    """The files a run writes, written only when the run succeeds: each goes to a temporary
+    file in its destination's directory and is renamed over the destination once all are
+    written, so a failed run (bad input, a failing pass, a full disk) leaves every existing
+    file as it was, the input included when it is also the output."""
+
+    inputs: Sequence[str] = ()
+    staged: list[_Staged] = field(default_factory=list[_Staged])
+    made_dirs: list[str] = field(default_factory=list[str])
+
+    def check(self, path: str, what: str = "output file", may_be_input: bool = True) -> None:
+        """Validate a destination before any work: writable, not a directory, not given twice,
+        and (unless `may_be_input`) not one of the inputs."""
+        if path == "-":
+            return
+        if not may_be_input and any(same_file(path, i) for i in self.inputs):
+            raise ToolError(f"{what} '{path}' is the input file; refusing to overwrite it")
+        _check_writable(path, what)
+
+    def stage(self, path: str, write: Callable[[IO[bytes]], object]) -> None:
+        """Write `path` on commit by calling `write` on a binary stream (stdout for `-`)."""
+        real = os.path.realpath(path) if path != "-" else "-"
+        if real != "-" and any(same_file(s.real, real) for s in self.staged):
+            raise ToolError(f"'{path}' is given for two outputs")
+        self.staged.append(_Staged(path, real, write))
+
+    def stage_text(self, path: str, text: str) -> None:
+        self.stage(path, lambda f: f.write(text.encode("utf-8")))
+
+    def make_dir(self, path: str) -> None:
+        """Create a directory (and its parents) now, remembering which ones to remove if the
+        commit fails."""
+        missing: list[str] = []
+        head = os.path.abspath(path)
+        while not os.path.exists(head):
+            missing.append(head)
+            head = os.path.dirname(head)
+        os.makedirs(path, exist_ok=True)
+        self.made_dirs += reversed(missing)
+
+    def commit(self, what: str = "output file") -> None:
+        """Write every staged output; on any failure remove what this run created and raise
+        ToolError (no destination has been touched then)."""
+        temps: list[tuple[_Staged, str]] = []
+        current = ""
+        try:
+            for s in self.staged:
+                current = s.path
+                if s.real == "-":
+                    continue
+                if _writes_in_place(s.real):
+                    with open(s.real, "wb") as f:
+                        s.write(f)
+                    continue
+                temps.append((s, self._write_temporary(s)))
+        except BaseException as err:
+            for _, temp in temps:
+                _remove(temp)
+            self.discard()
+            if isinstance(err, OSError):
+                raise ToolError(f"could not write {what} '{current}': {err.strerror}") from None
+            raise
+        for s, temp in temps:
+            os.replace(temp, s.real)
+        sys.stdout.flush()
+        for s in self.staged:
+            if s.real == "-":
+                s.write(sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+        self.staged.clear()
+        self.made_dirs.clear()
+
+    @staticmethod
+    def _write_temporary(s: _Staged) -> str:
+        directory = os.path.dirname(s.real) or "."
+        fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(s.real)}.", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                s.write(f)
+            os.chmod(temp, _mode_for(s.real))
+        except BaseException:
+            _remove(temp)
+            raise
+        return temp
+
+    def discard(self) -> None:
+        """Forget the staged outputs and remove directories this run created."""
+        self.staged.clear()
+        for d in reversed(self.made_dirs):
+            _remove_dir(d)
+        self.made_dirs.clear()
+
+
+def _mode_for(path: str) -> int:
+    """The permission bits the destination has, or those `open` would give a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _remove_dir(path: str) -> None:
+    try:
+        os.rmdir(path)  # only if still empty
+    except OSError:
+        pass
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def guarded_main(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
+    """Run a tool: bad input never shows a traceback; an internal error says so (and shows
+    one with RED_TRACEBACK=1)."""
+    try:
+        return run(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except DiagnosticError as err:
+        diagnostics.emit(err)
+        return 1
+    except ToolError as err:
+        return fail(str(err))
+    except MemoryError:
+        return fail("out of memory: the input needs more memory than this process may use")
+    except RecursionError:
+        return fail("input nests too deeply (Python's recursion limit was reached)")
+    except Exception as err:
+        if os.environ.get("RED_TRACEBACK"):
+            traceback.print_exc()
+        return fail(
+            f"internal compiler error: {type(err).__name__}: {err} "
+            "(set RED_TRACEBACK=1 for a traceback)"
+        )
