@@ -10,7 +10,7 @@ config.name = "red"
 config.test_format = lit.formats.ShTest()
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
-config.excludes = ["lit.cfg.py", "python", "Inputs"]
+config.excludes = ["lit.cfg.py", "python", "Inputs", "inputs"]
 config.environment["PYTHONHASHSEED"] = "0"
 config.environment["RED_TEST_PASSES"] = "1"  # registers test-miscompile
 for var in ("PATH", "HOME", "PYTHONPATH"):

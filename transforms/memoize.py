@@ -21,8 +21,14 @@ from xdsl.passes import ModulePass
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
+from red.dialects.symbols import is_private
 from red.passes.rewriting import report
-from red.transforms.analysis.binding_time import CONSTANT_OPS, BindingTime, BindingTimes
+from red.transforms.analysis.binding_time import (
+    CONSTANT_OPS,
+    BindingTime,
+    BindingTimes,
+    is_invariant_argument,
+)
 from red.transforms.analysis.cost_model import FREE_OPS, CostModel, byte_size, element_count
 from red.transforms.analysis.purity import PurityOracle
 
@@ -140,12 +146,16 @@ def memoize_group(
 
 
 def _is_entry_argument(v: SSAValue) -> bool:
+    """A `red.invariant` argument of a public function: the only values a memo may key on
+    (the verifier's rule; a private function's argument is its caller's temporary)."""
     block = v.owner
     return (
         isinstance(v, BlockArgument)
         and isinstance(block, Block)
         and isinstance(fn := block.parent_op(), func.FuncOp)
         and fn.body.blocks.first is block
+        and not is_private(fn)
+        and is_invariant_argument(fn, v.index)
     )
 
 

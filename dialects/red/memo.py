@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, TensorType, UnitAttr
-from xdsl.ir import Attribute, Operation, Region, SSAValue
+from xdsl.ir import Attribute, BlockArgument, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
@@ -26,6 +27,7 @@ from red.dialects.red.base import (
     canonicalization_patterns,
     op_error,
 )
+from red.dialects.symbols import is_private
 
 
 @irdl_op_definition
@@ -110,6 +112,32 @@ class MemoOp(RedOp):
                 f"yielded types ({', '.join(map(str, yielded))}) differ from result types "
                 f"({', '.join(map(str, out))})",
             )
+        self.verify_keys()
+
+    def verify_keys(self) -> None:
+        """Each key must be a `red.invariant` argument of the public function the memo is
+        in: the promise that a buffer does not change between calls exists only for those
+        (a computed value, or a private function's argument, can change behind the same
+        address, and the cache would return stale results)."""
+        fn = self.parent_op()
+        while fn is not None and not isinstance(fn, func.FuncOp):
+            fn = fn.parent_op()
+        for i, key in enumerate(self.keys):
+            entry = fn.body.blocks.first if isinstance(fn, func.FuncOp) else None
+            ok = (
+                isinstance(fn, func.FuncOp)
+                and isinstance(key, BlockArgument)
+                and key.block is entry
+                and not is_private(fn)
+                and fn.arg_attrs is not None
+                and INVARIANT_ATTR in fn.arg_attrs.data[key.index].data
+            )
+            if not ok:
+                raise op_error(
+                    self,
+                    f"key #{i} must be a '{INVARIANT_ATTR}' argument of the public function "
+                    "the memo is in (only those stay unchanged between calls)",
+                )
 
 
 @irdl_op_definition

@@ -434,7 +434,7 @@ func.func @no_merge_different_regions(%c: i1, %a: tensor<4xf32>) -> (tensor<4xf3
 // red.memo is isolated from above: an op in its body equal to one outside stays (it
 // cannot see the outer value), while duplicates inside the body merge.
 // CHECK-LABEL: func.func @no_merge_into_isolated_memo
-// CHECK-SAME:    (%[[W:.*]]: tensor<4x8xf32>)
+// CHECK-SAME:    (%[[W:.*]]: tensor<4x8xf32> {red.invariant})
 // CHECK:         %[[T:.*]] = red.transpose %[[W]] [1, 0]
 // CHECK-NEXT:    %[[M:.*]] = red.memo(%[[W]])
 // CHECK-NEXT:    ^{{.*}}(%[[X:.*]]: tensor<4x8xf32>):
@@ -443,7 +443,7 @@ func.func @no_merge_different_regions(%c: i1, %a: tensor<4xf32>) -> (tensor<4xf3
 // CHECK-NEXT:      red.yield %[[A]]
 // CHECK-NEXT:    }
 // CHECK-NEXT:    func.return %[[T]], %[[M]]
-func.func @no_merge_into_isolated_memo(%w: tensor<4x8xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+func.func @no_merge_into_isolated_memo(%w: tensor<4x8xf32> {red.invariant}) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
   %t = red.transpose %w [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
   %m = red.memo(%w) : (tensor<4x8xf32>) -> tensor<8x4xf32> {
   ^bb0(%x: tensor<4x8xf32>):
@@ -463,7 +463,7 @@ func.func @no_merge_into_isolated_memo(%w: tensor<4x8xf32>) -> (tensor<8x4xf32>,
 // CHECK:         red.memo
 // CHECK:           red.constant dense<2.000000e+00>
 // CHECK:           red.yield
-func.func @no_merge_constant_into_memo(%w: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+func.func @no_merge_constant_into_memo(%w: tensor<4xf32> {red.invariant}) -> (tensor<4xf32>, tensor<4xf32>) {
   %c = red.constant dense<2.0> : tensor<4xf32>
   %m = red.memo(%w) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%x: tensor<4xf32>):
@@ -481,7 +481,7 @@ func.func @no_merge_constant_into_memo(%w: tensor<4xf32>) -> (tensor<4xf32>, ten
 // CHECK:         %[[M:.*]] = red.memo
 // CHECK-NOT:     red.memo
 // CHECK:         func.return %[[M]], %[[M]]
-func.func @equal_memos(%w: tensor<4x8xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+func.func @equal_memos(%w: tensor<4x8xf32> {red.invariant}) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
   %m0 = red.memo(%w) : (tensor<4x8xf32>) -> tensor<8x4xf32> {
   ^bb0(%x: tensor<4x8xf32>):
     %u = red.transpose %x [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>

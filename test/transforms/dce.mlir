@@ -24,7 +24,7 @@ func.func @dead_pure_chain(%x: tensor<4xf32>) -> tensor<4xf32> {
 // Dead pure region ops (scf.if with pure bodies, red.memo) and dead calls to pure
 // functions die too.
 // CHECK-LABEL: func.func @dead_region_ops_and_calls
-// CHECK-SAME:    (%[[C:.*]]: i1, %[[X:.*]]: tensor<4xf32>)
+// CHECK-SAME:    (%[[C:.*]]: i1, %[[X:.*]]: tensor<4xf32> {red.invariant})
 // CHECK-NOT:     scf.if
 // CHECK-NOT:     red.memo
 // CHECK-NOT:     func.call
@@ -33,7 +33,7 @@ func.func private @pure_helper(%x: tensor<4xf32>) -> tensor<4xf32> {
   %e = red.exp %x : tensor<4xf32>
   func.return %e : tensor<4xf32>
 }
-func.func @dead_region_ops_and_calls(%c: i1, %x: tensor<4xf32>) -> tensor<4xf32> {
+func.func @dead_region_ops_and_calls(%c: i1, %x: tensor<4xf32> {red.invariant}) -> tensor<4xf32> {
   %r = scf.if %c -> (tensor<4xf32>) {
     %n = red.neg %x : tensor<4xf32>
     scf.yield %n : tensor<4xf32>

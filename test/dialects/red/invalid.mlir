@@ -631,7 +631,7 @@ func.func @rms_norm_nan_eps(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // region Caching
 
-func.func @memo_block_argument_types(%w: tensor<8x4xf32>) -> tensor<4x8xf32> {
+func.func @memo_block_argument_types(%w: tensor<8x4xf32> {red.invariant}) -> tensor<4x8xf32> {
   // expected-error @+1 {{'red.memo' op block argument types (tensor<4x8xf32>) differ from operand types (tensor<8x4xf32>)}}
   %r = red.memo(%w) : (tensor<8x4xf32>) -> tensor<4x8xf32> {
   ^bb0(%a: tensor<4x8xf32>):
@@ -642,7 +642,7 @@ func.func @memo_block_argument_types(%w: tensor<8x4xf32>) -> tensor<4x8xf32> {
 
 // -----
 
-func.func @memo_block_argument_count(%w: tensor<8x4xf32>, %v: tensor<2xf32>) -> tensor<8x4xf32> {
+func.func @memo_block_argument_count(%w: tensor<8x4xf32> {red.invariant}, %v: tensor<2xf32> {red.invariant}) -> tensor<8x4xf32> {
   // expected-error @+1 {{'red.memo' op block argument types (tensor<8x4xf32>) differ from operand types (tensor<8x4xf32>, tensor<2xf32>)}}
   %r = red.memo(%w, %v) : (tensor<8x4xf32>, tensor<2xf32>) -> tensor<8x4xf32> {
   ^bb0(%a: tensor<8x4xf32>):
@@ -653,7 +653,7 @@ func.func @memo_block_argument_count(%w: tensor<8x4xf32>, %v: tensor<2xf32>) -> 
 
 // -----
 
-func.func @memo_yield_types(%w: tensor<8x4xf32>) -> tensor<4x8xf32> {
+func.func @memo_yield_types(%w: tensor<8x4xf32> {red.invariant}) -> tensor<4x8xf32> {
   // expected-error @+1 {{'red.memo' op yielded types (tensor<8x4xf32>) differ from result types (tensor<4x8xf32>)}}
   %r = red.memo(%w) : (tensor<8x4xf32>) -> tensor<4x8xf32> {
   ^bb0(%a: tensor<8x4xf32>):
@@ -664,7 +664,7 @@ func.func @memo_yield_types(%w: tensor<8x4xf32>) -> tensor<4x8xf32> {
 
 // -----
 
-func.func @memo_yield_count(%w: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+func.func @memo_yield_count(%w: tensor<8x4xf32> {red.invariant}) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
   // expected-error @+1 {{'red.memo' op yielded types (tensor<8x4xf32>) differ from result types (tensor<8x4xf32>, tensor<8x4xf32>)}}
   %r:2 = red.memo(%w) : (tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
   ^bb0(%a: tensor<8x4xf32>):
@@ -675,7 +675,7 @@ func.func @memo_yield_count(%w: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4
 
 // -----
 
-func.func @memo_no_yield(%w: tensor<8x4xf32>) -> tensor<8x4xf32> {
+func.func @memo_no_yield(%w: tensor<8x4xf32> {red.invariant}) -> tensor<8x4xf32> {
   // expected-error @+1 {{'red.memo' op expected the region to end with 'red.yield'}}
   %r = red.memo(%w) : (tensor<8x4xf32>) -> tensor<8x4xf32> {
   ^bb0(%a: tensor<8x4xf32>):
@@ -686,7 +686,7 @@ func.func @memo_no_yield(%w: tensor<8x4xf32>) -> tensor<8x4xf32> {
 
 // -----
 
-func.func @memo_empty_region(%w: tensor<8x4xf32>) -> tensor<8x4xf32> {
+func.func @memo_empty_region(%w: tensor<8x4xf32> {red.invariant}) -> tensor<8x4xf32> {
   // expected-error @+1 {{'red.memo' op Region 'body' at position 0 expected a single block, but got 0 blocks}}
   %r = red.memo(%w) : (tensor<8x4xf32>) -> tensor<8x4xf32> {
   }
@@ -695,7 +695,7 @@ func.func @memo_empty_region(%w: tensor<8x4xf32>) -> tensor<8x4xf32> {
 
 // -----
 
-func.func @memo_not_isolated(%w: tensor<8x4xf32>, %v: tensor<8x4xf32>) -> tensor<8x4xf32> {
+func.func @memo_not_isolated(%w: tensor<8x4xf32> {red.invariant}, %v: tensor<8x4xf32>) -> tensor<8x4xf32> {
   // expected-error @+1 {{'red.memo' op Operation using value defined out of its IsolatedFromAbove parent: YieldOp(red.yield %v : tensor<8x4xf32>)}}
   %r = red.memo(%w) : (tensor<8x4xf32>) -> tensor<8x4xf32> {
   ^bb0(%a: tensor<8x4xf32>):
@@ -818,4 +818,41 @@ func.func @dynamic_update_slice_element_type(%x: tensor<8x4xf32>, %u: tensor<1x4
   // expected-error @+1 {{'red.dynamic_update_slice' op element types differ: input has 'f32', update has 'f16'}}
   %r = red.dynamic_update_slice %x, %u [%i, %i] : (tensor<8x4xf32>, tensor<1x4xf16>, i64, i64) -> tensor<8x4xf32>
   func.return %r : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @memo_key_not_invariant(%w: tensor<8x4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'red.memo' op key #0 must be a 'red.invariant' argument of the public function the memo is in (only those stay unchanged between calls)}}
+  %m = red.memo(%w) : (tensor<8x4xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<8x4xf32>):
+    %t = red.transpose %a [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+    red.yield %t : tensor<4x8xf32>
+  }
+  func.return %m : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @memo_key_computed(%w: tensor<8x4xf32> {red.invariant}) -> tensor<4x8xf32> {
+  %s = red.mul %w, %w : tensor<8x4xf32>, tensor<8x4xf32> -> tensor<8x4xf32>
+  // expected-error @+1 {{'red.memo' op key #0 must be a 'red.invariant' argument of the public function the memo is in (only those stay unchanged between calls)}}
+  %m = red.memo(%s) : (tensor<8x4xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<8x4xf32>):
+    %t = red.transpose %a [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+    red.yield %t : tensor<4x8xf32>
+  }
+  func.return %m : tensor<4x8xf32>
+}
+
+// -----
+
+func.func private @memo_in_private_function(%w: tensor<8x4xf32> {red.invariant}) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'red.memo' op key #0 must be a 'red.invariant' argument of the public function the memo is in (only those stay unchanged between calls)}}
+  %m = red.memo(%w) : (tensor<8x4xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<8x4xf32>):
+    %t = red.transpose %a [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+    red.yield %t : tensor<4x8xf32>
+  }
+  func.return %m : tensor<4x8xf32>
 }
