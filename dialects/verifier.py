@@ -43,8 +43,9 @@ def _verify_op(op: Operation) -> None:
         op.verify(verify_nested_ops=False)
     except DiagnosticException as err:
         raise DiagnosticError.at(op, _message(op, err)) from None
-    except (ValueError, AssertionError, TypeError, KeyError, IndexError) as err:
-        # Verifiers written against well-typed operands can trip on ill-typed ones.
+    except Exception as err:
+        # Verifiers written against well-typed operands can trip on ill-typed ones (a
+        # ValueError, an AttributeError on an unexpected type): still a located error.
         raise DiagnosticError.at(op, _message(op, err)) from None
     if isinstance(op, func.FuncOp) and (msg := verify_invariant_attrs(op.arg_attrs)):
         raise DiagnosticError.at(op, f"'{op.name}' op {msg}")

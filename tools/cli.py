@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,17 +42,44 @@ def fail(message: str) -> int:
     return 1
 
 
+MAX_STREAM_BYTES = 1 << 30
+"""How much red reads from a pipe or device (a regular file is read whole): `/dev/zero` as the
+input is an error, not a process that grows until it is killed."""
+
+
 def read_input(path: str) -> tuple[str, str]:
     """(text, name for diagnostics) of an input file, or of stdin for `-`; a file that cannot
     be read is a ToolError, text that is not UTF-8 a located DiagnosticError."""
-    if path == "-":
-        return decode_source(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
+    name = "<stdin>" if path == "-" else path
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        if path == "-":
+            data = _read_stream(sys.stdin.buffer, name)
+        else:
+            with open(path, "rb") as f:
+                regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+                data = f.read() if regular else _read_stream(f, name)
     except OSError as err:
         raise ToolError(f"could not open input file '{path}': {err.strerror}") from None
-    return decode_source(data, path), path
+    return decode_source(data, name), name
+
+
+def _read_stream(stream: IO[bytes], name: str) -> bytes:
+    data = stream.read(MAX_STREAM_BYTES + 1)
+    if len(data) > MAX_STREAM_BYTES:
+        raise ToolError(f"input '{name}' is larger than {MAX_STREAM_BYTES >> 30} GiB")
+    return data
+
+
+def require_regular_file(path: str) -> None:
+    """For inputs read by libraries without a size bound (ONNX models): a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise ToolError(f"could not open input file '{path}': {err.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise ToolError(f"could not open input file '{path}': Is a directory")
+    if not stat.S_ISREG(mode):
+        raise ToolError(f"input file '{path}' is not a regular file")
 
 
 def require_text(text: str, filename: str) -> None:
@@ -241,9 +269,36 @@ def write_stdout(text: str) -> None:
     sys.stdout.flush()
 
 
+STACK_BYTES = 512 << 20
+"""The stack of the thread a tool runs in: xDSL parses, verifies and prints nested regions
+recursively, and the main thread's 8 MiB (with Python's default limit of 1000 frames) stops at
+about 120 nested `scf.if`s; this allows thousands."""
+RECURSION_LIMIT = 100_000
+
+
 def guarded_main(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
-    """Run a tool: bad input never shows a traceback; an internal error says so (and shows
-    one with RED_TRACEBACK=1)."""
+    """Run a tool in a thread with a deep stack: bad input never shows a traceback; an internal
+    error says so (and shows one with RED_TRACEBACK=1)."""
+    result: list[int] = []
+    previous_stack, previous_limit = threading.stack_size(), sys.getrecursionlimit()
+    try:
+        threading.stack_size(STACK_BYTES)
+    except (ValueError, RuntimeError):  # a platform without adjustable thread stacks
+        return _guarded(run, argv)
+    sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
+    try:
+        worker = threading.Thread(target=lambda: result.append(_guarded(run, argv)), daemon=True)
+        worker.start()
+        threading.stack_size(previous_stack)
+        worker.join()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sys.setrecursionlimit(previous_limit)
+    return result[0] if result else 1
+
+
+def _guarded(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     try:
         return run(argv)
     except SystemExit as exit_:

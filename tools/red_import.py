@@ -10,7 +10,14 @@ import sys
 from collections.abc import Sequence
 
 from red.frontends.mlir_text import print_module
-from red.tools.cli import ArgumentParser, Outputs, ToolError, fail, guarded_main
+from red.tools.cli import (
+    ArgumentParser,
+    Outputs,
+    ToolError,
+    fail,
+    guarded_main,
+    require_regular_file,
+)
 
 _SHAPE = re.compile(r"^(?P<name>.+)=(?P<dims>\d+(?:x\d+)*)?$")
 
@@ -59,6 +66,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     shapes = parse_shapes(args.shape)
     files = Outputs(inputs=[args.input])
     files.check(args.output)
+    require_regular_file(args.input)
     try:
         from red.frontends.onnx import OnnxLoadError, import_onnx
     except ModuleNotFoundError as err:

@@ -199,7 +199,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         passes = _pipeline(args)
     except PipelineError as err:
         return fail(str(err))
-    if (budget := args.verify_equivalence_budget) < 0:
+    if not (budget := args.verify_equivalence_budget) >= 0:  # NaN included
         return fail(f"--verify-equivalence-budget expects seconds >= 0, got {budget:g}")
     if args.verify_equivalence is not None and args.verify_equivalence < 1:
         return fail(f"--verify-equivalence expects a positive count, got {args.verify_equivalence}")

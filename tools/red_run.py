@@ -66,6 +66,8 @@ def load_npy(path: str) -> np.ndarray:
             if f.read(6) != b"\x93NUMPY":  # numpy's own message would speak of pickles
                 raise ToolError(f"could not read input '{path}': not a .npy file")
             f.seek(0)
+            _check_npy_size(f, path)
+            f.seek(0)
             array = np.load(f, allow_pickle=False)
     except OSError as err:
         raise ToolError(f"could not read input '{path}': {err.strerror}") from None
@@ -76,6 +78,26 @@ def load_npy(path: str) -> np.ndarray:
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     return array
+
+
+def _check_npy_size(f: Any, path: str) -> None:
+    """The data the header declares must be in the file: numpy allocates the whole array
+    before reading, so a 100-byte file declaring 40 GB is an allocation failure otherwise."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(f)
+    read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+    shape, _, dtype = read_header(f)
+    if dtype.hasobject:
+        return  # np.load refuses pickles with its own message
+    need = math.prod(shape) * dtype.itemsize
+    have = os.fstat(f.fileno()).st_size - f.tell()
+    if have < need:
+        raise ToolError(
+            f"could not read input '{path}': its header declares an array of shape "
+            f"{'x'.join(map(str, shape)) or 'scalar'} and dtype {dtype} ({_format_bytes(need)}), "
+            f"but the file holds {_format_bytes(have)} of data"
+        )
 
 
 def _format_bytes(n: int) -> str:

@@ -7,6 +7,14 @@
 // RUN: not red-opt %s -p test-miscompile --verify-equivalence 2>&1 | filecheck %s --check-prefix=MISCOMPILE
 // RUN: not red-opt %s -p canonicalize,test-miscompile,cse --verify-equivalence=1 2>&1 | filecheck %s --check-prefix=MISCOMPILE
 // RUN: red-opt %s -p test-miscompile 2>&1 | filecheck %s --check-prefix=UNCHECKED
+// With its time budget spent (0 s here), the passes are checked together at the end: the
+// miscompile is still caught, and the error names every pass since the last check.
+// RUN: not red-opt %s -p canonicalize,test-miscompile,cse --verify-equivalence=1 --verify-equivalence-budget=0 -o %t.out 2>&1 | filecheck %s --check-prefix=BUDGET
+// RUN: not red-opt %s -p cse --verify-equivalence-budget=-1 2>&1 | filecheck %s --check-prefix=BAD-BUDGET
+// BUDGET:     verify-equivalence.mlir:1:1: remark: --verify-equivalence spent its 0 s budget (0 passes checked, 0 unchanged); the passes that follow are checked together at the end
+// BUDGET:     verify-equivalence.mlir:[[# @LINE + 38]]:1: error: equivalence check failed after passes 'canonicalize', 'test-miscompile', 'cse' (checked together: the --verify-equivalence budget was spent): '@with_add' result #0 differs from the input module on the first call
+// BUDGET-NOT: func.func
+// BAD-BUDGET: {{^}}error: --verify-equivalence-budget expects seconds >= 0, got -1
 
 // The equivalent pipeline prints the optimized module and no error; a function with a
 // scalar argument cannot get random inputs, and one the interpreter cannot run has no

@@ -26,6 +26,7 @@ def npy_bytes(spec: str) -> bytes:
                             for a scalar, `object:2` for a pickled object array)
     `fortran:DTYPE:DIMS`    the same in Fortran order
     `truncated:DTYPE:DIMS`  a valid file missing its last 3 bytes
+    `liar:DTYPE:DIMS`       a header declaring that array, followed by 4 bytes of data
     `badheader:`            the .npy magic followed by a header that is not a dict
     `text:CONTENT`          a file that is not .npy at all"""
     kind, _, rest = spec.partition(":")
@@ -33,6 +34,12 @@ def npy_bytes(spec: str) -> bytes:
         return rest.encode("utf-8")
     if kind == "badheader":
         return b"\x93NUMPY\x01\x00\x10\x00{'descr': <f4,   \n"
+    if kind == "liar":
+        dtype, _, dims = rest.partition(":")
+        header = {"descr": dtype, "fortran_order": False, "shape": _shape(dims)}
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, header)
+        return buf.getvalue() + b"\x00" * 4
     if kind in ("fortran", "truncated"):
         array = _array(rest)
         if kind == "fortran":
@@ -42,9 +49,13 @@ def npy_bytes(spec: str) -> bytes:
     return _save(_array(spec))
 
 
+def _shape(dims: str) -> tuple[int, ...]:
+    return tuple(int(d) for d in dims.split("x")) if dims else ()
+
+
 def _array(spec: str) -> np.ndarray:
     dtype, _, dims = spec.partition(":")
-    shape = tuple(int(d) for d in dims.split("x")) if dims else ()
+    shape = _shape(dims)
     count = int(np.prod(shape, dtype=np.int64))
     if dtype == "object":
         return np.array([f"item{i}" for i in range(count)], dtype=object).reshape(shape)
