@@ -14,11 +14,13 @@ per source dialect in lowering/llvm/. An op without a rule is a located error.""
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, llvm
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, i64
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, IntegerType, ModuleOp, i64
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
@@ -90,7 +92,12 @@ class FunctionConverter:
         self.fn = fn
         self._values: dict[SSAValue, SSAValue] = {}
         self._blocks: dict[Block, Block] = {}
+        self._constants: dict[Hashable, SSAValue] = {}
+        self._last_constant: Operation | None = None
         self.current: Block | None = None
+        entry = fn.body.first_block
+        assert entry is not None, "a declaration has no body to convert"
+        self._entry = entry
 
     def convert(self) -> Region:
         for block in self.fn.body.blocks:
@@ -110,10 +117,28 @@ class FunctionConverter:
     # region the rules' interface
 
     def emit(self, op: Operation) -> SSAValue:
-        """Append `op` to the current block; its first result (None without results)."""
+        """Append `op` to the current block; its first result (None without results). A
+        scalar constant is made once per function, at the top of the entry block (LLVM IR
+        writes constants inline: this only saves ops; measured on the LSTM example, 2176 of
+        the 8474 ops convert-to-llvm made were constants)."""
+        if isinstance(op, llvm.ConstantOp) and (key := _constant_key(op)) is not None:
+            return self._constant(key, op)
         assert self.current is not None
         self.current.add_op(op)
         return op.results[0] if op.results else None  # type: ignore[return-value]
+
+    def _constant(self, key: Hashable, op: llvm.ConstantOp) -> SSAValue:
+        if (found := self._constants.get(key)) is None:
+            entry = self._blocks[self._entry]
+            if self._last_constant is not None:  # in the order of first use
+                entry.insert_op_after(op, self._last_constant)
+            elif (first := entry.first_op) is not None:
+                entry.insert_op_before(op, first)
+            else:
+                entry.add_op(op)
+            self._last_constant = op
+            found = self._constants[key] = op.result
+        return found
 
     def get(self, v: SSAValue) -> SSAValue:
         """The converted value of `v`."""
@@ -140,6 +165,17 @@ class FunctionConverter:
         return self.emit(llvm.CallIntrinsicOp(name, args, [typ]))
 
     # endregion the rules' interface
+
+
+def _constant_key(op: llvm.ConstantOp) -> Hashable | None:
+    """What makes two scalar constants the same: their type and their bits (0.0 and -0.0
+    differ; NaNs of one payload are one constant)."""
+    value, typ = op.value, op.result.type
+    if isinstance(value, FloatAttr):
+        return (typ, struct.pack("<d", value.value.data))
+    if isinstance(value, IntegerAttr):
+        return (typ, value.value.data)
+    return None
 
 
 def _dominance_order(region: Region) -> list[Block]:

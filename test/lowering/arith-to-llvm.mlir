@@ -15,6 +15,40 @@ func.func @constants() -> f32 {
 
 // -----
 
+// A constant is made once per function, at its top, in the order of first use: equal ones
+// are one value; 0.0 and -0.0 differ, and so do equal values of two types.
+// CHECK-LABEL: llvm.func @constants_shared
+// CHECK-SAME:    (%[[A:.*]]: f32, %[[C:.*]]: i1) -> f32
+// CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
+// CHECK-NEXT:    %[[NEG_ZERO:.*]] = llvm.mlir.constant(-0.000000e+00 : f32) : f32
+// CHECK-NEXT:    %[[ONE_I32:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK-NEXT:    %[[ONE_I64:.*]] = llvm.mlir.constant(1) : i64
+// CHECK-NEXT:    llvm.cond_br %[[C]], ^[[THEN:.*]], ^[[ELSE:.*]]
+// CHECK-NEXT:  ^[[THEN]]:
+// CHECK-NEXT:    %[[S:.*]] = llvm.fadd %[[A]], %[[ZERO]] : f32
+// CHECK-NEXT:    %[[T:.*]] = llvm.fadd %[[S]], %[[NEG_ZERO]] : f32
+// CHECK-NEXT:    llvm.return %[[T]] : f32
+// CHECK-NEXT:  ^[[ELSE]]:
+// CHECK-NEXT:    %[[U:.*]] = llvm.fadd %[[A]], %[[ZERO]] : f32
+// CHECK-NEXT:    llvm.return %[[U]] : f32
+func.func @constants_shared(%a: f32, %c: i1) -> f32 {
+  %z = arith.constant 0.0 : f32
+  %nz = arith.constant -0.0 : f32
+  %i = arith.constant 1 : i32
+  %j = arith.constant 1 : i64
+  cf.cond_br %c, ^then, ^else
+^then:
+  %s = arith.addf %a, %z : f32
+  %t = arith.addf %s, %nz : f32
+  func.return %t : f32
+^else:
+  %z2 = arith.constant 0.0 : f32
+  %u = arith.addf %a, %z2 : f32
+  func.return %u : f32
+}
+
+// -----
+
 // Float arithmetic maps one to one.
 // CHECK-LABEL: llvm.func @float_binary
 // CHECK-SAME:    (%[[A:.*]]: f64, %[[B:.*]]: f64) -> f64

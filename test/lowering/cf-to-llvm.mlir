@@ -22,16 +22,17 @@ func.func @diamond(%c: i1, %x: i64, %y: i64) -> i64 {
 
 // -----
 
-// A loop: the header's argument is carried around the back edge (index is i64).
+// A loop: the header's argument is carried around the back edge (index is i64); constants
+// are made at the top of the function, where they dominate every block.
 // CHECK-LABEL: llvm.func @loop
 // CHECK-SAME:    (%[[N:.*]]: i64) -> i64 {
 // CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0) : i64
+// CHECK-NEXT:    %[[ONE:.*]] = llvm.mlir.constant(1) : i64
 // CHECK-NEXT:    llvm.br ^[[HEAD:.*]](%[[ZERO]] : i64)
 // CHECK-NEXT:  ^[[HEAD]](%[[I:.*]]: i64):
 // CHECK-NEXT:    %[[LT:.*]] = llvm.icmp "slt" %[[I]], %[[N]] : i64
 // CHECK-NEXT:    llvm.cond_br %[[LT]], ^[[BODY:.*]], ^[[EXIT:.*]]
 // CHECK-NEXT:  ^[[BODY]]:
-// CHECK-NEXT:    %[[ONE:.*]] = llvm.mlir.constant(1) : i64
 // CHECK-NEXT:    %[[NEXT:.*]] = llvm.add %[[I]], %[[ONE]] : i64
 // CHECK-NEXT:    llvm.br ^[[HEAD]](%[[NEXT]] : i64)
 // CHECK-NEXT:  ^[[EXIT]]:

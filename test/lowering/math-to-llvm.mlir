@@ -2,25 +2,42 @@
 
 // exp of f32 is Cephes' polynomial in llvm arithmetic, not a call (so loops vectorize): the
 // argument clamped to [-87.34, 88.72], rounded with the 1.5·2^23 trick, 2^n built in the
-// exponent bits (shl by 23), and the result 0 below the range and +inf above it.
+// exponent bits in two halves (shl by 23), and the result 0 below the range and +inf above.
+// Its constants are made once, at the top of the function.
 // CHECK-LABEL: llvm.func @exp_f32
 // CHECK-SAME:    (%[[X:.*]]: f32) -> f32
 // CHECK-NEXT:    %[[LO:.*]] = llvm.mlir.constant(-87.3365479 : f32) : f32
-// CHECK-NEXT:    %[[LO2:.*]] = llvm.mlir.constant(-87.3365479 : f32) : f32
-// CHECK-NEXT:    %[[BELOW:.*]] = llvm.fcmp "olt" %[[X]], %[[LO2]] : f32
-// CHECK-NEXT:    %{{.*}} = llvm.select %[[BELOW]], %[[LO]], %[[X]] : i1, f32
-// CHECK:         %[[MAGIC:.*]] = llvm.mlir.constant(0x4B400000 : f32) : f32
-// CHECK-NOT:     llvm.call
-// CHECK:         llvm.bitcast %{{.*}} : f32 to i32
-// CHECK-NOT:     llvm.call
-// CHECK:         %[[TWENTYTHREE:.*]] = llvm.mlir.constant(23 : i32) : i32
-// CHECK-NEXT:    %[[BITS:.*]] = llvm.shl %{{.*}}, %[[TWENTYTHREE]] : i32
-// CHECK-NEXT:    llvm.bitcast %[[BITS]] : i32 to f32
-// CHECK:         %[[ZERO:.*]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
-// CHECK:         %[[UNDER:.*]] = llvm.fcmp "olt" %[[X]], %{{.*}} : f32
-// CHECK-NEXT:    %[[R0:.*]] = llvm.select %[[UNDER]], %[[ZERO]], %{{.*}} : i1, f32
-// CHECK-NEXT:    %[[INF:.*]] = llvm.mlir.constant(0x7f800000 : f32) : f32
 // CHECK-NEXT:    %[[HI:.*]] = llvm.mlir.constant(88.7228394 : f32) : f32
+// CHECK-NEXT:    %[[MAGIC:.*]] = llvm.mlir.constant(0x4B400000 : f32) : f32
+// CHECK-NEXT:    %[[LOG2E:.*]] = llvm.mlir.constant(1.44269502 : f32) : f32
+// CHECK-NEXT:    %[[BIAS:.*]] = llvm.mlir.constant(1262485504 : i32) : i32
+// CHECK:         %[[ONE_I:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK-NEXT:    %[[E127:.*]] = llvm.mlir.constant(127 : i32) : i32
+// CHECK-NEXT:    %[[E23:.*]] = llvm.mlir.constant(23 : i32) : i32
+// CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
+// CHECK-NEXT:    %[[INF:.*]] = llvm.mlir.constant(0x7f800000 : f32) : f32
+// CHECK-NEXT:    %[[BELOW:.*]] = llvm.fcmp "olt" %[[X]], %[[LO]] : f32
+// CHECK-NEXT:    %[[XL:.*]] = llvm.select %[[BELOW]], %[[LO]], %[[X]] : i1, f32
+// CHECK-NEXT:    %[[ABOVE:.*]] = llvm.fcmp "ogt" %[[XL]], %[[HI]] : f32
+// CHECK-NEXT:    %[[XC:.*]] = llvm.select %[[ABOVE]], %[[HI]], %[[XL]] : i1, f32
+// CHECK-NEXT:    %[[T0:.*]] = llvm.fmul %[[XC]], %[[LOG2E]] : f32
+// CHECK-NEXT:    %[[T:.*]] = llvm.fadd %[[T0]], %[[MAGIC]] : f32
+// CHECK-NEXT:    %[[NF:.*]] = llvm.fsub %[[T]], %[[MAGIC]] : f32
+// CHECK-NEXT:    %[[TB:.*]] = llvm.bitcast %[[T]] : f32 to i32
+// CHECK-NEXT:    %[[N:.*]] = llvm.sub %[[TB]], %[[BIAS]] : i32
+// CHECK-NOT:     llvm.call
+// CHECK:         %[[HALF:.*]] = llvm.ashr %[[N]], %[[ONE_I]] : i32
+// CHECK-NEXT:    %[[REST:.*]] = llvm.sub %[[N]], %[[HALF]] : i32
+// CHECK-NEXT:    %[[HB:.*]] = llvm.add %[[HALF]], %[[E127]] : i32
+// CHECK-NEXT:    %[[HS:.*]] = llvm.shl %[[HB]], %[[E23]] : i32
+// CHECK-NEXT:    %[[P1:.*]] = llvm.bitcast %[[HS]] : i32 to f32
+// CHECK-NEXT:    %[[Y1:.*]] = llvm.fmul %{{.*}}, %[[P1]] : f32
+// CHECK-NEXT:    %[[RB:.*]] = llvm.add %[[REST]], %[[E127]] : i32
+// CHECK-NEXT:    %[[RS:.*]] = llvm.shl %[[RB]], %[[E23]] : i32
+// CHECK-NEXT:    %[[P2:.*]] = llvm.bitcast %[[RS]] : i32 to f32
+// CHECK-NEXT:    %[[Y:.*]] = llvm.fmul %[[Y1]], %[[P2]] : f32
+// CHECK-NEXT:    %[[UNDER:.*]] = llvm.fcmp "olt" %[[X]], %[[LO]] : f32
+// CHECK-NEXT:    %[[R0:.*]] = llvm.select %[[UNDER]], %[[ZERO]], %[[Y]] : i1, f32
 // CHECK-NEXT:    %[[OVER:.*]] = llvm.fcmp "ogt" %[[X]], %[[HI]] : f32
 // CHECK-NEXT:    %[[R:.*]] = llvm.select %[[OVER]], %[[INF]], %[[R0]] : i1, f32
 // CHECK-NEXT:    llvm.return %[[R]] : f32
@@ -34,7 +51,7 @@ func.func @exp_f32(%x: f32) -> f32 {
 // f16 computes the same polynomial in f32.
 // CHECK-LABEL: llvm.func @exp_f16
 // CHECK-SAME:    (%[[X:.*]]: f16) -> f16
-// CHECK-NEXT:    %[[W:.*]] = llvm.fpext %[[X]] : f16 to f32
+// CHECK:         %[[W:.*]] = llvm.fpext %[[X]] : f16 to f32
 // CHECK:         llvm.fcmp "olt" %[[W]], %{{.*}} : f32
 // CHECK:         %[[OVER:.*]] = llvm.fcmp "ogt" %[[W]], %{{.*}} : f32
 // CHECK-NEXT:    %[[R:.*]] = llvm.select %[[OVER]], %{{.*}}, %{{.*}} : i1, f32
@@ -65,15 +82,15 @@ func.func @exp_intrinsic(%x: f64, %v: vector<8xf32>) -> f64 {
 // CHECK-LABEL: llvm.func @tanh_f32
 // CHECK-SAME:    (%[[X:.*]]: f32) -> f32
 // CHECK-NEXT:    %[[LO:.*]] = llvm.mlir.constant(-7.90531111 : f32) : f32
-// CHECK-NEXT:    %[[LO2:.*]] = llvm.mlir.constant(-7.90531111 : f32) : f32
-// CHECK-NEXT:    %[[BELOW:.*]] = llvm.fcmp "olt" %[[X]], %[[LO2]] : f32
-// CHECK-NEXT:    %[[XL:.*]] = llvm.select %[[BELOW]], %[[LO]], %[[X]] : i1, f32
 // CHECK-NEXT:    %[[HI:.*]] = llvm.mlir.constant(7.90531111 : f32) : f32
-// CHECK-NEXT:    %[[HI2:.*]] = llvm.mlir.constant(7.90531111 : f32) : f32
-// CHECK-NEXT:    %[[ABOVE:.*]] = llvm.fcmp "ogt" %[[XL]], %[[HI2]] : f32
+// CHECK-NOT:     llvm.call
+// CHECK:         %[[BELOW:.*]] = llvm.fcmp "olt" %[[X]], %[[LO]] : f32
+// CHECK-NEXT:    %[[XL:.*]] = llvm.select %[[BELOW]], %[[LO]], %[[X]] : i1, f32
+// CHECK-NEXT:    %[[ABOVE:.*]] = llvm.fcmp "ogt" %[[XL]], %[[HI]] : f32
 // CHECK-NEXT:    %[[XC:.*]] = llvm.select %[[ABOVE]], %[[HI]], %[[XL]] : i1, f32
 // CHECK-NEXT:    %[[X2:.*]] = llvm.fmul %[[XC]], %[[XC]] : f32
 // CHECK:         %[[P:.*]] = llvm.fmul %{{.*}}, %[[XC]] : f32
+// CHECK-NOT:     llvm.call
 // CHECK:         %[[R:.*]] = llvm.fdiv %[[P]], %{{.*}} : f32
 // CHECK-NEXT:    llvm.return %[[R]] : f32
 func.func @tanh_f32(%x: f32) -> f32 {
@@ -86,9 +103,10 @@ func.func @tanh_f32(%x: f32) -> f32 {
 // erf of f32: the same form on x clamped to [-4, 4].
 // CHECK-LABEL: llvm.func @erf_f32
 // CHECK-SAME:    (%[[X:.*]]: f32) -> f32
+// CHECK-NEXT:    %[[LO:.*]] = llvm.mlir.constant(-4.000000e+00 : f32) : f32
+// CHECK-NEXT:    %[[HI:.*]] = llvm.mlir.constant(4.000000e+00 : f32) : f32
 // CHECK-NOT:     llvm.call
-// CHECK:         llvm.mlir.constant(-4.000000e+00 : f32) : f32
-// CHECK:         llvm.mlir.constant(4.000000e+00 : f32) : f32
+// CHECK:         %[[BELOW:.*]] = llvm.fcmp "olt" %[[X]], %[[LO]] : f32
 // CHECK:         %[[R:.*]] = llvm.fdiv %{{.*}}, %{{.*}} : f32
 // CHECK-NEXT:    llvm.return %[[R]] : f32
 func.func @erf_f32(%x: f32) -> f32 {

@@ -1,7 +1,8 @@
 // RUN: red-opt %s -p convert-to-llvm --split-input-file | filecheck %s
 
 // A memref is a pointer to its row-major data: an access is one getelementptr inbounds at the
-// linear index (no ptrtoint/inttoptr), loads and stores aligned like one element.
+// linear index (no ptrtoint/inttoptr), loads and stores aligned like one element. The
+// stride constant is made once, at the top of the function.
 // CHECK-LABEL: llvm.func @load_store_2d
 // CHECK-SAME:    (%[[A:.*]]: !llvm.ptr, %[[I:.*]]: i64, %[[J:.*]]: i64) {
 // CHECK-NEXT:    %[[ROW:.*]] = llvm.mlir.constant(8) : i64
@@ -9,8 +10,7 @@
 // CHECK-NEXT:    %[[LIN:.*]] = llvm.add %[[IR]], %[[J]] : i64
 // CHECK-NEXT:    %[[P:.*]] = llvm.getelementptr inbounds %[[A]][%[[LIN]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
 // CHECK-NEXT:    %[[X:.*]] = llvm.load %[[P]] {alignment = 4 : i64} : !llvm.ptr -> f32
-// CHECK-NEXT:    %[[ROW2:.*]] = llvm.mlir.constant(8) : i64
-// CHECK-NEXT:    %[[JR:.*]] = llvm.mul %[[J]], %[[ROW2]] : i64
+// CHECK-NEXT:    %[[JR:.*]] = llvm.mul %[[J]], %[[ROW]] : i64
 // CHECK-NEXT:    %[[LIN2:.*]] = llvm.add %[[JR]], %[[I]] : i64
 // CHECK-NEXT:    %[[Q:.*]] = llvm.getelementptr inbounds %[[A]][%[[LIN2]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
 // CHECK-NEXT:    llvm.store %[[X]], %[[Q]] {alignment = 4 : i64} : f32, !llvm.ptr
@@ -53,10 +53,10 @@ func.func @load_0d(%s: memref<i64>) -> i64 {
 // dealloc is free; both are declared once, at the end of the module.
 // CHECK-LABEL: llvm.func @alloc_dealloc
 // CHECK-NEXT:    %[[N:.*]] = llvm.mlir.constant(15) : i64
-// CHECK-NEXT:    %[[B:.*]] = llvm.call @malloc(%[[N]]) : (i64) -> !llvm.ptr
 // CHECK-NEXT:    %[[ONE:.*]] = llvm.mlir.constant(1) : i64
-// CHECK-NEXT:    %[[E:.*]] = llvm.call @malloc(%[[ONE]]) : (i64) -> !llvm.ptr
 // CHECK-NEXT:    %[[M:.*]] = llvm.mlir.constant(48) : i64
+// CHECK-NEXT:    %[[B:.*]] = llvm.call @malloc(%[[N]]) : (i64) -> !llvm.ptr
+// CHECK-NEXT:    %[[E:.*]] = llvm.call @malloc(%[[ONE]]) : (i64) -> !llvm.ptr
 // CHECK-NEXT:    %[[F:.*]] = llvm.call @malloc(%[[M]]) : (i64) -> !llvm.ptr
 // CHECK-NEXT:    llvm.call @free(%[[B]]) : (!llvm.ptr) -> ()
 // CHECK-NEXT:    llvm.call @free(%[[E]]) : (!llvm.ptr) -> ()
@@ -84,9 +84,9 @@ func.func @alloc_dealloc() {
 // CHECK-NEXT:  llvm.mlir.global internal constant @splat(dense<5> : tensor<3xi32>) {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<3 x i32>
 // CHECK-NEXT:  llvm.mlir.global internal @flag() {addr_space = 0 : i32, alignment = 64 : i64, red.zero_init} : !llvm.array<1 x i8>
 // CHECK-LABEL: llvm.func @globals
+// CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0) : i64
 // CHECK-NEXT:    %[[T:.*]] = llvm.mlir.addressof @table : !llvm.ptr
 // CHECK-NEXT:    %[[F:.*]] = llvm.mlir.addressof @flag : !llvm.ptr
-// CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0) : i64
 // CHECK-NEXT:    %[[P:.*]] = llvm.getelementptr inbounds %[[F]][%[[ZERO]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK-NEXT:    llvm.load %[[P]] {alignment = 1 : i64} : !llvm.ptr -> i8
 "memref.global"() <{sym_name = "table", type = memref<2x2xf32>, initial_value = dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>, sym_visibility = "private", constant}> : () -> ()

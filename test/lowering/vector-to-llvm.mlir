@@ -20,8 +20,8 @@ func.func @load_store(%b: memref<?xf32>, %i: index, %j: index) {
 // broadcast: the scalar inserted in lane 0 of an undef vector, then shuffled to every lane.
 // CHECK-LABEL: llvm.func @broadcast
 // CHECK-SAME:    (%[[S:.*]]: f64) -> vector<4xf64> {
-// CHECK-NEXT:    %[[U:.*]] = llvm.mlir.undef : vector<4xf64>
 // CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT:    %[[U:.*]] = llvm.mlir.undef : vector<4xf64>
 // CHECK-NEXT:    %[[ONE:.*]] = llvm.insertelement %[[S]], %[[U]][%[[ZERO]] : i32] : vector<4xf64>
 // CHECK-NEXT:    %[[ALL:.*]] = llvm.shufflevector %[[ONE]], %[[U]] [0, 0, 0, 0] : vector<4xf64>
 // CHECK-NEXT:    llvm.return %[[ALL]] : vector<4xf64>
