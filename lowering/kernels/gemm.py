@@ -487,11 +487,14 @@ class GemmGenerator:
         mc_width, m_blocks = balanced_split(g, m, g.ceil_div(m, g.i64(blk.mc)), mr)
         n_blocks = g.ceil_div(n, g.i64(blk.nc))
         outer = g.b.mul(batch, m_blocks)
-        # Split columns further when the outer blocks do not share out evenly.
-        uneven = g.b.icmp_signed("!=", g.b.srem(outer, threads), g.i64(0))
-        n_blocks = g.b.select(
-            uneven, g.min(g.round_up(n_blocks, threads), g.ceil_div(n, g.i64(nr))), n_blocks
-        )
+        # With several threads, split columns until each thread has about `tasks_per_thread`
+        # equal tasks and the count shares out evenly: a thread slowed down (a shared core)
+        # leaves its later tasks to the others. Narrower column blocks cost nothing: each
+        # task packs only its own columns of B, and A is packed once for all.
+        wanted = g.ceil_div(g.b.mul(threads, g.i64(blk.tasks_per_thread)), outer)
+        wanted = g.round_up(g.max(n_blocks, wanted), threads)
+        parallel = g.b.icmp_signed(">", threads, g.i64(1))
+        n_blocks = g.b.select(parallel, g.min(wanted, g.ceil_div(n, g.i64(nr))), n_blocks)
         nc_width, n_blocks = balanced_split(g, n, n_blocks, nr)
         tasks = g.b.mul(outer, n_blocks)
 

@@ -30,6 +30,7 @@ class Blocking:
     nc: int
     mc: int
     ku: int = 4  # unrolling of the micro-kernel's k loop
+    tasks_per_thread: int = 4  # parallel calls split into about this many tasks per thread
 
     @property
     def nr(self) -> int:
