@@ -59,6 +59,7 @@ class LocatedParser(Parser):
         # Where each name was first used before its definition: xDSL 0.74 reports undefined
         # values at the end of the input, without the place of their use.
         self.first_forward_use: dict[str, int] = {}
+        self._resource_keys: dict[tuple[str, str], str] = {}
         try:
             super().__init__(ctx, text, filename)  # lexes the first token: it can fail
         except ParseError as err:
@@ -167,6 +168,19 @@ class LocatedParser(Parser):
         if dim >= 1 << 63:
             self.raise_error(f"dimension {dim} is too large: dimensions are 64-bit integers", at)
         return dim
+
+    def _parse_dialect_resource_handle(
+        self, dialect_name: str, interface: OpAsmDialectInterface
+    ) -> str:
+        """The stored key of a resource name: xDSL 0.74 keeps blobs in one store per process
+        and renames a name already stored (`blob` -> `blob_0`), but only remembers the new
+        name, so a second module's `dense_resource<blob>` and its `blob: "0x..."` got
+        different keys (the data was lost). One file's name maps to one key."""
+        name = self.parse_identifier(" for resource handle")
+        key = self._resource_keys.get((dialect_name, name))
+        if key is None:
+            key = self._resource_keys[(dialect_name, name)] = interface.declare_resource(name)
+        return key
 
     def _parse_resource(self, dialect_name: str, interface: OpAsmDialectInterface) -> None:
         """A `key: "0x..."` blob of the file's dialect_resources, checked where it is written
@@ -283,6 +297,14 @@ def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> 
     if isinstance(module.location, UnknownLoc):  # an implicit module: at the chunk's start
         module.location = parser.location_at(0)
     return module
+
+
+def forget_resources() -> None:
+    """Empty the process-wide store of dense resource blobs (xDSL keeps one per dialect), so
+    that the next module parsed keeps its blob names: only when no parsed module is in use."""
+    interface = Builtin.get_interface(OpAsmDialectInterface)
+    if interface is not None:
+        interface._blob_storage.clear()  # pyright: ignore[reportPrivateUsage]
 
 
 def decode_source(data: bytes, filename: str) -> str:

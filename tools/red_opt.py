@@ -16,7 +16,13 @@ from xdsl.passes import ModulePass
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.verifier import verify_module
-from red.frontends.mlir_text import Chunk, parse_mlir, print_module, split_input
+from red.frontends.mlir_text import (
+    Chunk,
+    forget_resources,
+    parse_mlir,
+    print_module,
+    split_input,
+)
 from red.passes.pass_manager import (
     PassInstrumentation,
     PassManager,
@@ -147,6 +153,7 @@ def process_chunk(
 ) -> str:
     """Parse, verify, transform and print one chunk; raise DiagnosticError on bad input."""
     ctx: Context = make_context(opts.allow_unregistered)
+    forget_resources()  # the previous chunk is printed: its blob names may be reused
     start = time.perf_counter()
     module = parse_mlir(chunk.text, filename, ctx, chunk.line_offset)
     verify_module(module)

@@ -14,6 +14,10 @@ import numpy as np
 import pytest
 from test_bad_inputs import limit_resources
 
+from red.dialects import red
+from red.dialects.context import make_context
+from red.dialects.numpy_interop import dense_to_numpy
+from red.frontends.mlir_text import parse_mlir
 from red.tools.cli import Outputs, ToolError, read_input, require_regular_file
 
 # region Outputs
@@ -161,6 +165,35 @@ def test_read_input_refuses_directories(tmp_path: Path):
 def test_require_regular_file_refuses_devices():
     with pytest.raises(ToolError, match="'/dev/zero' is not a regular file"):
         require_regular_file("/dev/zero")
+
+
+RESOURCE = """func.func @f() -> tensor<2xf32> {
+  %c = red.constant dense_resource<blob> : tensor<2xf32>
+  func.return %c : tensor<2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      blob: "0x04000000{data}"
+    }
+  }
+#-}
+"""
+
+
+def test_each_parse_finds_its_own_resource_blobs():
+    """xDSL 0.74 stores blobs per process: a second module defining `blob` got its data
+    under another key than its use (and lost it)."""
+    first = parse_mlir(RESOURCE.replace("{data}", "0000803F00000040"), "a.mlir", make_context())
+    second = parse_mlir(RESOURCE.replace("{data}", "0000404000008040"), "b.mlir", make_context())
+
+    values = [
+        dense_to_numpy(next(op for op in m.walk() if isinstance(op, red.ConstantOp)).value)
+        for m in (first, second)
+    ]
+
+    np.testing.assert_array_equal(values[0], [1.0, 2.0])
+    np.testing.assert_array_equal(values[1], [3.0, 4.0])
 
 
 # endregion Inputs
