@@ -1,0 +1,132 @@
+"""Content hashes that cache keys are made of: the IR with every weight hashed by its bytes (not
+by its text, and not by a resource handle's name), the weights passed as arrays, and the build of
+red and LLVM that turns IR into code."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
+from xdsl.dialects.builtin import Builtin, DenseIntOrFPElementsAttr, DenseResourceAttr
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.printer import Printer
+
+SOURCE_PACKAGES = (
+    "red",
+    "red.dialects",
+    "red.transforms",
+    "red.lowering",
+    "red.passes",
+    "red.frontends",
+    "red.cache",
+)
+"""The packages whose source decides what code a module compiles to (editing any of them in a
+checkout must not serve code compiled before the edit)."""
+
+
+class _ContentPrinter(Printer):
+    """The generic form with dense constants and dense resources printed as the SHA-256 of their
+    bytes, and values numbered in order (name hints do not change the code)."""
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, DenseIntOrFPElementsAttr):
+            self.print_string(f"dense<sha256:{_sha256(attribute.data.data)}> : ")
+            self.print_attribute(attribute.get_type())
+        elif isinstance(attribute, DenseResourceAttr):
+            self.print_string(f"dense_resource<sha256:{_resource_digest(attribute)}> : ")
+            self.print_attribute(attribute.get_type())
+        else:
+            super().print_attribute(attribute)
+
+    def print_ssa_value(self, value: SSAValue) -> str:
+        name = self._ssa_values.get(value)
+        if name is None:
+            name = self._ssa_values[value] = self._get_new_valid_name_id()
+        self.print_string(f"%{name}")
+        return name
+
+
+def _sha256(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _resource_digest(attr: DenseResourceAttr) -> str:
+    interface = Builtin.get_interface(OpAsmDialectInterface)
+    blob = interface.lookup(attr.resource_handle.data) if interface else None
+    if not blob:  # the verifier rejects this; hash the handle so a key can still be made
+        return "missing:" + _sha256(attr.resource_handle.data.encode())
+    raw = bytes.fromhex(blob[2:])
+    return _sha256(raw[4:])  # MLIR blobs start with a 4-byte alignment word
+
+
+def ir_text(op: Operation) -> str:
+    """The canonical text of `op` that `ir_hash` digests."""
+    stream = io.StringIO()
+    _ContentPrinter(stream=stream, print_generic_format=True).print_op(op)
+    return stream.getvalue()
+
+
+def ir_hash(op: Operation) -> str:
+    """SHA-256 of the IR, weights by content: equal for modules that compile to the same code
+    whatever their value names, locations or resource handle names."""
+    return _sha256(ir_text(op).encode())
+
+
+def weights_hash(weights: Iterable[Any] | Mapping[str, Any]) -> str:
+    """SHA-256 of arrays by dtype, shape and bytes (in order; a mapping in key order, names
+    included)."""
+    h = hashlib.sha256()
+    items = sorted(weights.items()) if isinstance(weights, Mapping) else enumerate(weights)
+    for name, value in items:
+        array = np.ascontiguousarray(value)
+        h.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
+        h.update(array.data.cast("B"))
+    return h.hexdigest()
+
+
+def model_fingerprint(module: Operation, weights: Iterable[Any] | Mapping[str, Any] = ()) -> str:
+    """The model's identity for the prefix cache: its IR hash and its weights' content hash (a
+    cache never serves state computed with other weights or another graph)."""
+    return _sha256(f"model:{ir_hash(module)}:{weights_hash(weights)}".encode())
+
+
+@functools.cache
+def red_build() -> str:
+    """red's version and a hash of its source files (an edit in a checkout is a new build)."""
+    h = hashlib.sha256()
+    for package in SOURCE_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            for folder, dirs, files in os.walk(root):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                for name in sorted(f for f in files if f.endswith(".py")):
+                    path = os.path.join(folder, name)
+                    h.update(f"{package}/{os.path.relpath(path, root)}\0".encode())
+                    with open(path, "rb") as f:
+                        h.update(f.read())
+    try:
+        version = importlib.metadata.version("red")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return f"{version}+{h.hexdigest()[:16]}"
+
+
+@functools.cache
+def toolchain() -> dict[str, str]:
+    """What besides the IR and the target decides the object code."""
+    import llvmlite
+    import llvmlite.binding as llvm
+
+    return {
+        "red": red_build(),
+        "llvmlite": llvmlite.__version__,
+        "llvm": ".".join(map(str, llvm.llvm_version_info)),
+    }
