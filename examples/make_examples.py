@@ -1,5 +1,5 @@
 """Writes the example models as a naive exporter would: examples/seed_chain.mlir,
-examples/lstm_classifier.mlir and examples/gpt_decoder.mlir (run from the repository root:
+examples/lstm_classifier.mlir, examples/gpt_decoder.mlir and examples/gpt_generate.mlir (run from the repository root:
 `python examples/make_examples.py`). The committed .mlir files are this script's output."""
 
 from __future__ import annotations
@@ -61,9 +61,10 @@ def lstm_classifier(steps=16, inputs=32, hidden=64, classes=10):
     return mb.build()
 
 
-def gpt_decoder(seq=32, width=64, heads=4, vocab=512, layers=2):
+def gpt_decoder(seq=32, width=64, heads=4, vocab=512, layers=2, last_only=True):
     """A GPT-2-style decoder for next-token prediction: logits for every position are
-    computed, then the last row is sliced out."""
+    computed, then the last row is sliced out (all rows with `last_only=False`, as a decoder
+    under a generation loop returns them)."""
     hd = width // heads
     mb = rb.ModuleBuilder()
     f = mb.function("main")
@@ -109,8 +110,19 @@ def gpt_decoder(seq=32, width=64, heads=4, vocab=512, layers=2):
         x = x + (m @ p["fc2_w"] + p["fc2_b"])
     h = rb.layer_norm(x) * lnf_g + lnf_b
     logits = h @ wte.T  # LM head tied to the embedding, transposed on every call
-    f.returns(logits[seq - 1 : seq, :])
+    f.returns(logits[seq - 1 : seq, :] if last_only else logits)
     return mb.build()
+
+
+def gpt_generate(prompt=8, new_tokens=8):
+    """Greedy decoding with the GPT-2-style decoder: @generate pads an 8-token prompt to 16
+    positions and, for t = 8..15, runs the whole decoder on the buffer, takes the argmax of
+    row t-1 of the logits and writes it at t: the naive loop that recomputes every position
+    at every step (red.frontends.generate.greedy around @main)."""
+    from red.frontends.generate import greedy
+
+    module = gpt_decoder(seq=prompt + new_tokens, last_only=False)
+    return greedy(module, prompt, new_tokens)
 
 
 def main() -> None:
@@ -118,6 +130,7 @@ def main() -> None:
         ("seed_chain", seed_chain),
         ("lstm_classifier", lstm_classifier),
         ("gpt_decoder", gpt_decoder),
+        ("gpt_generate", gpt_generate),
     ]:
         path = os.path.join(HERE, f"{name}.mlir")
         with open(path, "w") as out:

@@ -7,11 +7,21 @@
 // RUN: red-opt %examples/seed_chain.mlir -p 'red-pipeline{strict-fp=true}' --verify-equivalence | filecheck %s --check-prefix=STRICT
 // RUN: red-opt %examples/gpt_decoder.mlir -p red-pipeline --verify-equivalence | filecheck %s --check-prefix=GPT
 // RUN: red-opt %examples/lstm_classifier.mlir -p red-pipeline --verify-equivalence | filecheck %s --check-prefix=LSTM
+// RUN: red-opt %examples/gpt_generate.mlir -p red-pipeline --verify-equivalence=1 | filecheck %s --check-prefix=GENERATE
 // RUN: red-opt %s -p red-pipeline --verify-equivalence | filecheck %s
 //
 // The report goes to stderr, the IR to -o.
 // RUN: red-opt %examples/seed_chain.mlir -p red-pipeline --redundancy-report -o /dev/null 2>&1 | filecheck %s --check-prefix=REPORT
 // RUN: red-opt %examples/lstm_classifier.mlir -p red-pipeline --redundancy-report=json -o /dev/null 2>&1 | filecheck %s --check-prefix=JSON
+
+// Greedy generation: the decode loop is incrementalized (it carries the keys and values of
+// both layers, 16 rows of 64 each, next to the tokens) and the step runs on one row.
+// GENERATE-LABEL: func.func @generate
+// GENERATE:         scf.for %[[T:.*]] = %{{.*}} iter_args(%[[TOK:.*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x16xi64>, tensor<16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>) {
+// GENERATE:           red.dynamic_slice %[[TOK]]
+// GENERATE-NOT:       tensor<16x512xf32>
+// GENERATE:           red.argmax %{{.*}} axis = 2 : tensor<1x1x512xf32> -> tensor<1x1xi64>
+// GENERATE:         } {red.incremental}
 
 // Seed chain: exactly three matmuls, t = A·B; (t·C)·t.
 // SEED-LABEL: func.func @main

@@ -15,7 +15,7 @@ from xdsl.dialects import func, scf
 from xdsl.dialects.arith import ConstantOp as ArithConstantOp
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.interpreter import Interpreter, PythonValues
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
@@ -114,11 +114,15 @@ def count_ops(fn: Operation) -> int:
 
 
 def peak_live_bytes(fn: func.FuncOp) -> int:
-    """The peak of the bytes held by live intermediate values when the function's top-level
-    ops run in order (arguments and constants excluded; nested ops count with their parent)."""
+    """The peak of the bytes held by live intermediate values when the function's ops run
+    in order (arguments and constants excluded); an op with regions (a loop, a branch)
+    adds the peak of its bodies while it runs."""
     if not fn.body.blocks:
         return 0
-    block = fn.body.block
+    return _block_peak(fn.body.block)
+
+
+def _block_peak(block: Block) -> int:
     ops = list(block.ops)
     last_use: dict[SSAValue, int] = {}
     for i, o in enumerate(ops):
@@ -130,6 +134,8 @@ def peak_live_bytes(fn: func.FuncOp) -> int:
     for i, o in enumerate(ops):
         if isinstance(o, FREE_OPS):
             continue
+        inner = max((_block_peak(b) for r in o.regions for b in r.blocks), default=0)
+        peak = max(peak, live + inner)
         for r in o.results:
             size = value_bytes(r)
             live += size
