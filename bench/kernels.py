@@ -1,8 +1,9 @@
 """The runtime kernel library against numpy, side by side (issue 10 items 1-2):
 
 1. matmul GFLOP/s, C = A·B in f32 at GPT-2-small sizes (M x K x N): red's red_sgemm (B
-   row-major, and B given transposed, as nn.Linear and the tied LM head store it) vs
-   numpy.matmul on OpenBLAS, on 1 thread and on 2;
+   row-major, and B given transposed, as nn.Linear and the tied LM head store it) and one
+   layer's attention as batched matmuls on head views (red_sgemm_batched) vs numpy.matmul on
+   OpenBLAS, on 1 thread and on 2;
 2. the row kernels' GB/s (one read and one write of each f32 element) vs numpy written as the
    interpreter computes them (numpy is single-threaded there whatever BLAS does).
 
@@ -89,6 +90,19 @@ def cases(
         out.append(
             (f"mmT {m}x{k}x{n}", red_gemm(gemm, a, bt.T, c, threads), numpy_gemm(a, bt.T, c))
         )
+    # Attention of one GPT-2 layer at 128 tokens, on the heads' views of the qkv buffer
+    # (12 heads of 64): scores = Q·K^T, then probabilities·V; no transpose is copied.
+    qkv = rng.standard_normal((128, 3, 12, 64), dtype=np.float32)
+    q, k_ = qkv[:, 0].transpose(1, 0, 2), qkv[:, 1].transpose(1, 0, 2)
+    v = qkv[:, 2].transpose(1, 0, 2)
+    scores = np.empty((12, 128, 128), dtype=np.float32)
+    heads = np.empty((12, 128, 64), dtype=np.float32)
+    for case, x, y, out_ in (("QK^T", q, k_.transpose(0, 2, 1), scores), ("PV", scores, v, heads)):
+        out.append((
+            f"attention {case}",
+            lambda x=x, y=y, o=out_: kernels.matmul(x, y, out=o, threads=threads, lib=lib),
+            lambda x=x, y=y, o=out_: np.matmul(x, y, out=o),
+        ))  # fmt: skip
     for name, shape in ROW_CASES:
         x = rng.standard_normal(shape, dtype=np.float32)
         y = np.empty_like(x)
@@ -190,6 +204,10 @@ def report(threads: int, red: dict[str, float], ref: dict[str, float]) -> None:
             case = f"{key} {m}x{k}x{n}"
             r, p = gflop / red[case], gflop / ref[case]
             print(f"{f'{m}x{k}x{n}':>16} {form:>4} {r:8.1f} {p:8.1f} {r / p:10.2f}")
+    for case, label in (("QK^T", "12x128x64x128"), ("PV", "12x128x128x64")):
+        gflop = 2 * 12 * 128 * 128 * 64 / 1e9
+        r, p = gflop / red[f"attention {case}"], gflop / ref[f"attention {case}"]
+        print(f"{label:>16} {case:>4} {r:8.1f} {p:8.1f} {r / p:10.2f}")
     print(f"== row kernels GB/s (8 bytes per element), {threads} thread(s): red vs numpy ==")
     print(f"{'kernel':>22} {'red':>8} {'numpy':>8} {'red/numpy':>10}")
     for name, (rows, n) in ROW_CASES:

@@ -436,9 +436,9 @@ class GemmGenerator:
             with g.b.if_then(g.b.not_(accumulate)):
                 self.zero_c(g, batch, batch1, m, n, c)
             g.b.ret_void()
-        flops = g.b.mul(g.b.mul(batch, m), g.b.mul(n, k))
+        macs = g.b.mul(g.b.mul(batch, m), g.b.mul(n, k))  # multiply-adds: 2 flops each
         threads = g.b.select(
-            g.b.icmp_signed("<", flops, g.i64(PARALLEL_MIN_FLOPS // 2)),
+            g.b.icmp_signed("<", macs, g.i64(PARALLEL_MIN_FLOPS // 2)),
             g.i64(1),
             g.b.call(self.rt.threads, [requested]),
         )

@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import llvmlite.binding as llvm
@@ -349,6 +350,27 @@ def test_row_kernels_do_not_depend_on_threads(lib, name: str):
     two = row_kernel(name, x, eps=eps, threads=2, lib=lib)
 
     assert np.array_equal(one, two)
+
+
+def test_concurrent_calls_from_several_threads(lib):
+    """Calls from several application threads at once (ctypes releases the GIL), each with
+    a team of its own: every result is right."""
+    rng = np.random.default_rng(10)
+    problems = [(rand(rng, (64, 200)), rand(rng, (200, 300))) for _ in range(4)]
+    results = [np.empty((64, 300), np.float32) for _ in problems]
+
+    def run(i: int) -> None:
+        for _ in range(5):
+            call_gemm(lib, *problems[i], results[i], threads=2)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(problems))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+    for (a, b), c in zip(problems, results):
+        np.testing.assert_allclose(c, reference(a, b), atol=tolerance(200, np.float32))
 
 
 def test_thread_count_default_and_setter(lib):
