@@ -64,7 +64,7 @@ class DirectoryStore(Store):
                 found.append(None)
                 continue
             except OSError as err:
-                self._fault("read", f"cannot read {path}: {err.strerror}")
+                self._fault(f"cannot read {path}: {err.strerror}")
                 found.append(None)
                 continue
             with contextlib.suppress(OSError):
@@ -95,7 +95,7 @@ class DirectoryStore(Store):
             temp = None
         except OSError as err:
             what = "is full" if err.errno == errno.ENOSPC else f"is not writable ({err.strerror})"
-            self._fault("write", f"cache directory {self.root} {what}: entries are not stored")
+            self._fault(f"cache directory {self.root} {what}: entries are not stored")
             return False
         finally:
             if temp is not None:
@@ -116,9 +116,10 @@ class DirectoryStore(Store):
             return
         self._update(lambda s: _add(s, bytes=-size, entries=-1))
 
-    def _fault(self, fault: str, message: str) -> None:
+    def _fault(self, message: str) -> None:
+        """One warning per store for I/O faults: they share a cause (the directory)."""
         self._count(errors=1)
-        self.warn_once(fault, f"red cache: {message}")
+        self.warn_once("io", f"red cache: {message}")
 
     # endregion Reading and writing
 

@@ -103,9 +103,12 @@ class PrefixCache:
         are read-only views of the stored bytes."""
         toks = _tokens(tokens)[:limit]
         keys = block_keys(fingerprint, toks, self.block_size)
+        # Asked deepest block first, so that an LRU backend keeps the root blocks the longest:
+        # a chain is worth nothing past its first missing block (vLLM evicts leaves first too).
+        payloads = self.storage.get_many(KIND, keys[::-1])[::-1]
         blocks: list[list[np.ndarray]] = []
         parent = None
-        for i, payload in enumerate(self.storage.get_many(KIND, keys)):
+        for i, payload in enumerate(payloads):
             if payload is None:
                 break
             block = toks[i * self.block_size : (i + 1) * self.block_size]
@@ -143,7 +146,7 @@ class PrefixCache:
             parent = keys[n - 1] if n else None
             block = toks[n * self.block_size : (n + 1) * self.block_size]
             items.append((keys[n], _encode(fingerprint, parent, block, arrays)))
-        return self.storage.put_many(KIND, items) if items else 0
+        return self.storage.put_many(KIND, items[::-1]) if items else 0  # root blocks newest
 
     def _decode(
         self,

@@ -57,6 +57,7 @@ class RedisStore(Store):
         self._stats_key = self.prefix + "stats"
         self._errors = redis.RedisError
         self._unreachable = (redis.ConnectionError, redis.TimeoutError, OSError)
+        self._full = redis.exceptions.OutOfMemoryError
         self._down_until = 0.0
         self._down_lock = threading.Lock()
         try:
@@ -95,7 +96,7 @@ class RedisStore(Store):
                 f"Redis at {self.location} is unreachable ({err}); running without the cache "
                 f"(it is tried again every {self.retry_seconds:g} s)",
             )
-        elif str(err).startswith("OOM"):
+        elif isinstance(err, self._full) or "maxmemory" in str(err):
             self._fault(
                 "full",
                 f"Redis at {self.location} is full (maxmemory reached and its policy evicts "
