@@ -46,6 +46,7 @@ class RedisStore(Store):
         try:
             import redis
             from redis.backoff import NoBackoff
+            from redis.exceptions import OutOfMemoryError
             from redis.retry import Retry
         except ImportError:
             raise StoreUnavailable(
@@ -57,7 +58,7 @@ class RedisStore(Store):
         self._stats_key = self.prefix + "stats"
         self._errors = redis.RedisError
         self._unreachable = (redis.ConnectionError, redis.TimeoutError, OSError)
-        self._full = redis.exceptions.OutOfMemoryError
+        self._full = OutOfMemoryError
         self._down_until = 0.0
         self._down_lock = threading.Lock()
         try:

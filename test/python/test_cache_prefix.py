@@ -192,12 +192,17 @@ def test_a_gap_stops_the_prefix(tmp_path):
     assert len(blocks) == 1
 
 
-def test_memory_budget_evicts_the_deepest_blocks_first():
+def four_blocks() -> tuple[np.ndarray, list[list[np.ndarray]], int]:
+    """Tokens, the state of their 4 blocks, and the bytes one block takes in memory."""
     tokens = np.arange(64)
     blocks = split_blocks(prefill(toy_weights(), tokens), 64, B, axis=1)
     unbounded = PrefixCache(MemoryStore(1 << 20), B)
     unbounded.store("fp", tokens, blocks)
-    size = unbounded.storage.stats().bytes // 4
+    return tokens, blocks, unbounded.storage.stats().bytes // 4
+
+
+def test_memory_budget_evicts_the_deepest_blocks_first():
+    tokens, blocks, size = four_blocks()
     cache = PrefixCache(MemoryStore(2 * size + size // 2), B)
 
     cache.store("fp", tokens, blocks)
@@ -208,11 +213,7 @@ def test_memory_budget_evicts_the_deepest_blocks_first():
 
 
 def test_lookups_keep_the_root_blocks_most_recent():
-    tokens = np.arange(64)
-    blocks = split_blocks(prefill(toy_weights(), tokens), 64, B, axis=1)
-    unbounded = PrefixCache(MemoryStore(1 << 20), B)
-    unbounded.store("fp", tokens, blocks)
-    size = unbounded.storage.stats().bytes // 4
+    tokens, blocks, size = four_blocks()
     cache = PrefixCache(MemoryStore(4 * size + size // 2), B)
     cache.store("fp", tokens, blocks)
     cache.longest_prefix("fp", tokens)
