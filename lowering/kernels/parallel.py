@@ -1,7 +1,10 @@
 """Threads for the kernels, on libgomp's thread pool: a parallel region runs a worker on each
 thread with `GOMP_parallel(worker, ctx, nthreads, 0)`, and the workers take task numbers from
-an atomic counter in the shared context (dynamic scheduling: equal tasks balance, and a busy
-core on a shared machine does not hold the others up).
+an atomic counter in the shared context (dynamic scheduling: equal tasks balance, and a thread
+slowed down by another process leaves its remaining tasks to the others). A region still ends
+only when every thread of its team has run: on a machine with more runnable processes than
+cores, a descheduled team thread delays the call by a scheduler time slice, and one thread
+(RED_NUM_THREADS=1) is faster there.
 
 libgomp is referenced through weak symbols: where no libgomp is linked or loaded, the address
 of `GOMP_parallel` is null and every region runs its worker on the calling thread. The thread

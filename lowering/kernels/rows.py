@@ -104,10 +104,12 @@ class RowKernelGenerator:
         g.b.ret_void()
         return fn
 
-    def sweep(self, g: Gen, n: Value, body: VectorBody, init: Value, unroll: int = UNROLL) -> Value:
+    def sweep(
+        self, g: Gen, n: Value, body: VectorBody, init: Value, unroll: int = UNROLL
+    ) -> list[Value]:
         """Run `body(j, mask, acc) -> acc` over the vectors of a row: `unroll` accumulators in
-        the main loop, then single vectors, then one masked vector (mask None when whole);
-        returns the accumulators combined by the caller's `fold` (here: the list)."""
+        the main loop, then whole vectors into the first, then one masked vector (lanes past
+        n clear; mask None for whole vectors). Returns the accumulators."""
         lanes = self.lanes
         step = lanes * unroll
         main = g.b.sub(n, g.b.srem(n, g.i64(step)))
@@ -119,17 +121,13 @@ class RowKernelGenerator:
         accs = g.loop(0, main, step, unrolled, [init] * unroll, name="u")
         first = g.loop(main, vmain, lanes, lambda j, a: [body(j, None, a[0])], [accs[0]], "v")
         mask = g.mask_below(g.b.sub(n, vmain), lanes)
-        last = body(vmain, mask, first[0])
-        self._accs = [last, *accs[1:]]
-        return last
+        return [body(vmain, mask, first[0]), *accs[1:]]
 
-    def folded(self, g: Gen, combine: Callable[[Value, Value], Value]) -> Value:
-        """The accumulators of the last sweep combined lane-wise, then across lanes."""
-        accs = self._accs
+    def fold(self, g: Gen, accs: list[Value], combine: Callable[[Value, Value], Value]) -> Value:
+        """The accumulators combined lane-wise (pairwise), then across lanes."""
         while len(accs) > 1:
-            accs = [combine(accs[i], accs[i + 1]) for i in range(0, len(accs) - 1, 2)] + (
-                [accs[-1]] if len(accs) % 2 else []
-            )
+            pairs = [combine(accs[i], accs[i + 1]) for i in range(0, len(accs) - 1, 2)]
+            accs = pairs + ([accs[-1]] if len(accs) % 2 else [])
         return g.reduce(accs[0], combine)
 
     def load(self, g: Gen, base: Value, j: Value, mask: Value | None) -> Value:
@@ -163,16 +161,15 @@ class RowKernelGenerator:
         def row_max(j, mask, acc):
             return g.fmax(self.keep(g, mask, self.load(g, x, j, mask), -math.inf), acc)
 
-        self.sweep(g, n, row_max, neg_inf)
-        mx = self.splat(g, self.folded(g, g.fmax))
+        mx = self.splat(g, self.fold(g, self.sweep(g, n, row_max, neg_inf), g.fmax))
 
         def exps(j, mask, acc):
             e = vm.exp(b.fsub(self.load(g, x, j, mask), mx))
             self.store(g, e, y, j, mask)
             return b.fadd(acc, self.keep(g, mask, e, 0.0))
 
-        self.sweep(g, n, exps, self.c(g, 0.0))
-        inv = self.splat(g, b.fdiv(ir.Constant(F32, 1.0), self.folded(g, b.fadd)))
+        total = self.fold(g, self.sweep(g, n, exps, self.c(g, 0.0)), b.fadd)
+        inv = self.splat(g, b.fdiv(ir.Constant(F32, 1.0), total))
 
         def scale(j, mask, acc):
             self.store(g, b.fmul(self.load(g, y, j, mask), inv), y, j, mask)
@@ -189,17 +186,18 @@ class RowKernelGenerator:
         count = b.sitofp(n, F32)
         mean = ir.Constant(F32, 0.0)
         if centered:
-            self.sweep(g, n, lambda j, mask, acc: b.fadd(acc, self.load(g, x, j, mask)),
-                       self.c(g, 0.0))  # fmt: skip
-            mean = b.fdiv(self.folded(g, b.fadd), count)
+
+            def sums(j, mask, acc):
+                return b.fadd(acc, self.load(g, x, j, mask))
+
+            mean = b.fdiv(self.fold(g, self.sweep(g, n, sums, self.c(g, 0.0)), b.fadd), count)
         mean_v = self.splat(g, mean)
 
         def squares(j, mask, acc):
             d = self.keep(g, mask, b.fsub(self.load(g, x, j, mask), mean_v), 0.0)
             return g.fma(d, d, acc)
 
-        self.sweep(g, n, squares, self.c(g, 0.0))
-        var = b.fdiv(self.folded(g, b.fadd), count)
+        var = b.fdiv(self.fold(g, self.sweep(g, n, squares, self.c(g, 0.0)), b.fadd), count)
         rstd = self.splat(g, b.fdiv(ir.Constant(F32, 1.0), g.sqrt(b.fadd(var, eps))))
         null = ir.Constant(PTR, None)
 
