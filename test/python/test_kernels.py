@@ -619,11 +619,18 @@ int main(void) {
 
 @pytest.mark.skipif(NO_CLANG is not None, reason=NO_CLANG or "")
 @pytest.mark.parametrize(
-    "gomp", [pytest.param(True, id="libgomp"), pytest.param(False, id="serial")]
+    ("target", "flags", "gomp"),
+    [
+        pytest.param(SSE2, [], True, id="sse2-libgomp"),
+        pytest.param(SSE2, [], False, id="sse2-serial"),
+        pytest.param(HOST, ["-march=native"], True, id="host-native-libgomp"),
+    ],
 )
-def test_clang_builds_a_program_calling_the_library(tmp_path: Path, gomp: bool):
+def test_clang_builds_a_program_calling_the_library(
+    tmp_path: Path, target: kernels.KernelTarget, flags: list[str], gomp: bool
+):
     ll = tmp_path / "kernels.ll"
-    ll.write_text(kernels.library_ir(SSE2))
+    ll.write_text(kernels.library_ir(target, units=("sgemm", "rows")))
     names = ("red_sgemm", "red_softmax_f32", "red_kernels_get_num_threads")
     prototypes = "\n".join(kernels.ENTRY_POINTS[n].c_prototype() for n in names)
     driver = tmp_path / "driver.c"
@@ -632,7 +639,7 @@ def test_clang_builds_a_program_calling_the_library(tmp_path: Path, gomp: bool):
     libs = ["-lgomp"] if gomp else []
 
     build = subprocess.run(
-        ["clang-16", "-O2", str(driver), str(ll), "-o", str(exe), "-lm", *libs],
+        ["clang-16", "-O2", *flags, str(driver), str(ll), "-o", str(exe), "-lm", *libs],
         capture_output=True,
         text=True,
         check=False,
