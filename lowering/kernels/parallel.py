@@ -45,7 +45,7 @@ class Runtime:
     module: ir.Module
     threads: ir.Function  # i64 (i32 requested): requested > 0 ? requested : the default
     gomp_parallel: ir.Function  # weak: null without libgomp
-    malloc: ir.Function  # ptr (i64 bytes): 64-byte aligned
+    malloc: ir.Function  # ptr (i64 bytes): 64-byte aligned; abort() when out of memory
     free: ir.Function
 
     @staticmethod
@@ -69,7 +69,13 @@ class Runtime:
         malloc = define(module, "red_kernels.malloc", PTR, [("bytes", I64)])
         g = Gen(malloc)
         size = g.round_up(g.max(malloc.args[0], g.i64(1)), ALIGN)
-        g.b.ret(g.b.call(aligned_alloc, [g.i64(ALIGN), size]))
+        block = g.b.call(aligned_alloc, [g.i64(ALIGN), size])
+        # Out of memory: the C ABI has no error result, so stop rather than write through null.
+        abort = get_or_declare(module, "abort", VOID, [])
+        with g.b.if_then(g.b.icmp_unsigned("==", block, ir.Constant(PTR, None)), likely=False):
+            g.b.call(abort, [])
+            g.b.unreachable()
+        g.b.ret(block)
         return Runtime(module, threads, gomp_parallel, malloc, free)
 
     def parallel_tasks(
