@@ -76,9 +76,16 @@ class DirectoryStore(Store):
         return [os.path.isfile(self.path(kind, key)) for key in keys]
 
     def _write_many(self, kind: str, entries: Sequence[tuple[str, bytes]]) -> int:
-        return sum(self._write(kind, key, entry) for key, entry in entries)
+        written = [w for key, entry in entries if (w := self._write(kind, key, entry))]
+        if written:  # one update of the running size for the batch
+            added, new = sum(w[0] for w in written), sum(w[1] for w in written)
+            total = self._update(lambda s: _add(s, bytes=added, entries=new))
+            if total is not None and total.get("bytes", 0) > self.budget:
+                self.evict()
+        return len(written)
 
-    def _write(self, kind: str, key: str, entry: bytes) -> bool:
+    def _write(self, kind: str, key: str, entry: bytes) -> tuple[int, int] | None:
+        """Write one entry: (bytes added, entries added), None if it could not be written."""
         path = self.path(kind, key)
         temp = None
         try:
@@ -96,16 +103,12 @@ class DirectoryStore(Store):
         except OSError as err:
             what = "is full" if err.errno == errno.ENOSPC else f"is not writable ({err.strerror})"
             self._fault(f"cache directory {self.root} {what}: entries are not stored")
-            return False
+            return None
         finally:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
-        added = len(entry) - (replaced or 0)
-        total = self._update(lambda s: _add(s, bytes=added, entries=int(replaced is None)))
-        if total is not None and total.get("bytes", 0) > self.budget:
-            self.evict()
-        return True
+        return len(entry) - (replaced or 0), int(replaced is None)
 
     def _discard(self, kind: str, key: str) -> None:
         path = self.path(kind, key)

@@ -27,7 +27,7 @@ def check_name(what: str, name: str) -> None:
         raise ValueError(f"invalid cache {what} '{name}': expected 1-200 of [A-Za-z0-9_.-]")
 
 
-def encode(kind: str, key: str, payload: bytes | memoryview) -> bytes:
+def encode(kind: str, key: str, payload: bytes | bytearray | memoryview) -> bytes:
     """Header + payload, as written to a file or a Redis value."""
     k, n = kind.encode(), key.encode()
     digest = hashlib.sha256(payload).digest()

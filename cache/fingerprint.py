@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects.builtin import Builtin, DenseIntOrFPElementsAttr, DenseResourceAttr
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue, TypeAttribute
 from xdsl.printer import Printer
 
 SOURCE_PACKAGES = (
@@ -34,17 +34,34 @@ checkout must not serve code compiled before the edit)."""
 
 class _ContentPrinter(Printer):
     """The generic form with dense constants and dense resources printed as the SHA-256 of their
-    bytes, and values numbered in order (name hints do not change the code)."""
+    bytes, and values numbered in order (name hints do not change the code). Each distinct type
+    is rendered once (types repeat on every op: rendering them dominated the time)."""
+
+    def __init__(self, stream: io.StringIO, rendered: dict[Attribute, str]) -> None:
+        super().__init__(stream=stream, print_generic_format=True)
+        self._rendered = rendered
 
     def print_attribute(self, attribute: Attribute) -> None:
+        if not isinstance(attribute, TypeAttribute):  # only types: equal means same text
+            self._render(attribute, self)
+            return
+        text = self._rendered.get(attribute)
+        if text is None:
+            buffer = io.StringIO()
+            self._render(attribute, _ContentPrinter(buffer, self._rendered))
+            text = self._rendered[attribute] = buffer.getvalue()
+        self.print_string(text)
+
+    @staticmethod
+    def _render(attribute: Attribute, printer: _ContentPrinter) -> None:
         if isinstance(attribute, DenseIntOrFPElementsAttr):
-            self.print_string(f"dense<sha256:{_sha256(attribute.data.data)}> : ")
-            self.print_attribute(attribute.get_type())
+            printer.print_string(f"dense<sha256:{_sha256(attribute.data.data)}> : ")
+            printer.print_attribute(attribute.get_type())
         elif isinstance(attribute, DenseResourceAttr):
-            self.print_string(f"dense_resource<sha256:{_resource_digest(attribute)}> : ")
-            self.print_attribute(attribute.get_type())
+            printer.print_string(f"dense_resource<sha256:{_resource_digest(attribute)}> : ")
+            printer.print_attribute(attribute.get_type())
         else:
-            super().print_attribute(attribute)
+            Printer.print_attribute(printer, attribute)
 
     def print_ssa_value(self, value: SSAValue) -> str:
         name = self._ssa_values.get(value)
@@ -70,7 +87,7 @@ def _resource_digest(attr: DenseResourceAttr) -> str:
 def ir_text(op: Operation) -> str:
     """The canonical text of `op` that `ir_hash` digests."""
     stream = io.StringIO()
-    _ContentPrinter(stream=stream, print_generic_format=True).print_op(op)
+    _ContentPrinter(stream, {}).print_op(op)
     return stream.getvalue()
 
 
@@ -98,9 +115,16 @@ def model_fingerprint(module: Operation, weights: Iterable[Any] | Mapping[str, A
     return _sha256(f"model:{ir_hash(module)}:{weights_hash(weights)}".encode())
 
 
+BUILD_VARIABLE = "RED_CACHE_BUILD"
+
+
 @functools.cache
 def red_build() -> str:
-    """red's version and a hash of its source files (an edit in a checkout is a new build)."""
+    """red's version and a hash of its source files (an edit in a checkout is a new build), or
+    `$RED_CACHE_BUILD` when set: it pins the build in keys across source edits (for benchmarks
+    in a checkout others edit; code compiled before an edit is then served after it)."""
+    if pinned := os.environ.get(BUILD_VARIABLE):
+        return pinned
     h = hashlib.sha256()
     for package in SOURCE_PACKAGES:
         spec = importlib.util.find_spec(package)

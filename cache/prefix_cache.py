@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from red.cache.config import prefix_store
-from red.cache.store import MemoryStore, Store
+from red.cache.store import MemoryStore, Payload, Store
 
 KIND = "prefix"
 DEFAULT_BLOCK_SIZE = 16
@@ -138,7 +138,7 @@ class PrefixCache:
         _check_layout(state_rows_per_block)
         keys = block_keys(fingerprint, toks[: end * self.block_size], self.block_size)
         present = self.storage.contains_many(KIND, keys[first_block:])
-        items: list[tuple[str, bytes]] = []
+        items: list[tuple[str, Payload]] = []
         for i, arrays in enumerate(state_rows_per_block):
             n = first_block + i
             if present[i]:
@@ -172,7 +172,7 @@ def _check_layout(blocks: Sequence[Sequence[np.ndarray]]) -> None:
 
 def _encode(
     fingerprint: str, parent: str | None, block: np.ndarray, arrays: Sequence[np.ndarray]
-) -> bytes:
+) -> bytearray:
     contiguous = [np.ascontiguousarray(a) for a in arrays]
     described: list[dict[str, Any]] = []
     offset = 0
@@ -193,7 +193,7 @@ def _encode(
     for a, d in zip(contiguous, described, strict=True):
         start = head_size + d["offset"]
         out[start : start + a.nbytes] = a.data.cast("B")
-    return bytes(out)
+    return out
 
 
 def _decode(

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from red.cache.entry import EntryError, check_name, decode, encode
 
+Payload = bytes | bytearray | memoryview
+"""What a store accepts as an entry's payload."""
+
 COUNTERS = ("hits", "misses", "writes", "corrupt", "errors")
 """hits/misses of lookups, writes that stored an entry, corrupt or foreign entries found (and
 discarded), failed backend operations."""
@@ -83,12 +86,12 @@ class Store(ABC):
             check_name("key", key)
         return self._exists_many(kind, keys)
 
-    def put(self, kind: str, key: str, payload: bytes | memoryview) -> bool:
+    def put(self, kind: str, key: str, payload: Payload) -> bool:
         """Store `payload` under (kind, key); whether it was written (False when another
         writer got there first, or the backend failed or is full: warned, never raised)."""
         return self.put_many(kind, [(key, payload)]) == 1
 
-    def put_many(self, kind: str, items: Sequence[tuple[str, bytes | memoryview]]) -> int:
+    def put_many(self, kind: str, items: Sequence[tuple[str, Payload]]) -> int:
         """`put` for several entries (one round trip where the backend allows); the number
         written."""
         check_name("kind", kind)
@@ -213,7 +216,7 @@ class MemoryStore(Store):
         self._count(hits=hits, misses=len(keys) - hits)
         return found
 
-    def put_many(self, kind: str, items: Sequence[tuple[str, bytes | memoryview]]) -> int:
+    def put_many(self, kind: str, items: Sequence[tuple[str, Payload]]) -> int:
         check_name("kind", kind)
         written = 0
         with self._lock:
