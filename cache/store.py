@@ -71,6 +71,8 @@ class Store(ABC):
         check_name("kind", kind)
         for key in keys:
             check_name("key", key)
+        if not keys:
+            return []
         raw = self._read_many(kind, keys)
         found: list[memoryview | None] = []
         for key, data in zip(keys, raw, strict=True):
@@ -84,7 +86,7 @@ class Store(ABC):
         check_name("kind", kind)
         for key in keys:
             check_name("key", key)
-        return self._exists_many(kind, keys)
+        return self._exists_many(kind, keys) if keys else []
 
     def put(self, kind: str, key: str, payload: Payload) -> bool:
         """Store `payload` under (kind, key); whether it was written (False when another
@@ -97,6 +99,8 @@ class Store(ABC):
         check_name("kind", kind)
         for key, _ in items:
             check_name("key", key)
+        if not items:
+            return 0
         written = self._write_many(kind, [(key, encode(kind, key, p)) for key, p in items])
         self._count(writes=written)
         return written

@@ -301,6 +301,39 @@ def test_open_follows_the_environment(monkeypatch, tmp_path):
     assert off is None
 
 
+MEMO = """
+func.func @main(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {red.invariant}) -> tensor<4x8xf32> {
+  %wt = red.memo(%w) : (tensor<8x8xf32>) -> tensor<8x8xf32> {
+  ^bb0(%a: tensor<8x8xf32>):
+    %t = red.transpose %a [1, 0] : tensor<8x8xf32> -> tensor<8x8xf32>
+    red.yield %t : tensor<8x8xf32>
+  }
+  %y = red.matmul %x, %wt : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  func.return %y : tensor<4x8xf32>
+}
+"""
+
+
+def test_memo_globals_work_in_cached_object_code(target):
+    module = red.parse(MEMO)
+    cache = CompileCache(MemoryStore(1 << 20))
+    key = key_for(module, {"opt": 3}, target)
+    compile_with_cache(red.to_llvm_ir(module), target, cache, key=key)
+    warm = compile_with_cache(lambda: "unused", target, cache, key=key)
+    reset = ctypes.CFUNCTYPE(None)(warm.get_function_address("red_memo_reset"))
+    x, w = mlp_inputs()
+
+    first = call(warm, (4, 8), x, w)
+    w *= 2  # same buffer, new contents: the memo holds the old transpose until a reset
+    stale = call(warm, (4, 8), x, w)
+    reset()
+    fresh = call(warm, (4, 8), x, w)
+
+    np.testing.assert_allclose(first, x @ (w / 2).T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(stale, first)
+    np.testing.assert_allclose(fresh, x @ w.T, rtol=1e-5, atol=1e-5)
+
+
 def test_gpt_decoder_warm_engine_matches_cold_and_the_interpreter(target, tmp_path):
     module = red.parse_file(os.path.join(EXAMPLES, "gpt_decoder.mlir"))
     red.optimize(module)

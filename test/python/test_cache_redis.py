@@ -135,6 +135,24 @@ def test_put_get_first_writer_wins(url):
     assert store.contains_many("object", ["a" * 64, "b" * 64]) == [True, False]
 
 
+def test_empty_requests_need_no_round_trip(own_server):
+    store = RedisStore(own_server.url)
+    cache = PrefixCache(store, B)
+    own_server.stop()  # any request would fail and warn
+
+    (found, present, written, short), messages = caught(
+        lambda: (
+            store.get_many("prefix", []),
+            store.contains_many("prefix", []),
+            store.put_many("prefix", []),
+            cache.longest_prefix("fp", np.arange(B - 1)),
+        )
+    )
+
+    assert (found, present, written, short) == ([], [], 0, (0, []))
+    assert messages == []
+
+
 def test_stats_and_clear(url):
     store = RedisStore(url)
     store.put("object", "a" * 64, bytes(100))
