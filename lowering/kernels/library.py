@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -230,8 +231,12 @@ class KernelLibrary:
         self.gomp = find_libgomp()
         if self.gomp:
             try:
+                # Never unloaded: at exit LLVM dlcloses the libraries it loaded, and a libgomp
+                # thread still spinning after a parallel region would run unmapped code.
+                mode = os.RTLD_NOW | os.RTLD_GLOBAL | os.RTLD_NODELETE
+                self._gomp_handle = ctypes.CDLL(self.gomp, mode=mode)
                 llvm.load_library_permanently(self.gomp)
-            except RuntimeError:
+            except (OSError, RuntimeError):
                 self.gomp = None
         self.addresses: dict[str, int] = {}
         self.compile_seconds: dict[str, float] = {}

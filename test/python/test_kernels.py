@@ -381,6 +381,25 @@ def test_concurrent_calls_from_several_threads(lib):
         np.testing.assert_allclose(c, reference(a, b), atol=tolerance(200, np.float32))
 
 
+def test_exit_right_after_a_threaded_call():
+    """libgomp's threads spin (OMP_WAIT_POLICY=active: forever) after a region; at exit LLVM
+    closes the libraries it loaded, so libgomp must stay mapped or they crash the process."""
+    script = (
+        "import numpy as np\n"
+        "from red.lowering import kernels\n"
+        "x = np.ones((512, 512), np.float32)\n"
+        "kernels.row_kernel('softmax', x, threads=2)\n"
+    )
+    env = {**os.environ, "OMP_WAIT_POLICY": "active"}
+
+    codes = [
+        subprocess.run([sys.executable, "-c", script], env=env, check=False).returncode
+        for _ in range(3)
+    ]
+
+    assert codes == [0, 0, 0]
+
+
 def test_thread_count_default_and_setter(lib):
     default = lib.num_threads()
 
