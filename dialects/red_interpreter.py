@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith, func, tensor
 from xdsl.dialects import math as mathd
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
@@ -263,7 +263,9 @@ class RedFunctions(InterpreterFunctions):
     @impl(red.ConstantOp)
     def run_constant(self, interpreter: Interpreter, op: red.ConstantOp, args: PythonValues):
         if (value := self.constants.get(op)) is None:
-            value = self.constants[op] = dense_to_numpy(op.value)
+            # Contiguous: a splat's broadcast view would take numpy's scalar fast paths
+            # (x ** -1 as a reciprocal), whose rounding differs from the elementwise one.
+            value = self.constants[op] = np.asarray(dense_to_numpy(op.value), order="C")
         return _checked(op, (value,))
 
     @impl(red.IotaOp)
@@ -505,8 +507,17 @@ class NumpyArithFunctions(InterpreterFunctions):
     def run_constant(self, interpreter: Interpreter, op: arith.ConstantOp, args: PythonValues):
         value = op.value
         if isinstance(value, DenseIntOrFPElementsAttr | DenseResourceAttr):
-            return _checked(op, (dense_to_numpy(value),))
+            return _checked(op, (np.asarray(dense_to_numpy(value), order="C"),))
         return (_scalar_value(value, op.result.type),)
+
+    @impl(tensor.DimOp)
+    def run_dim(self, interpreter: Interpreter, op: tensor.DimOp, args: PythonValues):
+        """The size of a dim of a tensor at run time (an index)."""
+        array, index = args
+        rank = np.ndim(array)
+        if not 0 <= int(index) < rank:
+            raise InterpretationError(f"dim {int(index)} is out of range for rank {rank}")
+        return (int(np.shape(array)[int(index)]),)
 
     @impl(arith.CmpiOp)
     def run_cmpi(self, interpreter: Interpreter, op: arith.CmpiOp, args: PythonValues):
@@ -722,8 +733,9 @@ def evaluate_op(op: Operation, args: Sequence[Any]) -> tuple[Any, ...]:
     kernel = _KERNELS.get(type(op))
     if kernel is None or op.regions:
         raise InterpretationError(f"'{op.name}' cannot be evaluated on its own")
+    arrays = tuple(np.asarray(a, order="C") if isinstance(a, np.ndarray) else a for a in args)
     with np.errstate(all="ignore"):
-        return tuple(kernel(_STATELESS, None, op, tuple(args)).values)
+        return tuple(kernel(_STATELESS, None, op, arrays).values)
 
 
 # endregion Evaluating single ops

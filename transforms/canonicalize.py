@@ -18,6 +18,7 @@ from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.passes.rewriting import ReportingPass
 from red.transforms.canonicalization.arith import FAST, arith_patterns
+from red.transforms.canonicalization.tensor import tensor_patterns
 from red.transforms.dce import erase_unreachable_blocks
 from red.transforms.greedy_driver import GreedyDriver
 
@@ -33,12 +34,10 @@ def op_patterns(op_type: type[Operation]) -> list[RewritePattern]:
 
 
 def canonicalization_patterns() -> dict[type[Operation], list[RewritePattern]]:
-    """red's patterns for arith ops (before the ones xDSL registers for them); every other
-    op's patterns are its own (looked up on first use)."""
-    return {
-        op_type: [*patterns, *op_patterns(op_type)]
-        for op_type, patterns in arith_patterns().items()
-    }
+    """red's patterns for arith and tensor ops (before the ones xDSL registers for them);
+    every other op's patterns are its own (looked up on first use)."""
+    table = {**arith_patterns(), **tensor_patterns()}
+    return {op_type: [*patterns, *op_patterns(op_type)] for op_type, patterns in table.items()}
 
 
 @contextmanager

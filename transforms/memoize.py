@@ -21,6 +21,7 @@ from xdsl.passes import ModulePass
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
+from red.dialects.red import byte_size, element_count
 from red.dialects.symbols import is_private
 from red.passes.rewriting import report
 from red.transforms.analysis.binding_time import (
@@ -29,7 +30,7 @@ from red.transforms.analysis.binding_time import (
     BindingTimes,
     is_invariant_argument,
 )
-from red.transforms.analysis.cost_model import FREE_OPS, CostModel, byte_size, element_count
+from red.transforms.analysis.cost_model import FREE_OPS, CostModel
 from red.transforms.analysis.purity import PurityOracle
 
 

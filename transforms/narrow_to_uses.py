@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, i64
+from xdsl.dialects import arith, tensor
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, i64
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_to_dense
-from red.dialects.red import ALL, Demand, Rows
+from red.dialects.red import ALL, Demand, RowAt, Rows
 from red.passes.rewriting import is_observed, report
 from red.transforms.analysis.cost_model import CostModel
 from red.transforms.analysis.purity import PurityOracle
@@ -52,6 +53,8 @@ def combine(a: Demand, b: Demand) -> Demand:
         return b
     if b is None:
         return a
+    if isinstance(a, RowAt) or isinstance(b, RowAt):
+        return a if a == b else ALL  # the same row at the same run-time index
     if not isinstance(a, Rows) or not isinstance(b, Rows) or a.axis != b.axis:
         return ALL
     return Rows(a.axis, tuple(sorted(set(a.indices) | set(b.indices))))
@@ -67,18 +70,70 @@ def operand_demands(op: Operation, d: Demand) -> Sequence[Demand] | None:
     return op.operand_demands(d)
 
 
+_SCALAR_OPS = (tensor.DimOp, arith.ConstantOp, arith.AddiOp, arith.SubiOp, arith.MuliOp)
+
+
+def _scalar_chain(v: SSAValue, block: Block) -> list[Operation] | None:
+    """The ops of `block` computing scalar `v` from sizes and constants (in order), when
+    they read nothing else of the block; None otherwise."""
+    chain: list[Operation] = []
+
+    def visit(x: SSAValue) -> bool:
+        owner = x.owner
+        if not isinstance(owner, Operation) or owner.parent is not block:
+            return True  # an argument or a value from outside
+        if owner in chain:
+            return True
+        if not isinstance(owner, _SCALAR_OPS):
+            return False
+        if isinstance(owner, tensor.DimOp):
+            src = owner.source.owner
+            if isinstance(src, Operation) and src.parent is block:
+                return False  # the size of a value computed here: it cannot move up
+            if not visit(owner.index):
+                return False
+        elif not all(visit(o) for o in owner.operands):
+            return False
+        chain.append(owner)
+        return True
+
+    return chain if visit(v) else None
+
+
 class Narrower:
     """Demand analysis and rewriting of one block."""
 
     def __init__(self, block: Block):
         self.block = block
         self.demand: dict[SSAValue, Demand] = {}
-        self.narrowed: dict[SSAValue, tuple[SSAValue, Rows]] = {}
+        self.narrowed: dict[SSAValue, tuple[SSAValue, Rows | RowAt]] = {}
         self.cost = CostModel()
         self.saved = 0
         self.first_root: Attribute | None = None
 
+    def hoist_offsets(self) -> None:
+        """Move the pure scalar computations of dynamic slices' offsets (`tensor.dim` of an
+        argument minus 1, ...) to the top of the block, so that every op narrowed to the row
+        they name can read them."""
+        for op in list(self.block.ops):
+            if isinstance(op, red.DynamicSliceOp):
+                for offset in op.offsets:
+                    chain = _scalar_chain(offset, self.block)
+                    if chain is None:
+                        continue
+                    first = self.block.first_op
+                    for c in chain:
+                        if c is first:
+                            first = c.next_op
+                            continue
+                        c.detach()
+                        if first is None:
+                            self.block.add_op(c)
+                        else:
+                            self.block.insert_op_before(c, first)
+
     def analyse(self) -> None:
+        self.hoist_offsets()
         pending: dict[SSAValue, Demand] = {}
         for op in reversed(list(self.block.ops)):
             for r in op.results:
@@ -97,6 +152,15 @@ class Narrower:
 
     def narrowable(self, op: Operation) -> bool:
         d = self.demand.get(op.results[0]) if len(op.results) == 1 else None
+        if isinstance(d, RowAt):  # one row: the other axes must be static to slice it out
+            dims = _dims(op.results[0])
+            static = all(n != red.DYNAMIC for a, n in enumerate(dims) if a != d.axis)
+            return (
+                static
+                and operand_demands(op, d) is not None
+                and not isinstance(op, red.SliceOp | red.DynamicSliceOp)
+                and not op.regions
+            )
         return (
             isinstance(d, Rows)
             and operand_demands(op, d) is not None
@@ -117,7 +181,8 @@ class Narrower:
         frontier = [
             op
             for op in self.block.ops
-            if isinstance(op, red.SliceOp | red.GatherOp) and op.operands[0] in self.narrowed
+            if isinstance(op, red.SliceOp | red.GatherOp | red.DynamicSliceOp)
+            and op.operands[0] in self.narrowed
         ]
         # The finding is reported where the narrowing comes from: the first slice that only
         # wanted some rows (its location is the user's `logits[-1]`).
@@ -128,12 +193,12 @@ class Narrower:
 
     def build_narrow(self, op: Operation) -> None:
         d = self.demand[op.results[0]]
-        assert isinstance(d, Rows)
+        assert isinstance(d, Rows | RowAt)
         wants = operand_demands(op, d)
         assert wants is not None
         views = [self.view(v, w, op) if w is not None else None for v, w in zip(op.operands, wants)]
         shape = list(_dims(op.results[0]))
-        shape[d.axis] = len(d.indices)
+        shape[d.axis] = len(d.indices) if isinstance(d, Rows) else 1
         result_type = red.tensor_type(shape, red.element_type_of(op.results[0]))
         operands = [v for v in views if v is not None]
         new = red.rebuilt(op, operands, [result_type])
@@ -143,15 +208,32 @@ class Narrower:
 
     def view(self, v: SSAValue, want: Demand, before: Operation) -> SSAValue:
         """`v` restricted to the rows `want` (in order), from its narrowed form if any."""
+        if isinstance(want, RowAt):
+            if v in self.narrowed and self.narrowed[v][1] == want:
+                return self.narrowed[v][0]
+            return self.row_at(v, want, before)
         if not isinstance(want, Rows):
             return v
         source, have = v, tuple(range(_dims(v)[want.axis]))
-        if v in self.narrowed and self.narrowed[v][1].axis == want.axis:
-            source, rows = self.narrowed[v]
-            have = rows.indices
+        if v in self.narrowed and isinstance(rows := self.narrowed[v][1], Rows):
+            if rows.axis == want.axis:
+                source, have = self.narrowed[v][0], rows.indices
         position = {row: i for i, row in enumerate(have)}
         picks = [position[i] for i in want.indices]
         return self.extract(source, want.axis, picks, before)
+
+    def row_at(self, v: SSAValue, want: RowAt, before: Operation) -> SSAValue:
+        """Row `want.offset` of `v` along `want.axis` (every other axis whole and static)."""
+        zero = arith.ConstantOp(IntegerAttr(0, IndexType()))
+        zero.location = before.location
+        self.block.insert_op_before(zero, before)
+        shape = list(_dims(v))
+        offsets = [want.offset if a == want.axis else zero.result for a in range(len(shape))]
+        shape[want.axis] = 1
+        op = red.DynamicSliceOp(v, offsets, shape)
+        op.location = before.location
+        self.block.insert_op_before(op, before)
+        return op.results[0]
 
     def extract(self, v: SSAValue, axis: int, picks: list[int], before: Operation) -> SSAValue:
         n = _dims(v)[axis]
@@ -174,13 +256,25 @@ class Narrower:
         self.block.insert_op_before(op, before)
         return op.results[0]
 
-    def redirect(self, op: red.SliceOp | red.GatherOp) -> None:
+    def redirect(self, op: red.SliceOp | red.GatherOp | red.DynamicSliceOp) -> None:
         """A frontier slice or gather whose input was narrowed reads the narrowed value."""
         wants = operand_demands(op, ALL)
+        if isinstance(op, red.DynamicSliceOp):
+            if wants is not None and wants[0] == self.narrowed[op.input][1]:
+                narrow = self.narrowed[op.input][0]
+                if narrow.type == op.result.type:
+                    op.result.replace_all_uses_with(narrow)
+                    op.detach()
+                    op.erase()
+            return
         if wants is None or not isinstance(want := normalize(op.operands[0], wants[0]), Rows):
             return
         _, have = self.narrowed[op.operands[0]]
-        if have.axis != want.axis or not set(want.indices) <= set(have.indices):
+        if (
+            not isinstance(have, Rows)
+            or have.axis != want.axis
+            or not set(want.indices) <= set(have.indices)
+        ):
             # Only part of this slice's rows is demanded (it is not rebuilt narrowly), so the
             # narrowed input may lack some of the rows it reads: it keeps the original input.
             return
@@ -212,7 +306,7 @@ def narrow_block(block: Block, ctx: Context | None = None) -> int:
     n = Narrower(block)
     n.analyse()
     built = n.rewrite()
-    if built and is_observed(ctx):
+    if built and is_observed(ctx) and n.saved != 0:
         anchor = next((o for o in block.ops if o.location == n.first_root), None)
         anchor = anchor or block.first_op
         if anchor is not None:

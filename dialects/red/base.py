@@ -18,7 +18,7 @@ import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -36,6 +36,8 @@ from xdsl.utils.exceptions import VerifyException
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from red.dialects.red.dims import Dim
 
 DYNAMIC = DYNAMIC_INDEX
 """xDSL's encoding of a `?` dimension in `get_shape()` (-2**63 in 0.74, not -1)."""
@@ -172,16 +174,43 @@ def inferred(op_class: type[Operation], infer: object, *args: object) -> TensorT
 
 @dataclass(frozen=True)
 class Cost:
-    """FLOPs and bytes moved (read + written) of an op or a region."""
+    """FLOPs and bytes moved (read + written) of an op or a region: ints, or polynomials
+    in the symbols of dynamic dims (`red.dialects.red.dims.Poly`)."""
 
-    flops: int = 0
-    bytes: int = 0
+    flops: Any = 0
+    bytes: Any = 0
 
     def __add__(self, other: Cost) -> Cost:
         return Cost(self.flops + other.flops, self.bytes + other.bytes)
 
-    def scaled(self, times: int) -> Cost:
+    def scaled(self, times: Any) -> Cost:
         return Cost(self.flops * times, self.bytes * times)
+
+
+class Sizes:
+    """Sizes of values as the cost rules read them: from the types (a `?` dim counts as 1),
+    or, in a subclass, from a symbolic shape analysis (a `?` dim is its symbol)."""
+
+    def dims(self, v: SSAValue) -> Sequence[Any]:
+        return [max(d, 1) if d != DYNAMIC else 1 for d in shape_of(v)]
+
+    def count(self, v: SSAValue) -> Any:
+        if not isinstance(v.type, TensorType):
+            return 1
+        total: Any = 1
+        for d in self.dims(v):
+            total = total * d
+        return total
+
+    def bytes(self, v: SSAValue) -> Any:
+        if not isinstance(v.type, TensorType):
+            return 8
+        elt = element_type_of(v)
+        width = getattr(elt, "bitwidth", None) or getattr(getattr(elt, "width", None), "data", 32)
+        return self.count(v) * max(1, (width + 7) // 8)
+
+
+TYPE_SIZES = Sizes()
 
 
 class _Whole:
@@ -214,14 +243,32 @@ class Rows:
     indices: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class RowAt:
+    """One row along `axis`, at the run-time index `offset` (an index or integer scalar, or
+    a 0-d integer tensor), e.g. the last position of a sequence of unknown length; the
+    other axes whole."""
+
+    axis: int
+    offset: SSAValue
+
+
 class _All:
     def __repr__(self) -> str:
         return "ALL"
 
 
 ALL = _All()
-Demand = Rows | _All | None
-"""What a use needs of a value: some rows, ALL of it, or nothing (None)."""
+Demand = Rows | RowAt | _All | None
+"""What a use needs of a value: some rows, one row at a run-time index, ALL of it, or
+nothing (None)."""
+
+
+def demand_along(demand: Rows | RowAt, axis: int) -> Demand:
+    """The same rows of another axis (an operand's axis the demanded one reads)."""
+    if isinstance(demand, Rows):
+        return Rows(axis, demand.indices)
+    return RowAt(axis, demand.offset)
 
 
 def broadcast_source(result_rank: int, operand: SSAValue, axis: int) -> RowSource:
@@ -289,19 +336,21 @@ class RedOp(IRDLOperation):
 
     # region cost
 
-    def cost(self) -> Cost:
-        """FLOPs and bytes of this op alone (nested regions are the cost model's business)."""
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
+        """FLOPs and bytes of this op alone (nested regions are the cost model's business),
+        with sizes read from the types or from a symbolic shape analysis."""
         if not self.results:
             return Cost()
-        flops = self.FLOPS_PER_ELEMENT * element_count(self.results[0].type)
-        return Cost(flops, self.bytes_moved())
+        flops = self.FLOPS_PER_ELEMENT * sizes.count(self.results[0])
+        return Cost(flops, self.bytes_moved(sizes))
 
-    def bytes_moved(self) -> int:
+    def bytes_moved(self, sizes: Sizes = TYPE_SIZES) -> Any:
         if not self.MOVES_DATA:
             return 0
-        return sum(byte_size(v.type) for v in self.operands) + sum(
-            byte_size(r.type) for r in self.results
-        )
+        total: Any = 0
+        for v in (*self.operands, *self.results):
+            total = total + sizes.bytes(v)
+        return total
 
     # endregion cost
 
@@ -319,12 +368,19 @@ class RedOp(IRDLOperation):
         the op is not row-wise for it (then every operand is needed whole)."""
         if demand is None:
             return [None] * len(self.operands)
-        if not isinstance(demand, Rows):
+        if not isinstance(demand, Rows | RowAt):
             return None
         sources = self.row_sources(demand.axis)
         if sources is None:
             return None
-        return [Rows(s, demand.indices) if isinstance(s, int) else ALL for s in sources]
+        return [demand_along(demand, s) if isinstance(s, int) else ALL for s in sources]
+
+    def symbolic_dims(
+        self, operand_shapes: Sequence[Sequence[Dim]]
+    ) -> list[list[Dim | None]] | None:
+        """Result dims (per result, per axis; None where unknown) for `?` dims the row facts
+        do not determine, given the operands' symbolic shapes; None: no rule of its own."""
+        return None
 
     def resized(self, operands: Sequence[SSAValue], result_types: Sequence[Attribute]) -> Operation:
         """This op on operands whose row-wise axes have other extents, giving `result_types`

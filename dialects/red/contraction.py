@@ -11,14 +11,15 @@ from xdsl.traits import Pure
 
 from red.dialects.red.base import (
     DYNAMIC,
+    TYPE_SIZES,
     WHOLE,
     Cost,
     RedOp,
     RowSource,
     ShapeError,
+    Sizes,
     broadcast_shapes,
     broadcast_source,
-    element_count,
     element_type_of,
     fmt_shape,
     inferred,
@@ -78,11 +79,10 @@ class MatmulOp(RedOp):
     def contraction_size(self) -> int:
         return shape_of(self.lhs)[-1]
 
-    def cost(self) -> Cost:
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
         """2·M·N·K per batch entry."""
-        k = self.contraction_size
-        flops = 2 * element_count(self.result.type) * max(k if k != DYNAMIC else 1, 1)
-        return Cost(flops, self.bytes_moved())
+        k = sizes.dims(self.lhs)[-1]
+        return Cost(2 * sizes.count(self.result) * k, self.bytes_moved(sizes))
 
     def row_sources(self, axis: int) -> Sequence[RowSource]:
         """Row i of the result reads row i of lhs and all of rhs; column j reads all of lhs

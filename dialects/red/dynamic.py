@@ -27,13 +27,15 @@ from red.dialects.red.base import (
     ALL,
     BROADCAST,
     DYNAMIC,
+    TYPE_SIZES,
     Cost,
     Demand,
     RedOp,
+    RowAt,
     Rows,
     RowSource,
     ShapeError,
-    byte_size,
+    Sizes,
     canonicalization_patterns,
     element_type_of,
     fmt_shape,
@@ -131,8 +133,8 @@ class DynamicSliceOp(DynamicOffsetsOp):
     def infer_result_types(self) -> Sequence[Attribute]:
         return [self.infer(self.input.type, self.size_list)]
 
-    def cost(self) -> Cost:
-        return Cost(0, 2 * byte_size(self.result.type))
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
+        return Cost(0, 2 * sizes.bytes(self.result))
 
     def whole_axes(self) -> list[int]:
         """The axes taken whole (size == dim): the offset there can only be 0."""
@@ -144,9 +146,16 @@ class DynamicSliceOp(DynamicOffsetsOp):
         return [axis, *[BROADCAST] * len(self.offsets)]
 
     def operand_demands(self, demand: Demand) -> Sequence[Demand] | None:
-        if isinstance(demand, Rows):
+        """A block of one row along one axis (every other axis whole) reads the input's row
+        at its offset: `RowAt`; the offsets are needed as they are."""
+        if isinstance(demand, Rows | RowAt):
             return super().operand_demands(demand)
-        return None if demand is ALL else [None] * len(self.operands)
+        if demand is None:
+            return [None] * len(self.operands)
+        cut = [a for a in range(len(self.size_list)) if a not in self.whole_axes()]
+        if len(cut) != 1 or self.size_list[cut[0]] != 1:
+            return None
+        return [RowAt(cut[0], self.offsets[cut[0]]), *[ALL] * len(self.offsets)]
 
     def fold(self, constants: Sequence[np.ndarray | None]) -> SSAValue | np.ndarray | None:
         """a block the size of the input -> the input"""
@@ -211,9 +220,9 @@ class DynamicUpdateSliceOp(DynamicOffsetsOp):
     def infer_result_types(self) -> Sequence[Attribute]:
         return [self.infer(self.input.type, self.update.type)]
 
-    def cost(self) -> Cost:
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
         """Written in place when the input dies here (the lowering's job): the block moves."""
-        return Cost(0, 2 * byte_size(self.update.type))
+        return Cost(0, 2 * sizes.bytes(self.update))
 
     def row_sources(self, axis: int) -> Sequence[RowSource] | None:
         if shape_of(self.update)[axis] != shape_of(self.input)[axis]:

@@ -22,8 +22,10 @@ from xdsl.traits import HasParent, IsolatedFromAbove, IsTerminator, Pure, Return
 
 from red.dialects.red.base import (
     INVARIANT_ATTR,
+    TYPE_SIZES,
     Cost,
     RedOp,
+    Sizes,
     canonicalization_patterns,
     op_error,
 )
@@ -84,7 +86,7 @@ class MemoOp(RedOp):
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=True, print_empty_block=True)
 
-    def cost(self) -> Cost:
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
         """The memo itself moves nothing; its body is costed by the cost model."""
         return Cost()
 

@@ -33,12 +33,13 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 
 from red.dialects.red.base import (
+    TYPE_SIZES,
     Cost,
     RedOp,
     RowSource,
     ShapeError,
+    Sizes,
     check_axis,
-    element_count,
     element_type_of,
     inferred,
     is_float_type,
@@ -116,9 +117,9 @@ class ReduceOp(RedOp):
         out = reduced_shape(shape, axes, self.keeps_dims)
         return [tensor_type(out, element_type_of(self.input))]
 
-    def cost(self) -> Cost:
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
         """One FLOP per input element."""
-        return Cost(element_count(self.input.type), self.bytes_moved())
+        return Cost(sizes.count(self.input), self.bytes_moved(sizes))
 
     def row_sources(self, axis: int) -> Sequence[RowSource] | None:
         return reduced_row_sources(self.input, self.axis_list, self.keeps_dims, axis)
@@ -193,8 +194,8 @@ class ArgmaxOp(RedOp):
     def infer_result_types(self) -> Sequence[Attribute]:
         return [self.infer(self.input.type, self.axis.value.data, self.keeps_dims)]
 
-    def cost(self) -> Cost:
-        return Cost(element_count(self.input.type), self.bytes_moved())
+    def cost(self, sizes: Sizes = TYPE_SIZES) -> Cost:
+        return Cost(sizes.count(self.input), self.bytes_moved(sizes))
 
     def row_sources(self, axis: int) -> Sequence[RowSource] | None:
         return reduced_row_sources(self.input, [self.axis.value.data], self.keeps_dims, axis)

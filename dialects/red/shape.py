@@ -29,6 +29,7 @@ from red.dialects.red.base import (
     WHOLE,
     Demand,
     RedOp,
+    RowAt,
     Rows,
     RowSource,
     ShapeError,
@@ -43,6 +44,7 @@ from red.dialects.red.base import (
     tensor_type,
 )
 from red.dialects.red.constants import constant_value
+from red.dialects.red.dims import Dim, product
 
 
 class ShapeOp(RedOp):
@@ -147,6 +149,19 @@ class ReshapeOp(ShapeOp):
     def row_sources(self, axis: int) -> Sequence[RowSource] | None:
         src = reshape_axis(shape_of(self.input), shape_of(self.result), axis)
         return None if src is None else [src]
+
+    def symbolic_dims(self, operand_shapes: Sequence[Sequence[Dim]]) -> list[list[Dim | None]]:
+        """One `?` is the input's element count over the known dims (numpy's -1)."""
+        out: list[Dim | None] = [None if d == DYNAMIC else d for d in shape_of(self.result)]
+        unknown = [a for a, d in enumerate(out) if d is None]
+        if len(unknown) == 1:
+            try:
+                out[unknown[0]] = product(operand_shapes[0]) // product(
+                    d for d in out if d is not None
+                )
+            except ValueError:
+                pass
+        return [out]
 
 
 @irdl_op_definition
@@ -284,6 +299,9 @@ class SliceOp(ShapeOp):
         start, limit, stride = self.bounds
         if demand is None:
             return [None]
+        if isinstance(demand, RowAt):  # row r of the slice is row r of the input from 0
+            whole = (start[demand.axis], stride[demand.axis]) == (0, 1)
+            return [demand] if whole else [ALL]
         if not isinstance(demand, Rows):
             cut = self.cut_axes()
             if len(cut) != 1:
@@ -357,9 +375,21 @@ class ConcatOp(ShapeOp):
     def row_sources(self, axis: int) -> Sequence[RowSource] | None:
         return None if axis == self.axis.value.data else [axis] * len(self.inputs)
 
+    def symbolic_dims(self, operand_shapes: Sequence[Sequence[Dim]]) -> list[list[Dim | None]]:
+        """Along the axis, the sum of the inputs' extents."""
+        axis = self.axis.value.data
+        out: list[Dim | None] = [None] * len(shape_of(self.result))
+        total: Dim = 0
+        for shape in operand_shapes:
+            total = total + shape[axis]
+        out[axis] = total
+        return [out]
+
     def operand_demands(self, demand: Demand) -> Sequence[Demand] | None:
         """Along the concat axis an input outside the demanded rows is not needed at all."""
         axis = self.axis.value.data
+        if isinstance(demand, RowAt) and demand.axis == axis:
+            return None  # which input holds the row is only known at run time
         if not isinstance(demand, Rows) or demand.axis != axis:
             return super().operand_demands(demand)
         out: list[Demand] = []

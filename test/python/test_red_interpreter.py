@@ -1500,7 +1500,7 @@ def test_memo_reset_forces_a_recompute():
 
 def test_memo_keys_on_every_operand():
     text = """
-func.func @main(%a: tensor<2xf32>, %b: tensor<2xf32>) -> tensor<2xf32> {
+func.func @main(%a: tensor<2xf32> {red.invariant}, %b: tensor<2xf32> {red.invariant}) -> tensor<2xf32> {
   %s = red.memo(%a, %b) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32> {
   ^bb0(%p: tensor<2xf32>, %q: tensor<2xf32>):
     %r = red.add %p, %q : tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>
@@ -1541,7 +1541,7 @@ func.func @main() -> (tensor<3xi64>, tensor<f32>) {
 
 def test_memo_result_written_by_the_caller_does_not_change_the_cache():
     text = """
-func.func @main(%w: tensor<2x3xf32>) -> tensor<2x3xf32> {
+func.func @main(%w: tensor<2x3xf32> {red.invariant}) -> tensor<2x3xf32> {
   %n = red.memo(%w) : (tensor<2x3xf32>) -> tensor<2x3xf32> {
   ^bb0(%a: tensor<2x3xf32>):
     %r = red.neg %a : tensor<2x3xf32>

@@ -10,37 +10,42 @@ body on the first call only), calls (their callee) and per-function metrics."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from xdsl.dialects import func, scf
+from xdsl.dialects import func, scf, tensor
 from xdsl.dialects.arith import ConstantOp as ArithConstantOp
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 from xdsl.interpreter import Interpreter, PythonValues
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
-from red.dialects.red import Cost, byte_size, element_count
+from red.dialects.red import TYPE_SIZES, Cost, Sizes, byte_size
+from red.dialects.red.dims import magnitude
+from red.dialects.symbolic_shapes import SymbolicShapes, SymbolicSizes, has_dynamic_shapes
 
-FREE_OPS = (red.ConstantOp, ArithConstantOp, red.ReshapeOp)
-"""Ops that move no data at run time (constants, reshape views)."""
+FREE_OPS = (red.ConstantOp, ArithConstantOp, red.ReshapeOp, tensor.DimOp)
+"""Ops that move no data at run time (constants, reshape views, size queries)."""
 
 
 def value_bytes(value: SSAValue) -> int:
     return byte_size(value.type)
 
 
-def own_cost(op: Operation) -> Cost:
+def own_cost(op: Operation, sizes: Sizes = TYPE_SIZES) -> Cost:
     """Cost of one op, not counting nested regions: red ops know their own (`op.cost()`);
     arith and math count one FLOP per element; calls, loops and conditionals move nothing
     themselves; other ops (returns, yields) the bytes of their operands and results."""
     if isinstance(op, red.RedOp):
-        return op.cost()
+        return op.cost(sizes)
     if isinstance(op, FREE_OPS) or isinstance(op, func.CallOp | scf.ForOp | scf.IfOp):
         return Cost()
-    flops = 0
+    flops: Any = 0
     if op.results and op.dialect_name() in ("arith", "math"):
-        flops = element_count(op.results[0].type)
-    data = sum(value_bytes(v) for v in op.operands) + sum(value_bytes(r) for r in op.results)
+        flops = sizes.count(op.results[0])
+    data: Any = 0
+    for v in (*op.operands, *op.results):
+        data = data + sizes.bytes(v)
     return Cost(flops, data)
 
 
@@ -54,11 +59,26 @@ class CostModel:
                 if isinstance(op, func.FuncOp):
                     self.functions[op.sym_name.data] = op
         self._in_progress: set[str] = set()
+        self._sizes: dict[Operation, Sizes] = {}
+
+    def sizes_for(self, op: Operation) -> Sizes:
+        """Sizes from the types, or from the symbolic shapes of the op's function when it
+        has dynamic dims (costs are then polynomials in the dims' symbols)."""
+        fn = op if isinstance(op, func.FuncOp) else op.parent_op()
+        while fn is not None and not isinstance(fn, func.FuncOp):
+            fn = fn.parent_op()
+        if fn is None:
+            return TYPE_SIZES
+        if fn not in self._sizes:
+            dynamic = has_dynamic_shapes(fn)
+            self._sizes[fn] = SymbolicSizes(SymbolicShapes(fn)) if dynamic else TYPE_SIZES
+        return self._sizes[fn]
 
     def op_cost(self, op: Operation, first_call: bool = True) -> Cost:
         """Cost of an op including its regions; a memo costs its body on the first call
         and nothing on later calls."""
-        cost = own_cost(op)
+        sizes = self.sizes_for(op)
+        cost = own_cost(op, sizes)
         if isinstance(op, red.MemoOp):
             return cost + self.region_cost(op, first_call) if first_call else cost
         if isinstance(op, func.CallOp):
@@ -72,12 +92,12 @@ class CostModel:
                     self._in_progress.discard(name)
             return cost
         if isinstance(op, scf.ForOp):
-            trips = _trip_count(op)
+            trips = _trip_count(op, sizes)
             body = self.region_cost(op, first_call)
             return cost + body.scaled(trips)
         if isinstance(op, scf.IfOp):
             branches = [self.block_cost(r.blocks, first_call) for r in op.regions]
-            return cost + max(branches, key=lambda c: c.flops, default=Cost())
+            return cost + max(branches, key=lambda c: _magnitude(c.flops), default=Cost())
         if op.regions:
             return cost + self.region_cost(op, first_call)
         return cost
@@ -96,16 +116,25 @@ class CostModel:
         return total
 
 
-def _trip_count(op: scf.ForOp) -> int:
-    bounds = []
+def _trip_count(op: scf.ForOp, sizes: Sizes) -> Any:
+    """Iterations of a loop: from constant bounds, or symbolic (`seq - 1`) when the bounds
+    are sizes; 1 when unknown."""
+    bounds: list[Any] = []
     for v in (op.lb, op.ub, op.step):
         owner = v.owner
-        if isinstance(owner, ArithConstantOp) and hasattr(owner.value, "value"):
-            bounds.append(int(owner.value.value.data))  # type: ignore[union-attr]
+        if isinstance(owner, ArithConstantOp) and isinstance(owner.value, IntegerAttr):
+            bounds.append(int(owner.value.value.data))
+        elif isinstance(sizes, SymbolicSizes) and (d := sizes.shapes.scalar(v)) is not None:
+            bounds.append(d)
         else:
             return 1
     lb, ub, step = bounds
-    return max(0, -(-(ub - lb) // step)) if step > 0 else 1
+    if all(isinstance(b, int) for b in bounds):
+        return max(0, -(-(ub - lb) // step)) if step > 0 else 1
+    return ub - lb if step == 1 else 1
+
+
+_magnitude = magnitude
 
 
 def count_ops(fn: Operation) -> int:
@@ -113,36 +142,44 @@ def count_ops(fn: Operation) -> int:
     return sum(1 for o in fn.walk() if o is not fn and not o.has_trait(IsTerminator))
 
 
-def peak_live_bytes(fn: func.FuncOp) -> int:
+def peak_live_bytes(fn: func.FuncOp, sizes: Sizes = TYPE_SIZES) -> Any:
     """The peak of the bytes held by live intermediate values when the function's ops run
     in order (arguments and constants excluded); an op with regions (a loop, a branch)
-    adds the peak of its bodies while it runs."""
+    adds the peak of its bodies while it runs. Symbolic sizes are ranked by `_magnitude`."""
     if not fn.body.blocks:
         return 0
-    return _block_peak(fn.body.block)
+    return _block_peak(fn.body.block, sizes)
 
 
-def _block_peak(block: Block) -> int:
+def _larger(a: Any, b: Any) -> Any:
+    return a if _magnitude(a) >= _magnitude(b) else b
+
+
+def _block_peak(block: Block, sizes: Sizes) -> Any:
     ops = list(block.ops)
     last_use: dict[SSAValue, int] = {}
     for i, o in enumerate(ops):
         for nested in o.walk():
             for v in nested.operands:
                 last_use[v] = i
-    frees: dict[int, int] = {}
-    live = peak = 0
+    frees: dict[int, Any] = {}
+    live: Any = 0
+    peak: Any = 0
     for i, o in enumerate(ops):
         if isinstance(o, FREE_OPS):
             continue
-        inner = max((_block_peak(b) for r in o.regions for b in r.blocks), default=0)
-        peak = max(peak, live + inner)
+        inner: Any = 0
+        for r in o.regions:
+            for b in r.blocks:
+                inner = _larger(inner, _block_peak(b, sizes))
+        peak = _larger(peak, live + inner)
         for r in o.results:
-            size = value_bytes(r)
-            live += size
+            size = sizes.bytes(r)
+            live = live + size
             end = last_use.get(r, i)
             frees[end] = frees.get(end, 0) + size
-        peak = max(peak, live)
-        live -= frees.pop(i, 0)
+        peak = _larger(peak, live)
+        live = live - frees.pop(i, 0)
     return peak
 
 
@@ -154,7 +191,7 @@ def function_metrics(fn: func.FuncOp, model: CostModel) -> dict[str, int]:
         "ops": count_ops(fn),
         "flops": first.flops,
         "bytes": first.bytes,
-        "peak_bytes": peak_live_bytes(fn),
+        "peak_bytes": peak_live_bytes(fn, model.sizes_for(fn)),
         "flops_first_call": first.flops,
         "flops_per_call": later.flops,
     }

@@ -19,6 +19,7 @@ from xdsl.pattern_rewriter import PatternRewriterListener
 from xdsl.traits import ConstantLike
 
 from red.dialects.diagnostics import format_location, location_of
+from red.dialects.red.dims import Poly, magnitude
 from red.passes.rewriting import ReportingPass
 from red.transforms.analysis.cost_model import Cost, CostModel
 
@@ -80,7 +81,7 @@ class FindingsObserver:
         for new in inserted:
             added = model.op_cost(new)
             saved = Cost(saved.flops - added.flops, saved.bytes - added.bytes)
-        if saved.flops <= 0 and saved.bytes <= 0:
+        if magnitude(saved.flops) <= 0 and magnitude(saved.bytes) <= 0:
             return
         if owners and all(isinstance(o, Operation) and o.has_trait(ConstantLike) for o in owners):
             kind, note = "foldable", ""
@@ -120,8 +121,8 @@ class FindingsObserver:
             "kind": kind,
             "loc": format_location(location_of(ops[0])),
             "ops": [o.name for o in ops],
-            "flops_saved": int(flops_saved),
-            "bytes_saved": int(bytes_saved),
+            "flops_saved": flops_saved if isinstance(flops_saved, Poly) else int(flops_saved),
+            "bytes_saved": bytes_saved if isinstance(bytes_saved, Poly) else int(bytes_saved),
             "function": enclosing_function(ops[0]),
             "pass": self._pass.name if self._pass is not None else None,
         }

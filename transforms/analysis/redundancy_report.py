@@ -9,6 +9,7 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from red.dialects.red.dims import Poly, evaluate, format_dim
 from red.passes.pass_manager import PassInstrumentation
 from red.transforms.analysis.cost_model import module_metrics
 from red.transforms.analysis.findings import FindingsObserver
@@ -55,17 +56,55 @@ def build_report(
     return {"functions": functions}
 
 
-def _pct(before: int, after: int) -> str:
-    if before == 0:
+def _pct(before: Any, after: Any) -> str:
+    if not isinstance(before, int) or not isinstance(after, int) or before == 0:
         return ""
     return f" ({100.0 * (after - before) / before:+.1f}%)"
 
 
-def _fmt(n: int) -> str:
+def _fmt(n: Any) -> str:
+    if not isinstance(n, int):
+        return format_dim(n)  # a polynomial in the symbols of dynamic dims
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(n) >= size:
             return f"{n / size:.3f}{unit}"
     return str(n)
+
+
+def assume_sizes(report: dict[str, Any], sizes: dict[str, int]) -> dict[str, Any]:
+    """The report with every polynomial evaluated at `sizes` (`--assume seq=128`); the
+    polynomials stay beside the numbers as `<key>_symbolic`."""
+
+    def fix(obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if isinstance(value, Poly):
+                out[key] = evaluate(value, sizes)
+                out[f"{key}_symbolic"] = format_dim(value)
+            else:
+                out[key] = value
+        return out
+
+    functions = [
+        {
+            **fn,
+            "before": fix(fn["before"]),
+            "after": fix(fn["after"]),
+            "findings": [fix(f) for f in fn["findings"]],
+        }
+        for fn in report["functions"]
+    ]
+    return {**report, "functions": functions}
+
+
+def _json_ready(obj: Any) -> Any:
+    if isinstance(obj, Poly):
+        return format_dim(obj)
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_ready(v) for v in obj]
+    return obj
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -104,9 +143,14 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_report(reports: list[dict[str, Any]], fmt: str) -> str:
-    """One report for all processed chunks (their functions concatenated)."""
-    merged = {"functions": [f for r in reports for f in r["functions"]]}
+def render_report(
+    reports: list[dict[str, Any]], fmt: str, assume: dict[str, int] | None = None
+) -> str:
+    """One report for all processed chunks (their functions concatenated); costs that are
+    polynomials in dynamic dims print as such, or evaluated at `assume`'s sizes."""
+    merged: dict[str, Any] = {"functions": [f for r in reports for f in r["functions"]]}
+    if assume:
+        merged = assume_sizes(merged, assume)
     if fmt == "json":
-        return json.dumps(merged, indent=2) + "\n"
+        return json.dumps(_json_ready(merged), indent=2) + "\n"
     return render_text(merged)

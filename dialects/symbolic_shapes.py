@@ -1,0 +1,231 @@
+"""Symbolic shapes: every tensor of a function gets a shape of `Dim`s (ints, or polynomials
+in named symbols such as `seq`), and every index scalar computed from sizes gets its value.
+
+Names come from the function's arguments: `%ids: tensor<1x?xi64> {red.dims = ["", "seq"]}`
+names dim 1 `seq`; an unnamed `?` of argument i, dim j is the symbol `arg{i}_{j}`. Inside,
+a result dim is static when its type says so; a `?` follows the op's row facts (the
+operand axis the result axis reads row by row has the same extent), or the op's own rule
+(`symbolic_dims`: concat sums, reshape solves its one unknown dim from the element count);
+`tensor.dim` gives a dim as an index value and arith on index values stays symbolic, so the
+offset `seq - 1` of the last position is known to be `seq - 1`. Two dims with the same
+symbol are equal. A dim nothing determines gets a fresh symbol (`?0`, `?1`, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects import arith, func, scf, tensor
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, StringAttr, TensorType
+from xdsl.ir import Block, Operation, SSAValue
+
+from red.dialects import red
+from red.dialects.red.dims import Dim, Poly, is_static
+
+DIMS_ATTR = "red.dims"
+"""Argument attribute naming the dims of a tensor argument: one string per dim, "" for a
+static or anonymous one."""
+
+Shape = tuple[Dim, ...]
+
+
+def argument_dim_names(fn: func.FuncOp, index: int) -> list[str] | None:
+    """The names `red.dims` gives the dims of argument `index` (None without the attribute)."""
+    if fn.arg_attrs is None:
+        return None
+    attr = fn.arg_attrs.data[index].data.get(DIMS_ATTR)
+    if not isinstance(attr, ArrayAttr):
+        return None
+    return [a.data if isinstance(a, StringAttr) else "" for a in attr.data]
+
+
+def verify_dim_names(fn: func.FuncOp) -> str | None:
+    """An error message if a `red.dims` attribute does not fit its argument, else None."""
+    if fn.arg_attrs is None:
+        return None
+    for i, (attrs, typ) in enumerate(zip(fn.arg_attrs.data, fn.function_type.inputs.data)):
+        attr = attrs.data.get(DIMS_ATTR)
+        if attr is None:
+            continue
+        if not isinstance(attr, ArrayAttr) or not all(isinstance(a, StringAttr) for a in attr.data):
+            return f"argument #{i}: '{DIMS_ATTR}' must be an array of strings"
+        if not isinstance(typ, TensorType) or len(attr.data) != len(typ.get_shape()):
+            rank = len(typ.get_shape()) if isinstance(typ, TensorType) else 0
+            return f"argument #{i}: '{DIMS_ATTR}' names {len(attr.data)} dims, the type has {rank}"
+        for j, (name, d) in enumerate(zip(attr.data, typ.get_shape())):
+            if isinstance(name, StringAttr) and name.data and d != red.DYNAMIC:
+                return f"argument #{i}: dim {j} is {d}, not '?': it cannot be named '{name.data}'"
+    return None
+
+
+def _name(names: list[str] | None, arg: int, dim: int) -> str:
+    return names[dim] if names and names[dim] else f"arg{arg}_{dim}"
+
+
+class SymbolicShapes:
+    """Shapes of the tensors of one function, and values of its index scalars, in dims."""
+
+    def __init__(self, fn: func.FuncOp):
+        self.fn = fn
+        self.shapes: dict[SSAValue, Shape] = {}
+        self.scalars: dict[SSAValue, Dim] = {}
+        self._fresh = 0
+        if not fn.body.blocks:
+            return
+        for i, arg in enumerate(fn.body.block.args):
+            if isinstance(arg.type, TensorType):
+                names = argument_dim_names(fn, i)
+                self.shapes[arg] = tuple(
+                    d if d != red.DYNAMIC else Poly.symbol(_name(names, i, j))
+                    for j, d in enumerate(arg.type.get_shape())
+                )
+        for block in fn.body.blocks:
+            self.visit(block)
+
+    def fresh(self) -> Poly:
+        self._fresh += 1
+        return Poly.symbol(f"?{self._fresh - 1}")
+
+    def of(self, v: SSAValue) -> Shape:
+        found = self.shapes.get(v)
+        if found is None:
+            if not isinstance(v.type, TensorType):
+                return ()
+            found = self.shapes[v] = tuple(
+                d if d != red.DYNAMIC else self.fresh() for d in v.type.get_shape()
+            )
+        return found
+
+    def scalar(self, v: SSAValue) -> Dim | None:
+        return self.scalars.get(v)
+
+    # region walk
+
+    def visit(self, block: Block) -> None:
+        for op in block.ops:
+            self.visit_op(op)
+
+    def visit_op(self, op: Operation) -> None:
+        if isinstance(op, scf.ForOp):
+            body = op.body.block
+            for arg, init in zip(body.args[1:], op.iter_args):
+                self._copy(arg, init)
+            self.visit(body)
+            for result, init in zip(op.results, op.iter_args):
+                self._copy(result, init)
+            return
+        for region in op.regions:
+            for b in region.blocks:
+                self.visit(b)
+        if isinstance(op, scf.IfOp):
+            yields = [b.last_op for b in op.true_region.blocks] if op.true_region.blocks else []
+            for i, r in enumerate(op.results):
+                if yields and isinstance(yields[0], scf.YieldOp):
+                    self._copy(r, yields[0].operands[i])
+            return
+        if self._scalar_op(op):
+            return
+        if isinstance(op, red.RedOp) and op.results:
+            for r, shape in zip(op.results, self.result_shapes(op)):
+                self.shapes[r] = shape
+
+    def _copy(self, target: SSAValue, source: SSAValue) -> None:
+        if isinstance(target.type, TensorType):
+            self.shapes[target] = self.of(source)
+        elif source in self.scalars:
+            self.scalars[target] = self.scalars[source]
+
+    def _scalar_op(self, op: Operation) -> bool:
+        """tensor.dim, index constants and index arithmetic: values as dims."""
+        if isinstance(op, tensor.DimOp):
+            index = self.scalar(op.index)
+            if isinstance(index, int):
+                self.scalars[op.result] = self.of(op.source)[index]
+            return True
+        if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
+            self.scalars[op.result] = op.value.value.data
+            return True
+        if isinstance(op, arith.AddiOp | arith.SubiOp | arith.MuliOp | arith.IndexCastOp):
+            args = [self.scalar(v) for v in op.operands]
+            if all(a is not None for a in args):
+                a = args[0]
+                if isinstance(op, arith.IndexCastOp):
+                    self.scalars[op.result] = a  # type: ignore[assignment]
+                elif isinstance(op, arith.AddiOp):
+                    self.scalars[op.result] = a + args[1]  # type: ignore[operator]
+                elif isinstance(op, arith.SubiOp):
+                    self.scalars[op.result] = a - args[1]  # type: ignore[operator]
+                else:
+                    self.scalars[op.result] = a * args[1]  # type: ignore[operator]
+            return True
+        return False
+
+    # endregion walk
+
+    def result_shapes(self, op: red.RedOp) -> list[Shape]:
+        """A result dim is its static size, else what the op's own rule or its row facts
+        give, else a fresh symbol."""
+        custom = op.symbolic_dims([self.of(v) for v in op.operands])
+        out: list[Shape] = []
+        for k, r in enumerate(op.results):
+            declared = red.shape_of(r) if isinstance(r.type, TensorType) else ()
+            dims: list[Dim] = []
+            for a, d in enumerate(declared):
+                if d != red.DYNAMIC:
+                    dims.append(d)
+                elif custom is not None and custom[k][a] is not None:
+                    dims.append(custom[k][a])  # type: ignore[arg-type]
+                else:
+                    dims.append(self._from_rows(op, a) if k == 0 else self.fresh())
+            out.append(tuple(dims))
+        return out
+
+    def _from_rows(self, op: red.RedOp, axis: int) -> Dim:
+        sources = op.row_sources(axis)
+        if sources is not None:
+            for v, s in zip(op.operands, sources):
+                if isinstance(s, int):
+                    d = self.of(v)[s]
+                    if not is_static(d) or d != 1:
+                        return d
+        return self.fresh()
+
+
+def contraction_mismatch(a: Dim, b: Dim) -> bool:
+    """Whether two dims are provably different: different ints, or different polynomials in
+    named symbols (an int and a symbol may still be equal at run time)."""
+    if is_static(a) and is_static(b):
+        return a != b
+    if is_static(a) or is_static(b):
+        return False
+    anonymous = any(s.startswith("?") for s in a.symbols | b.symbols)  # type: ignore[union-attr]
+    return not anonymous and a != b
+
+
+def function_shapes(fn: func.FuncOp) -> SymbolicShapes:
+    return SymbolicShapes(fn)
+
+
+def dims_text(shape: Sequence[Dim]) -> str:
+    from red.dialects.red.dims import format_dim
+
+    return "x".join(format_dim(d) if is_static(d) else f"({format_dim(d)})" for d in shape)
+
+
+class SymbolicSizes(red.Sizes):
+    """Sizes for the cost rules from a symbolic shape analysis: a `?` dim is its symbol, so
+    costs come out as polynomials in the named dims."""
+
+    def __init__(self, shapes: SymbolicShapes):
+        self.shapes = shapes
+
+    def dims(self, v: SSAValue) -> Sequence[Dim]:
+        return self.shapes.of(v)
+
+
+def has_dynamic_shapes(fn: func.FuncOp) -> bool:
+    """Whether any tensor of the function has a `?` dim."""
+    for op in fn.walk():
+        for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
+            if isinstance(v.type, TensorType) and red.DYNAMIC in v.type.get_shape():
+                return True
+    return False
