@@ -230,6 +230,11 @@ class KernelLibrary:
         self.register = register
         self.gomp = find_libgomp()
         if self.gomp:
+            # libgomp reads its wait policy once, when it loads. Its default spins after each
+            # region, which on a machine with more runnable processes than cores made 2-thread
+            # calls up to 100x slower than 1-thread ones (a spinning thread holds a core for a
+            # whole time slice); passive threads sleep at once and cost a wake-up per region.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 # Never unloaded: at exit LLVM dlcloses the libraries it loaded, and a libgomp
                 # thread still spinning after a parallel region would run unmapped code.
