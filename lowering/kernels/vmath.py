@@ -17,11 +17,7 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, IntegerType, f32
 from xdsl.ir import Block, Operation, SSAValue
 
 from red.lowering.kernels.irgen import F32, I1, I32, Gen, Value
-
-try:
-    from red.lowering.llvm.math import F32Math
-except ImportError:  # the checkout before math -> llvm moved into lowering/llvm/
-    from red.lowering.math_approximations import F32Math  # type: ignore[no-redef]
+from red.lowering.llvm.math import F32Math
 
 # LLVM's fcmp predicate numbering (as the llvm dialect stores it) -> llvmlite's spelling.
 _FCMP = {1: "==", 2: ">", 3: ">=", 4: "<", 5: "<=", 6: "!="}
