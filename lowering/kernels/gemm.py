@@ -7,7 +7,8 @@ dimensions and head-split views of attention are read in place, never materialis
 
 `gemm`: A is packed whole into micro-panels of MR rows (for each k the MR values, contiguous;
 zero rows pad the last panel), in parallel. Then parallel tasks each cover a block of rows
-(at most MC) by a block of columns (at most NC) of one batch: for each KC slice of k the task
+(at most MC) by a block of columns (at most NC; with several threads, narrower blocks so that
+each thread has about four tasks) of one batch: for each KC slice of k the task
 packs its KC x NC block of B into micro-panels of NR columns (zero columns pad the last), and
 for each MR-row micro-panel of A (kept in L1) sweeps the NR-column micro-panels of B (streamed
 from L2) with the register-blocked micro-kernel: MR x NV vector accumulators, one FMA per
