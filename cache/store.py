@@ -26,8 +26,8 @@ class CacheWarning(UserWarning):
 
 
 class StoreUnavailable(Exception):
-    """A backend cannot be reached or used (raised only by stats() and clear(), which a user
-    asks for explicitly; lookups and writes degrade to misses instead)."""
+    """A backend cannot be opened (a bad URL, no client package) or, for stats() and clear(),
+    which a user asks for explicitly, reached; lookups and writes degrade to misses instead."""
 
 
 @dataclass
@@ -35,7 +35,7 @@ class StoreStats:
     """What `red-cache stats` shows for one backend."""
 
     backend: str  # "local", "memory" or "redis"
-    location: str  # a directory, a URL without its password, or "process"
+    location: str  # a directory, a URL without its password, or "process memory"
     entries: int
     bytes: int
     budget: int | None  # bytes; None when unbounded or left to the server
