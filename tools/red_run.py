@@ -139,6 +139,21 @@ def check_random_sizes(fn: Any, limit: int) -> None:
     )
 
 
+def check_peak_memory(fn: Any, limit: int) -> None:
+    """A located error when the intermediates of `fn` cannot fit in `limit` bytes at their
+    peak: compiled code does not survive a failed allocation (it would crash), so the JIT
+    must not start."""
+    from red.transforms.analysis.cost_model import peak_live_bytes
+
+    peak = peak_live_bytes(fn)
+    if isinstance(peak, int) and peak > limit:
+        raise DiagnosticError.at(
+            fn,
+            f"'@{fn.sym_name.data}' needs {_format_bytes(peak)} of intermediate tensors at "
+            f"its peak, more than the {_format_bytes(limit)} this process may allocate",
+        )
+
+
 def entry_function(runner: ModuleRunner, name: str) -> Any:
     """The function red-run calls: defined and public (the ABI the JIT exports)."""
     fn = runner.function(name)
@@ -165,14 +180,15 @@ def summarize(value: Any) -> str:
     return f"{text} first {head}"
 
 
-def make_caller(module: Any, entry: str, engine: str) -> Callable[..., tuple[Any, ...]]:
+def make_caller(module: Any, fn: Any, engine: str) -> Callable[..., tuple[Any, ...]]:
+    entry = fn.sym_name.data
     if engine == "interp":
         runner = ModuleRunner(module)
-        runner.function(entry)  # an unknown entry is an error before any call
         return lambda *args: runner.call(entry, *args)
     from red.lowering.jit import compile_module
 
     require_functions(module, "red-run --engine jit")
+    check_peak_memory(fn, memory_limit())
     return compile_module(module).function(entry).call
 
 
@@ -180,6 +196,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     if args.repeat < 1:
         return fail(f"--repeat expects a positive count, got {args.repeat}")
+    if args.seed < 0:
+        return fail(f"--seed expects a non-negative integer, got {args.seed}")
     engine = args.engine or default_engine()
     files = Outputs(inputs=[args.input, *(args.inputs or [])])
     if args.output_dir:
@@ -197,7 +215,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             check_random_sizes(fn, memory_limit())
             inputs = random_inputs(fn, args.seed)
         runner.check_arguments(fn, inputs)
-        call = make_caller(module, args.entry, engine)
+        call = make_caller(module, fn, engine)
         results: tuple[Any, ...] = ()
         for i in range(args.repeat):
             start = time.perf_counter()
