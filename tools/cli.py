@@ -5,6 +5,7 @@ wrapper that turns any failure into a diagnostic and exit code 1, never a traceb
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import stat
 import sys
@@ -209,13 +210,16 @@ class Outputs:
             if isinstance(err, OSError):
                 raise ToolError(f"could not write {what} '{current}': {err.strerror}") from None
             raise
-        for s, temp in temps:
-            os.replace(temp, s.real)
-        sys.stdout.flush()
+        for i, (s, temp) in enumerate(temps):
+            try:
+                os.replace(temp, s.real)
+            except OSError as err:  # e.g. the destination became a directory meanwhile
+                for _, left in temps[i:]:
+                    _remove(left)
+                raise ToolError(f"could not write {what} '{s.path}': {err.strerror}") from None
         for s in self.staged:
             if s.real == "-":
-                s.write(sys.stdout.buffer)
-                sys.stdout.buffer.flush()
+                _write_stdout(s)
         self.staged.clear()
         self.made_dirs.clear()
 
@@ -238,6 +242,19 @@ class Outputs:
         for d in reversed(self.made_dirs):
             _remove_dir(d)
         self.made_dirs.clear()
+
+
+def _write_stdout(s: _Staged) -> None:
+    """Through stdout's byte buffer, or as text where stdout has none (a StringIO)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        data = io.BytesIO()
+        s.write(data)
+        sys.stdout.write(data.getvalue().decode("utf-8", errors="replace"))
+    else:
+        s.write(buffer)
+        buffer.flush()
 
 
 def _mode_for(path: str) -> int:

@@ -14,6 +14,8 @@ from tokenize import TokenError
 from typing import Any
 
 import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
@@ -114,32 +116,37 @@ def memory_limit() -> int:
     return min(limit, soft) if soft != resource.RLIM_INFINITY else limit
 
 
-def check_random_sizes(fn: Any, limit: int) -> None:
+def check_random_sizes(fn: func.FuncOp, limit: int) -> None:
     """A located error, rather than an allocation failure, when the arguments `--random`
     would draw do not fit in `limit` bytes."""
-    sizes: list[tuple[int, int, Any]] = []
+    sizes: list[tuple[int, int, TensorType]] = []
     for i, typ in enumerate(fn.function_type.inputs.data):
+        if not isinstance(typ, TensorType):
+            continue  # random_inputs says why it cannot draw this one
         try:
             itemsize = numpy_dtype(typ.get_element_type()).itemsize
-        except (AttributeError, UnsupportedTypeError):
-            continue  # not a tensor of a known type: random_inputs says why
+        except UnsupportedTypeError:
+            continue
         shape = [d for d in typ.get_shape() if d >= 0]
         sizes.append((math.prod(shape) * itemsize, i, typ))
     total = sum(n for n, _, _ in sizes)
     if total <= limit:
         return
     largest, index, typ = max(sizes, key=lambda s: s[0])
-    name = fn.sym_name.data
+    detail = (
+        f" (argument {argument_label(fn, index)} '{typ}' alone is {_format_bytes(largest)})"
+        if len(sizes) > 1
+        else f" for '{typ}'"
+    )
     raise DiagnosticError.at(
         fn,
-        f"the arguments of '@{name}' are too large to draw with --random: "
-        f"{_format_bytes(total)} (argument {argument_label(fn, index)} '{typ}' alone is "
-        f"{_format_bytes(largest)}), more than the {_format_bytes(limit)} this process may "
-        "allocate",
+        f"the arguments of '@{fn.sym_name.data}' are too large to draw with --random: "
+        f"{_format_bytes(total)}{detail}, more than the {_format_bytes(limit)} this process "
+        "may allocate",
     )
 
 
-def check_peak_memory(fn: Any, limit: int) -> None:
+def check_peak_memory(fn: func.FuncOp, limit: int) -> None:
     """A located error when the intermediates of `fn` cannot fit in `limit` bytes at their
     peak: compiled code does not survive a failed allocation (it would crash), so the JIT
     must not start."""
@@ -154,7 +161,7 @@ def check_peak_memory(fn: Any, limit: int) -> None:
         )
 
 
-def entry_function(runner: ModuleRunner, name: str) -> Any:
+def entry_function(runner: ModuleRunner, name: str) -> func.FuncOp:
     """The function red-run calls: defined and public (the ABI the JIT exports)."""
     fn = runner.function(name)
     if is_private(fn):
@@ -180,7 +187,7 @@ def summarize(value: Any) -> str:
     return f"{text} first {head}"
 
 
-def make_caller(module: Any, fn: Any, engine: str) -> Callable[..., tuple[Any, ...]]:
+def make_caller(module: ModuleOp, fn: func.FuncOp, engine: str) -> Callable[..., tuple[Any, ...]]:
     entry = fn.sym_name.data
     if engine == "interp":
         runner = ModuleRunner(module)

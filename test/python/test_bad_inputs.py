@@ -20,6 +20,7 @@ Arguments may use {input} (the case file, or the model), {out} (an existing outp
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import resource
@@ -109,14 +110,18 @@ def all_cases() -> list[Case]:
 
 
 CASES = all_cases()
-PARAMS = [
-    pytest.param(
-        c,
-        id=c.id,
-        marks=[pytest.mark.xfail(reason=c.xfail, strict=True)] if c.xfail else [],
-    )
-    for c in CASES
-]
+NO_ONNX = pytest.mark.skipif(
+    importlib.util.find_spec("onnx") is None,
+    reason="red-import cases need the onnx package (pip install 'red[onnx]')",
+)
+
+
+def marks(case: Case) -> list[pytest.MarkDecorator]:
+    found = [pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else []
+    return [*found, NO_ONNX] if case.tool == "red-import" else found
+
+
+PARAMS = [pytest.param(c, id=c.id, marks=marks(c)) for c in CASES]
 
 
 @dataclass
