@@ -17,6 +17,9 @@ in elements; `nthreads` <= 0 means the library default):
     red_layer_norm_f32(rows, n, x, ldx, y, ldy, eps, gamma, beta, nthreads)
     red_rms_norm_f32(rows, n, x, ldx, y, ldy, eps, gamma, nthreads)
         over the last axis of row-major [rows, n]; gamma/beta may be null; y may be x.
+    red_sgemm_pack_b(k, n, b, b_rs, b_cs, dst, nthreads) into red_sgemm_packed_b_size(k, n)
+    elements (64-byte aligned), then red_sgemm_prepacked(m, n, k, a, a_rs, a_cs, dst, c, c_rs,
+    c_cs, accumulate, nthreads): weights packed once (a memo) skip B's packing in every call.
     red_kernels_set_num_threads(n), red_kernels_get_num_threads()
 
 From Python:
@@ -42,7 +45,7 @@ from red.lowering.kernels.library import (
     library_module,
     object_code,
 )
-from red.lowering.kernels.ndarray import matmul, row_kernel
+from red.lowering.kernels.ndarray import PackedB, matmul, matmul_prepacked, pack_b, row_kernel
 from red.lowering.kernels.target import Blocking, KernelTarget, default_threads
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "EntryPoint",
     "KernelLibrary",
     "KernelTarget",
+    "PackedB",
     "build_into",
     "declare_in",
     "default_threads",
@@ -60,6 +64,8 @@ __all__ = [
     "library_ir",
     "library_module",
     "matmul",
+    "matmul_prepacked",
     "object_code",
+    "pack_b",
     "row_kernel",
 ]

@@ -52,6 +52,21 @@ def batched_args(elt: ir.Type) -> list[tuple[str, ir.Type]]:
     return [*args, ("accumulate", I32), ("nthreads", I32)]
 
 
+def prepacked_args() -> list[tuple[str, ir.Type]]:
+    """The arguments of red_{s,d}gemm_prepacked, in order."""
+    args: list[tuple[str, ir.Type]] = [(n, I64) for n in ("m", "n", "k")]
+    args += [("a", PTR), ("a_rs", I64), ("a_cs", I64), ("b_packed", PTR)]
+    args += [("c", PTR), ("c_rs", I64), ("c_cs", I64)]
+    return [*args, ("accumulate", I32), ("nthreads", I32)]
+
+
+def pack_b_args() -> list[tuple[str, ir.Type]]:
+    """The arguments of red_{s,d}gemm_pack_b, in order."""
+    args: list[tuple[str, ir.Type]] = [("k", I64), ("n", I64)]
+    args += [("b", PTR), ("b_rs", I64), ("b_cs", I64), ("dst", PTR)]
+    return [*args, ("nthreads", I32)]
+
+
 def gemm_args() -> list[tuple[str, ir.Type]]:
     """The arguments of red_{s,d}gemm, in order."""
     args: list[tuple[str, ir.Type]] = [(n, I64) for n in ("m", "n", "k")]
@@ -113,6 +128,8 @@ class GemmGenerator:
         self.pack_b = self.pack_b_block()
         self.gemv = self.gemv_batched()
         batched = self.batched()
+        self.prepacked()
+        self.pack_b_entry()
         fn = self._define(self.prefix, VOID, gemm_args(), internal=False)
         g = Gen(fn)
         a = list(fn.args)
@@ -417,9 +434,8 @@ class GemmGenerator:
     # region Driver
 
     def batched(self) -> ir.Function:
-        blk, elt = self.blk, self.elt
-        mr, nr, kcmax = blk.mr, blk.nr, blk.kc
-        fn = self._define(f"{self.prefix}_batched", VOID, batched_args(elt), internal=False)
+        """red_{s,d}gemm_batched: the dispatch to gemv (M = 1, N = 1) or the blocked gemm."""
+        fn = self._define(f"{self.prefix}_batched", VOID, batched_args(self.elt), internal=False)
         g = Gen(fn)
         args = list(fn.args)
         batch0, batch1, m, n, k = args[0:5]
@@ -460,6 +476,177 @@ class GemmGenerator:
             )
             g.b.ret_void()
 
+        self.gemm(g, batch, batch1, m, n, k, a, b, c, accumulate, threads, None)
+        g.b.ret_void()
+        return fn
+
+    def prepacked(self) -> ir.Function:
+        """red_{s,d}gemm_prepacked: C (+)= A·B with B packed beforehand by ..._pack_b (weights
+        packed once, e.g. in a memo). M = 1 takes the same path: with B packed, reading it is
+        the cost whatever the row count."""
+        fn = self._define(f"{self.prefix}_prepacked", VOID, prepacked_args(), internal=False)
+        g = Gen(fn)
+        m, n, k, a_ptr, a_rs, a_cs, packed, c_ptr, c_rs, c_cs, acc_arg, requested = fn.args
+        zero, one = g.i64(0), g.i64(1)
+        a = Operand(a_ptr, zero, zero, a_rs, a_cs)
+        c = Operand(c_ptr, zero, zero, c_rs, c_cs)
+        accumulate = g.b.icmp_signed("!=", acc_arg, g.i32(0))
+        empty = g.b.or_(g.b.icmp_signed("<=", m, zero), g.b.icmp_signed("<=", n, zero))
+        with g.b.if_then(empty, likely=False):
+            g.b.ret_void()
+        with g.b.if_then(g.b.icmp_signed("<=", k, zero), likely=False):
+            with g.b.if_then(g.b.not_(accumulate)):
+                self.zero_c(g, one, one, m, n, c)
+            g.b.ret_void()
+        macs = g.b.mul(m, g.b.mul(n, k))
+        threads = g.b.select(
+            g.b.icmp_signed("<", macs, g.i64(PARALLEL_MIN_FLOPS // 2)),
+            one,
+            g.b.call(self.rt.threads, [requested]),
+        )
+        with g.b.if_then(g.b.icmp_signed("==", m, one)):
+            # One row: the packed panels streamed once, NR columns of y at a time.
+            gemv = self.gemv_packed()
+            g.b.call(gemv, [n, k, a_ptr, a_cs, packed, c_ptr, c_cs, acc_arg, threads])
+            g.b.ret_void()
+        unused = Operand(ir.Constant(PTR, None), zero, zero, zero, zero)
+        self.gemm(g, one, one, m, n, k, a, unused, c, accumulate, threads, packed)
+        g.b.ret_void()
+        return fn
+
+    def gemv_packed(self) -> ir.Function:
+        """y (+)= x · B for a packed B: per NR-column panel, NV vector accumulators over all of
+        k (each KC slice's kc x NR rows are contiguous), then one store of the panel's y."""
+        blk, elt, lanes, vty = self.blk, self.elt, self.lanes, self.vty
+        nr, nv = blk.nr, blk.nv
+        args = [("n", I64), ("k", I64), ("x", PTR), ("incx", I64), ("packed", PTR)]
+        args += [("y", PTR), ("incy", I64), ("accumulate", I32), ("threads", I64)]
+        fn = self._define(f"{self.prefix}.gemv_packed", VOID, args)
+        g = Gen(fn)
+        n, k, x, incx, packed, y, incy, acc_arg, threads = fn.args
+        panels = g.ceil_div(n, g.i64(nr))
+        per_task, count = balanced_split(g, panels, g.b.mul(threads, g.i64(4)), 1)
+        fields = [n, k, x, incx, packed, y, incy, acc_arg, per_task, self.packed_columns(g, n)]
+        valign = lanes * self.eb
+
+        def task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
+            wn, wk, wx, wincx, wpacked, wy, wincy, wacc, wper, columns = f
+            accumulate = wg.b.icmp_signed("!=", wacc, wg.i32(0))
+            q0 = wg.b.mul(t, wper)
+            q1 = wg.min(wg.ceil_div(wn, wg.i64(nr)), wg.b.add(q0, wper))
+
+            def panel(q: Value, _: list[Value]) -> None:
+                def k_slice(pc: Value, acc: list[Value]) -> list[Value]:
+                    kc = wg.min(wg.i64(blk.kc), wg.b.sub(wk, pc))
+                    off = wg.b.add(wg.b.mul(pc, columns), wg.b.mul(wg.b.mul(q, kc), wg.i64(nr)))
+                    base = wg.offset(wpacked, off, elt)
+
+                    def row(kk: Value, acc1: list[Value]) -> list[Value]:
+                        xk = wg.load(wx, wg.b.mul(wg.b.add(pc, kk), wincx), elt)
+                        xs = wg.splat(xk, lanes)
+                        row0 = wg.b.mul(kk, wg.i64(nr))
+                        return [wg.fma(xs, wg.vload(base, wg.b.add(row0, wg.i64(v * lanes)),
+                                                    vty, valign), acc1[v])
+                                for v in range(nv)]  # fmt: skip
+
+                    return wg.loop(0, kc, 1, row, acc, name="gpk")
+
+                zero = ir.Constant(vty, None)
+                acc = wg.loop(0, wk, blk.kc, k_slice, [zero] * nv, name="gpc")
+                j0 = wg.b.mul(q, wg.i64(nr))
+                valid = wg.min(wg.i64(nr), wg.b.sub(wn, j0))
+
+                def unit() -> None:
+                    for v in range(nv):
+                        mask = wg.mask_below(valid, lanes, v * lanes)
+                        idx = wg.b.add(j0, wg.i64(v * lanes))
+                        old = wg.masked_load(wy, idx, vty, mask)
+                        value = wg.b.select(accumulate, wg.b.fadd(acc[v], old), acc[v])
+                        wg.masked_store(value, wy, idx, mask)
+
+                def strided() -> None:
+                    tile = wg.alloca(elt, nr)
+                    for v in range(nv):
+                        wg.vstore(acc[v], tile, wg.i64(v * lanes))
+
+                    def col(j: Value, _c: list[Value]) -> None:
+                        yi = wg.b.mul(wg.b.add(j0, j), wincy)
+                        value = wg.load(tile, j, elt)
+                        old = wg.load(wy, yi, elt)
+                        wg.store(wg.b.select(accumulate, wg.b.fadd(old, value), value), wy, yi)
+
+                    wg.loop(0, valid, 1, col, name="gps")
+
+                wg.if_else(wg.b.icmp_signed("==", wincy, wg.i64(1)), unit, strided)
+
+            wg.loop(q0, q1, 1, panel, name="gpq")
+
+        self.rt.parallel_tasks(g, f"{fn.name}.tasks", count, threads, fields, task)
+        g.b.ret_void()
+        return fn
+
+    def packed_columns(self, g: Gen, n: Value) -> Value:
+        """Elements per row of k in a packed B: n rounded up to whole panels."""
+        return g.round_up(n, self.blk.nr)
+
+    def pack_b_entry(self) -> None:
+        """red_{s,d}gemm_pack_b(k, n, b, b_rs, b_cs, dst, nthreads) and
+        red_{s,d}gemm_packed_b_size(k, n) (elements): B in the layout the tasks read, for
+        each KC slice of k (at pc·packed_columns) its NR-column panels of kc x NR."""
+        blk, elt = self.blk, self.elt
+        size = self._define(f"{self.prefix}_packed_b_size", I64, [("k", I64), ("n", I64)], False)
+        g = Gen(size)
+        k, n = size.args
+        zero = g.i64(0)
+        empty = g.b.or_(g.b.icmp_signed("<=", k, zero), g.b.icmp_signed("<=", n, zero))
+        g.b.ret(g.b.select(empty, zero, g.b.mul(k, self.packed_columns(g, n))))
+
+        fn = self._define(f"{self.prefix}_pack_b", VOID, pack_b_args(), internal=False)
+        g = Gen(fn)
+        k, n, b, rs, cs, dst, requested = fn.args
+        empty = g.b.or_(g.b.icmp_signed("<=", k, g.i64(0)), g.b.icmp_signed("<=", n, g.i64(0)))
+        with g.b.if_then(empty, likely=False):
+            g.b.ret_void()
+        small = g.b.icmp_signed("<", g.b.mul(k, n), g.i64(1 << 18))
+        threads = g.b.select(small, g.i64(1), g.b.call(self.rt.threads, [requested]))
+        k_blocks = g.ceil_div(k, g.i64(blk.kc))
+        width, col_blocks = balanced_split(g, n, g.ceil_div(n, g.i64(blk.nc)), blk.nr)
+        fields = [k, n, b, rs, cs, dst, width, col_blocks, self.packed_columns(g, n)]
+
+        def task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
+            wk, wn, wb, wrs, wcs, wdst, wwidth, wblocks, columns = f
+            pc = wg.b.mul(wg.b.sdiv(t, wblocks), wg.i64(blk.kc))
+            j0 = wg.b.mul(wg.b.srem(t, wblocks), wwidth)
+            kc = wg.min(wg.i64(blk.kc), wg.b.sub(wk, pc))
+            cols = wg.b.sub(wg.min(wn, wg.b.add(j0, wwidth)), j0)
+            src = wg.offset(wb, wg.b.add(wg.b.mul(pc, wrs), wg.b.mul(j0, wcs)), elt)
+            out = wg.offset(wdst, wg.b.add(wg.b.mul(pc, columns), wg.b.mul(j0, kc)), elt)
+            wg.b.call(self.pack_b, [src, wrs, wcs, kc, cols, out])
+
+        tasks = g.b.mul(k_blocks, col_blocks)
+        self.rt.parallel_tasks(g, f"{fn.name}.tasks", tasks, threads, fields, task)
+        g.b.ret_void()
+
+    def gemm(
+        self,
+        g: Gen,
+        batch: Value,
+        batch1: Value,
+        m: Value,
+        n: Value,
+        k: Value,
+        a: Operand,
+        b: Operand,
+        c: Operand,
+        accumulate: Value,
+        threads: Value,
+        packed: Value | None,
+    ) -> None:
+        """The packed, blocked product: A packed whole, then the task grid; B packed by each
+        task, or read from `packed` (red_{s,d}gemm_pack_b's layout) when given."""
+        blk, elt = self.blk, self.elt
+        mr, nr, kcmax = blk.mr, blk.nr, blk.kc
+        name = f"{self.prefix}.{'prepacked' if packed is not None else 'packing'}"
         # Pack all of A: panel t = batch * P + p holds rows p*MR .. of that batch.
         panels = g.ceil_div(m, g.i64(mr))
         a_panels = g.b.mul(batch, panels)
@@ -477,7 +664,7 @@ class GemmGenerator:
 
         self.rt.parallel_tasks(
             g,
-            f"{self.prefix}.pack_a_tasks",
+            f"{name}.pack_a_tasks",
             a_panels,
             threads,
             [*a.fields(), batch1, m, k, panels, apack],
@@ -499,30 +686,41 @@ class GemmGenerator:
         nc_width, n_blocks = balanced_split(g, n, n_blocks, nr)
         tasks = g.b.mul(outer, n_blocks)
 
-        def setup(wg: Gen, f: list[Value]) -> list[Value]:
-            width = f[-1]
-            bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), width), wg.i64(self.eb))
-            return [wg.b.call(self.rt.malloc, [bytes_])]
-
-        def teardown(wg: Gen, scratch: list[Value]) -> None:
-            wg.b.call(self.rt.free, scratch)
-
-        def task(wg: Gen, f: list[Value], t: Value, scratch: list[Value]) -> None:
-            self.gemm_task(wg, f, t, scratch[0])
-
         fields = [
             *b.fields(), *c.fields(), batch1, m, n, k, accumulate, apack, panels,
             m_blocks, n_blocks, mc_width, nc_width,
         ]  # fmt: skip
-        self.rt.parallel_tasks(
-            g, f"{self.prefix}.tasks", tasks, threads, fields, task, setup, teardown
-        )
-        g.b.call(self.rt.free, [apack])
-        g.b.ret_void()
-        return fn
+        if packed is None:
 
-    def gemm_task(self, g: Gen, f: list[Value], t: Value, bpack: Value) -> None:
-        """One task: rows [i0, i1) x columns [j0, j1) of one batch, all of k."""
+            def setup(wg: Gen, f: list[Value]) -> list[Value]:
+                width = f[20]
+                bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), width), wg.i64(self.eb))
+                return [wg.b.call(self.rt.malloc, [bytes_])]
+
+            def teardown(wg: Gen, scratch: list[Value]) -> None:
+                wg.b.call(self.rt.free, scratch)
+
+            def task(wg: Gen, f: list[Value], t: Value, scratch: list[Value]) -> None:
+                self.gemm_task(wg, f, t, scratch[0], None)
+
+            self.rt.parallel_tasks(
+                g, f"{name}.tasks", tasks, threads, fields, task, setup, teardown
+            )
+        else:
+
+            def prepacked_task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
+                self.gemm_task(wg, f, t, f[21], f[22])
+
+            fields += [packed, self.packed_columns(g, n)]
+            self.rt.parallel_tasks(g, f"{name}.tasks", tasks, threads, fields, prepacked_task)
+        g.b.call(self.rt.free, [apack])
+
+    def gemm_task(
+        self, g: Gen, f: list[Value], t: Value, bpack: Value, packed_columns: Value | None
+    ) -> None:
+        """One task: rows [i0, i1) x columns [j0, j1) of one batch, all of k. B is packed into
+        `bpack` slice by slice, or, when `packed_columns` is given, `bpack` is all of B packed
+        (red_{s,d}gemm_pack_b) and the task reads its panels there."""
         blk, elt = self.blk, self.elt
         mr, nr, kcmax = blk.mr, blk.nr, blk.kc
         b, c = Operand.of(f[0:5]), Operand.of(f[5:10])
@@ -535,13 +733,19 @@ class GemmGenerator:
         j0 = g.b.mul(g.b.srem(rest, n_blocks), nc_width)
         i1 = g.min(m, g.b.add(i0, mc_width))
         width = g.b.sub(g.min(n, g.b.add(j0, nc_width)), j0)
-        b_base = g.offset(b.at_batch(g, bt, batch1, elt), g.b.mul(j0, b.cs), elt)
+        if packed_columns is None:
+            b_base = g.offset(b.at_batch(g, bt, batch1, elt), g.b.mul(j0, b.cs), elt)
         c_base = g.offset(c.at_batch(g, bt, batch1, elt), g.b.mul(j0, c.cs), elt)
 
         def k_slice(pc: Value, _: list[Value]) -> None:
             kc = g.min(g.i64(kcmax), g.b.sub(k, pc))
-            src = g.offset(b_base, g.b.mul(pc, b.rs), elt)
-            g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack])
+            if packed_columns is None:
+                src = g.offset(b_base, g.b.mul(pc, b.rs), elt)
+                g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack])
+                panels_of_b = bpack
+            else:  # this slice's panels start at pc·packed_columns; this task's at j0·kc
+                offset = g.b.add(g.b.mul(pc, packed_columns), g.b.mul(j0, kc))
+                panels_of_b = g.offset(bpack, offset, elt)
             acc = g.b.or_(accumulate, g.b.icmp_signed(">", pc, g.i64(0)))
 
             def tile(ir_: Value, jr: Value) -> None:
@@ -550,7 +754,7 @@ class GemmGenerator:
                 a_ptr = g.offset(apack, a_off, elt)
                 mv = g.min(g.i64(mr), g.b.sub(m, ir_))
                 nvalid = g.min(g.i64(nr), g.b.sub(width, jr))
-                b_ptr = g.offset(bpack, g.b.mul(jr, kc), elt)
+                b_ptr = g.offset(panels_of_b, g.b.mul(jr, kc), elt)
                 c_off = g.b.add(g.b.mul(ir_, c.rs), g.b.mul(jr, c.cs))
                 c_ptr = g.offset(c_base, c_off, elt)
                 call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc]

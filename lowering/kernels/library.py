@@ -18,7 +18,13 @@ import llvmlite.binding as llvm
 import llvmlite.ir as ir
 from xdsl.ir import Attribute
 
-from red.lowering.kernels.gemm import GemmGenerator, batched_args, gemm_args
+from red.lowering.kernels.gemm import (
+    GemmGenerator,
+    batched_args,
+    gemm_args,
+    pack_b_args,
+    prepacked_args,
+)
 from red.lowering.kernels.irgen import F32, F64, I32, I64, PTR, VOID
 from red.lowering.kernels.parallel import GET_NUM_THREADS, SET_NUM_THREADS, Runtime
 from red.lowering.kernels.rows import ROW_KERNELS, RowKernelGenerator
@@ -82,12 +88,24 @@ def _entry_points() -> dict[str, EntryPoint]:
         "for each (i0, i1) < (batch0, batch1): C[i0, i1] (+)= A[i0, i1]·B[i0, i1], operand X "
         "of batch (i0, i1) at X + i0*X_bs0 + i1*X_bs1 (a 0 stride broadcasts)"
     )
+    pack_doc = (
+        "pack B (k x n, strides b_rs, b_cs) into dst, which holds _packed_b_size(k, n) "
+        "elements (64-byte aligned), in the layout _prepacked reads"
+    )
+    prepacked_doc = "C (+)= A·B with B packed by _pack_b for this library's target"
     points = []
     for prefix, elt in (("red_sgemm", F32), ("red_dgemm", F64)):
         points.append(EntryPoint(prefix, "void", _spelled(gemm_args()), gemm_doc))
         points.append(
             EntryPoint(f"{prefix}_batched", "void", _spelled(batched_args(elt)), batched_doc)
         )
+        points.append(
+            EntryPoint(f"{prefix}_prepacked", "void", _spelled(prepacked_args()), prepacked_doc)
+        )
+        points.append(EntryPoint(f"{prefix}_pack_b", "void", _spelled(pack_b_args()), pack_doc))
+        size_args = (("k", "i64"), ("n", "i64"))
+        size_doc = "elements of a packed B (0 when k or n is 0)"
+        points.append(EntryPoint(f"{prefix}_packed_b_size", "i64", size_args, size_doc))
     for kernel in ROW_KERNELS:
         points.append(EntryPoint(kernel.symbol, "void", _spelled(kernel.args()), kernel.doc))
     points.append(EntryPoint(SET_NUM_THREADS, "void", (("n", "i32"),), "the default thread count"))
@@ -115,9 +133,10 @@ def declare_in(module: ir.Module) -> dict[str, ir.Function]:
 
 # The library's parts, each compiled on first use in the JIT (a model in f32 never waits for
 # the f64 matmul); the thread-count state is a part of its own that the others call.
+_GEMM_ENTRIES = ("", "_batched", "_prepacked", "_pack_b", "_packed_b_size")
 UNITS: dict[str, tuple[str, ...]] = {
-    "sgemm": ("red_sgemm", "red_sgemm_batched"),
-    "dgemm": ("red_dgemm", "red_dgemm_batched"),
+    "sgemm": tuple(f"red_sgemm{suffix}" for suffix in _GEMM_ENTRIES),
+    "dgemm": tuple(f"red_dgemm{suffix}" for suffix in _GEMM_ENTRIES),
     "rows": tuple(kernel.symbol for kernel in ROW_KERNELS),
 }
 STATE = (SET_NUM_THREADS, GET_NUM_THREADS)

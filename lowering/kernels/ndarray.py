@@ -5,6 +5,7 @@ strides, never copied), and the row kernels over the last axis."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,56 @@ def matmul(
             inner_strides = [0] * (2 - len(inner)) + bs[lead:]
             args += [view.ctypes.data + off * view.itemsize, *inner_strides, s[-2], s[-1]]
         call(*args, int(accumulate), threads)  # type: ignore[operator]
+    return out
+
+
+@dataclass(frozen=True)
+class PackedB:
+    """A k x n matrix packed by red_{s,d}gemm_pack_b for one library (its target's layout)."""
+
+    data: np.ndarray
+    k: int
+    n: int
+    lib: KernelLibrary
+
+
+def pack_b(b: np.ndarray, threads: int = 0, lib: KernelLibrary | None = None) -> PackedB:
+    """b (k x n, any strides, f32 or f64) packed for matmul_prepacked."""
+    lib = lib or library()
+    if b.ndim != 2 or b.dtype not in _GEMM:
+        raise TypeError(f"pack_b needs a 2-D float32 or float64 array, got {b.dtype} {b.shape}")
+    prefix = _GEMM[b.dtype].removesuffix("_batched")
+    k, n = b.shape
+    size = lib.function(f"{prefix}_packed_b_size")(k, n)
+    # 64-byte alignment: the micro-kernel's aligned vector loads (numpy aligns to 16 only).
+    raw = np.empty(size * b.itemsize + 64, dtype=np.uint8)
+    start = (-raw.ctypes.data) % 64
+    data = raw[start : start + size * b.itemsize].view(b.dtype)
+    rs, cs = element_strides(b)
+    lib.function(f"{prefix}_pack_b")(k, n, b.ctypes.data, rs, cs, data.ctypes.data, threads)
+    return PackedB(data, k, n, lib)
+
+
+def matmul_prepacked(
+    a: np.ndarray,
+    packed: PackedB,
+    out: np.ndarray | None = None,
+    accumulate: bool = False,
+    threads: int = 0,
+) -> np.ndarray:
+    """a (m x k) @ the packed matrix, with the library that packed it."""
+    dtype = packed.data.dtype
+    if a.dtype != dtype or a.ndim != 2 or a.shape[1] != packed.k:
+        raise ValueError(f"a must be {dtype} of shape (m, {packed.k}), got {a.dtype} {a.shape}")
+    m, n = a.shape[0], packed.n
+    if out is None:
+        out = np.empty((m, n), dtype=dtype)
+    if out.shape != (m, n) or out.dtype != dtype:
+        raise ValueError(f"out must be {dtype} of shape {(m, n)}, got {out.shape}")
+    prefix = _GEMM[dtype].removesuffix("_batched")
+    args: list[Any] = [m, n, packed.k, a.ctypes.data, *element_strides(a), packed.data.ctypes.data]
+    args += [out.ctypes.data, *element_strides(out), int(accumulate), threads]
+    packed.lib.function(f"{prefix}_prepacked")(*args)
     return out
 
 

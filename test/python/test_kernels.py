@@ -24,7 +24,13 @@ from lowering_helpers import missing_tools
 
 from red.dialects import red_interpreter as interp
 from red.lowering import kernels
-from red.lowering.kernels.ndarray import element_strides, matmul, row_kernel
+from red.lowering.kernels.ndarray import (
+    element_strides,
+    matmul,
+    matmul_prepacked,
+    pack_b,
+    row_kernel,
+)
 
 HOST = kernels.KernelTarget.host()
 SMALL_BLOCKS = dataclasses.replace(
@@ -253,6 +259,61 @@ def test_sgemm_n1_is_a_matrix_times_vector(lib, a_layout: str):
     call_gemm(lib, layout(a, a_layout), x, y)
 
     np.testing.assert_allclose(y, reference(a, x), rtol=0, atol=tolerance(67, np.float32))
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param(HOST, id="host"),
+        pytest.param(SMALL_BLOCKS, id="small-blocks"),
+        pytest.param(SSE2, id="sse2"),
+    ],
+)
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param((1, 1, 1), id="1x1x1"),
+        pytest.param((1, 600, 1100), id="gemv"),
+        pytest.param((13, 37, 50), id="remainders"),
+        pytest.param((20, 600, 70), id="k-slices"),
+        pytest.param((9, 40, 1100), id="column-blocks"),
+    ],
+)
+@pytest.mark.parametrize("b_layout", ["n", "t", "s"])
+def test_prepacked_b_matches_numpy(target, shape: tuple[int, int, int], b_layout: str):
+    m, k, n = shape
+    lib = kernels.library(target)
+    rng = np.random.default_rng(m + k + n)
+    a, b, c0 = rand(rng, (m, k)), rand(rng, (k, n)), rand(rng, (m, n))
+
+    packed = pack_b(layout(b, b_layout), threads=2, lib=lib)
+    c = matmul_prepacked(a, packed, threads=2)
+    strided = layout(np.zeros((m, n), np.float32), "s")
+    matmul_prepacked(a, packed, out=strided, threads=1)
+    summed = c0.copy()
+    matmul_prepacked(a, packed, out=summed, accumulate=True)
+
+    assert packed.data.size == lib.function("red_sgemm_packed_b_size")(k, n)
+    assert packed.data.ctypes.data % 64 == 0
+    tol = tolerance(k, np.float32)
+    np.testing.assert_allclose(c, reference(a, b), rtol=0, atol=tol)
+    np.testing.assert_allclose(strided, reference(a, b), rtol=0, atol=tol)
+    np.testing.assert_allclose(summed, c0 + reference(a, b), rtol=0, atol=tol)
+
+
+def test_prepacked_b_in_f64_and_for_many_a(lib):
+    rng = np.random.default_rng(13)
+    b = rand(rng, (300, 90), np.float64)
+    packed = pack_b(b, lib=lib)
+
+    products = [
+        (a, matmul_prepacked(a, packed))
+        for a in (rand(rng, (m, 300), np.float64) for m in (1, 7, 64))
+    ]
+
+    for a, c in products:
+        np.testing.assert_allclose(c, a @ b, rtol=0, atol=tolerance(300, np.float64))
+    assert lib.function("red_dgemm_packed_b_size")(0, 5) == 0
 
 
 # endregion Matrix-vector
