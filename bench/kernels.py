@@ -1,7 +1,8 @@
 """The runtime kernel library against numpy, side by side (issue 10 items 1-2):
 
 1. matmul GFLOP/s, C = A·B in f32 at GPT-2-small sizes (M x K x N): red's red_sgemm (B
-   row-major, and B given transposed, as nn.Linear and the tied LM head store it) and one
+   row-major "K,N", B given transposed "N,K" as nn.Linear and the tied LM head store it, and
+   B packed beforehand "pre" by red_sgemm_pack_b, as a memo of the weights would) and one
    layer's attention as batched matmuls on head views (red_sgemm_batched) vs numpy.matmul on
    OpenBLAS, on 1 thread and on 2;
 2. the row kernels' GB/s (one read and one write of each f32 element) vs numpy written as the
@@ -77,7 +78,7 @@ def cases(
     from red.lowering.kernels.ndarray import row_kernel
 
     lib = kernels.library()
-    lib.require(["red_sgemm", "red_softmax_f32"])
+    lib.require(["red_sgemm", "red_softmax_f32"])  # the f32 units
     gemm = lib.function("red_sgemm")
     rng = np.random.default_rng(0)
     out: list[tuple[str, Callable[[], object], Callable[[], object]]] = []
@@ -90,6 +91,12 @@ def cases(
         out.append(
             (f"mmT {m}x{k}x{n}", red_gemm(gemm, a, bt.T, c, threads), numpy_gemm(a, bt.T, c))
         )
+        packed = kernels.pack_b(b, lib=lib)
+        out.append((
+            f"mmP {m}x{k}x{n}",
+            lambda a=a, packed=packed, c=c: kernels.matmul_prepacked(a, packed, out=c, threads=threads),
+            numpy_gemm(a, b, c),
+        ))  # fmt: skip
     # Attention of one GPT-2 layer at 128 tokens, on the heads' views of the qkv buffer
     # (12 heads of 64): scores = Q·K^T, then probabilities·V; no transpose is copied.
     qkv = rng.standard_normal((128, 3, 12, 64), dtype=np.float32)
@@ -200,7 +207,7 @@ def report(threads: int, red: dict[str, float], ref: dict[str, float]) -> None:
     print(f"{'M x K x N':>16} {'B':>4} {'red':>8} {'numpy':>8} {'red/numpy':>10}")
     for m, k, n in MATMUL_SHAPES:
         gflop = 2 * m * k * n / 1e9
-        for key, form in (("mm", "K,N"), ("mmT", "N,K")):
+        for key, form in (("mm", "K,N"), ("mmT", "N,K"), ("mmP", "pre")):
             case = f"{key} {m}x{k}x{n}"
             r, p = gflop / red[case], gflop / ref[case]
             print(f"{f'{m}x{k}x{n}':>16} {form:>4} {r:8.1f} {p:8.1f} {r / p:10.2f}")
