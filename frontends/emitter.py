@@ -15,19 +15,27 @@ exactly what the op computes at run time. A fold never makes a constant larger t
 `max_fold_bytes` and its operands together (a broadcast of a scalar to a huge shape stays an
 op). An `SSAValue` defined by `red.constant` counts as a constant too.
 
+Regions: `with e.inside(body):` emits into the body block of a loop or branch being built;
+the constants it needs are materialized in the enclosing block (before the op that will hold
+the body), once, not in every iteration.
+
 Frontends subclass `Emitter` to say where ops are (`location`), how an error reads
 (`error`), and how their own handles become values (`value`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
+    IndexType,
+    IntegerAttr,
     LocationAttr,
     TensorType,
     UnknownLoc,
@@ -113,6 +121,8 @@ class Emitter:
         self, block: Block, *, fold: bool = True, max_fold_bytes: int = DEFAULT_MAX_FOLD_BYTES
     ):
         self.block = block
+        self.constant_block: Block | None = None
+        """Where constants are materialized when not in `block` (see `inside`)."""
         self.fold = fold
         self.max_fold_bytes = max_fold_bytes
         self.loc: LocationAttr = UnknownLoc()
@@ -120,6 +130,7 @@ class Emitter:
         # reused within the block it was made in (which a nested body may switch `block` to);
         # the array and block are kept so that their ids stay unique.
         self._materialized: dict[tuple[int, int], tuple[np.ndarray, Block, SSAValue]] = {}
+        self._indices: dict[tuple[int, int], tuple[Block, SSAValue]] = {}
         # id(array) -> (array, the location of the node that defined it).
         self._origins: dict[int, tuple[np.ndarray, LocationAttr]] = {}
 
@@ -199,9 +210,10 @@ class Emitter:
         if isinstance(x, SSAValue):
             return x
         array = x if isinstance(x, np.ndarray) else default_scalar(x)
-        key = (id(array), id(self.block))
+        block = self.constant_block or self.block
+        key = (id(array), id(block))
         cached = self._materialized.get(key)
-        if cached is not None and cached[0] is array and cached[1] is self.block:
+        if cached is not None and cached[0] is array and cached[1] is block:
             return cached[2]
         loc = self.origin(array)
         elt = self.element_type(array.dtype)
@@ -211,8 +223,8 @@ class Emitter:
             value = numpy_to_dense(array, elt)
         op = red.ConstantOp(value)
         op.location = loc
-        self.block.add_op(op)
-        self._materialized[key] = (array, self.block, op.result)
+        block.add_op(op)
+        self._materialized[key] = (array, block, op.result)
         return op.result
 
     def constant(self, array: Any, elt: Attribute | None = None) -> SSAValue:
@@ -220,6 +232,22 @@ class Emitter:
         return self.insert(red.ConstantOp(numpy_to_dense(np.asarray(array), elt))).results[0]
 
     # endregion Values
+
+    # region Regions
+
+    @contextmanager
+    def inside(self, body: Block) -> Iterator[Block]:
+        """Emit into `body` (of a loop or branch op not yet inserted): ops go there, the
+        constants they need to the enclosing block, where the op will follow them."""
+        outer_block, outer_constants = self.block, self.constant_block
+        self.constant_block = outer_constants or outer_block
+        self.block = body
+        try:
+            yield body
+        finally:
+            self.block, self.constant_block = outer_block, outer_constants
+
+    # endregion Regions
 
     # region Creating ops
 
@@ -393,6 +421,26 @@ class Emitter:
 
     def iota(self, shape: Sequence[int], axis: int, elt: Attribute = i64) -> SSAValue:
         return self.insert(red.IotaOp(TensorType(elt, list(shape)), axis)).results[0]
+
+    def index(self, n: int) -> SSAValue:
+        """An `index` constant (loop bounds, offsets): one per value and block, made where
+        constants go (outside a body being built)."""
+        block = self.constant_block or self.block
+        cached = self._indices.get((n, id(block)))
+        if cached is not None and cached[0] is block:
+            return cached[1]
+        op = arith.ConstantOp(IntegerAttr(n, IndexType()))
+        op.location = self.location()
+        block.add_op(op)
+        self._indices[(n, id(block))] = (block, op.result)
+        return op.result
+
+    def dynamic_slice(self, x: Any, offsets: Sequence[SSAValue], sizes: Sequence[int]) -> Value:
+        sizes = [int(s) for s in sizes]
+        return self.op(lambda v, *o: red.DynamicSliceOp(v, o, sizes), x, *offsets)
+
+    def dynamic_update_slice(self, x: Any, update: Any, offsets: Sequence[SSAValue]) -> Value:
+        return self.op(lambda v, u, *o: red.DynamicUpdateSliceOp(v, u, o), x, update, *offsets)
 
     # endregion Shapes
 

@@ -41,6 +41,7 @@ from red.dialects.diagnostics import DiagnosticError
 from red.dialects.numpy_interop import UnsupportedTypeError, element_type_for
 from red.dialects.verifier import verify_module
 from red.frontends.emitter import Emitter, Operand, Scalar, Value, default_scalar
+from red.frontends.recurrence import State, Step, run_recurrence
 
 try:  # torch is an optional extra: red[torch]
     import torch
@@ -114,8 +115,9 @@ class _TorchEmitter(Emitter):
 
 
 class TorchImporter:
-    def __init__(self, ep: ExportedProgram):
+    def __init__(self, ep: ExportedProgram, unroll_recurrences: bool = False):
         self.ep = ep
+        self.unroll_recurrences = unroll_recurrences
         self.graph = ep.graph
         self.values: dict[str, Any] = {}  # node name -> SSAValue | torch constant | list | scalar
         self.block = Block()
@@ -597,6 +599,90 @@ def _sym_size(im: TorchImporter, x: Any, dim: int) -> int:
     return int(x.meta["val"].shape[dim])
 
 
+def _lstm(
+    im: TorchImporter,
+    x: Any,
+    hx: Sequence[Any],
+    params: Sequence[Any],
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> list[Value]:
+    """aten.lstm.input -> [output, h_n, c_n], each layer and direction one run of the shared
+    time loop (`red.frontends.recurrence`: an scf.for, or unrolled with `unroll_recurrences`).
+    PyTorch's gates are i, f, g, o: c = f * c + i * tanh(g~), h = o * tanh(c)."""
+    e = im.e
+    if train and dropout:
+        raise _Unknown("LSTM dropout in training mode is not supported")
+    dirs = 2 if bidirectional else 1
+    per = 4 if has_biases else 2
+    if len(params) != num_layers * dirs * per:
+        raise _Unknown("LSTM projections (proj_size > 0) are not supported")
+    out: Value = im.operand(x)
+    if batch_first:
+        out = e.transpose(out, [1, 0, 2])
+    h0, c0 = (e.value(v) for v in hx)
+    want_output = any(u.args[1] == 0 for u in im.node.users)
+    finals: list[tuple[Any, Any]] = []
+    for layer in range(num_layers):
+        sequences = []
+        for d in range(dirs):
+            k = (layer * dirs + d) * per
+            w_ih, w_hh = im.operand(params[k]), im.operand(params[k + 1])
+            xw: Value = e.matmul(out, e.transpose(w_ih, [1, 0]))
+            if has_biases:
+                xw = e.add(xw, e.add(im.operand(params[k + 2]), im.operand(params[k + 3])))
+            step = _lstm_step(e, e.transpose(w_hh, [1, 0]), e.shape(w_hh)[1])
+            index = layer * dirs + d
+            ys, final = run_recurrence(
+                e,
+                xw,
+                step,
+                (_initial_state(e, h0, index), _initial_state(e, c0, index)),
+                reverse=d == 1,
+                sequence=want_output or layer + 1 < num_layers,
+                unroll=im.unroll_recurrences,
+            )
+            sequences.append(ys)
+            finals.append((final[0], final[1]))
+        if all(ys is not None for ys in sequences):
+            out = e.concat(sequences, 2)
+    if batch_first:
+        out = e.transpose(out, [1, 0, 2])
+
+    def stacked(k: int) -> Value:
+        return e.concat([e.reshape(f[k], [1, *e.shape(f[k])]) for f in finals], 0)
+
+    return [out, stacked(0), stacked(1)]
+
+
+def _initial_state(e: Emitter, state: Any, index: int) -> Any:
+    """State `index` of h0/c0 [layers * dirs, batch, hidden]; None when it is a constant zero
+    (the step then skips its recurrent terms)."""
+    if isinstance(state, np.ndarray) and not state.any():
+        return None
+    return e.take(state, 0, index)
+
+
+def _lstm_step(e: Emitter, rt: Value, hidden: int) -> Step:
+    def step(x_t: Any, state: State) -> State:
+        h, c = state
+        gates = x_t if h is None else e.add(x_t, e.matmul(h, rt))
+
+        def gate(k: int) -> Any:
+            return e.slice_axis(gates, 1, k * hidden, (k + 1) * hidden)
+
+        i, f = e.unary(red.SigmoidOp, gate(0)), e.unary(red.SigmoidOp, gate(1))
+        g, o = e.unary(red.TanhOp, gate(2)), e.unary(red.SigmoidOp, gate(3))
+        c_new = e.mul(i, g) if c is None else e.add(e.mul(f, c), e.mul(i, g))
+        return e.mul(o, e.unary(red.TanhOp, c_new)), c_new
+
+    return step
+
+
 _ARITHMETIC = {"add": red.AddOp, "sub": red.SubOp, "mul": red.MulOp, "div": red.DivOp}
 _COMPARISONS = {
     "eq": red.EqOp,
@@ -691,6 +777,7 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
     "aten.any.dims": _any,
     "aten.any.default": _any,
     "aten.full_like.default": _full_like,
+    "aten.lstm.input": _lstm,
     "aten.zeros_like.default": lambda im, x, *a, **k: _full_like(im, x, 0),
     "aten.ones_like.default": lambda im, x, *a, **k: _full_like(im, x, 1),
 }
@@ -699,19 +786,28 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
 # endregion Handlers
 
 
-def import_exported(ep: ExportedProgram, decompose: bool = True) -> TorchImport:
-    """red for a torch.export.ExportedProgram (decomposed to core ATen first)."""
+def import_exported(
+    ep: ExportedProgram, decompose: bool = True, unroll_recurrences: bool = False
+) -> TorchImport:
+    """red for a torch.export.ExportedProgram (decomposed to core ATen first, except
+    aten.lstm, which red imports as an scf.for over the time steps, or unrolled with
+    `unroll_recurrences`)."""
     if not HAS_TORCH:
         raise DiagnosticError(
             UnknownLoc(), "the PyTorch frontend needs torch: pip install 'red[torch]'"
         )
     if decompose:
-        ep = ep.run_decompositions()
-    return TorchImporter(ep).run()
+        table = torch.export.default_decompositions()
+        table.pop(torch.ops.aten.lstm.input, None)
+        ep = ep.run_decompositions(table)
+    return TorchImporter(ep, unroll_recurrences).run()
 
 
 def import_torch(
-    model: Any, example_inputs: tuple[Any, ...], decompose: bool = True
+    model: Any,
+    example_inputs: tuple[Any, ...],
+    decompose: bool = True,
+    unroll_recurrences: bool = False,
 ) -> TorchImport:
     """Export `model` (in eval mode) on `example_inputs` with torch.export and import it."""
     if not HAS_TORCH:
@@ -721,4 +817,4 @@ def import_torch(
     model.eval()
     with torch.no_grad():
         ep = torch.export.export(model, tuple(example_inputs))
-    return import_exported(ep, decompose)
+    return import_exported(ep, decompose, unroll_recurrences)

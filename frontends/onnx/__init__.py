@@ -22,16 +22,23 @@ How a node is imported:
 
 Modules: `loader` (the file, input types, initializers), `importer` (the graph walk), `node`
 (what a converter sees), and one module per converter family: `elementwise`, `shape`,
-`reductions`, `contractions`, `recurrent`, `misc`."""
+`reductions`, `contractions`, `recurrent`, `misc`.
 
+The way back, red -> ONNX (`to_onnx`, `red-export`): `export` (the function walk, memos,
+calls, Loop and If), `exporter` (names, initializers, located nodes, the rule registry) and
+`export_ops` (the rules of the red and arith ops)."""
+
+from red.frontends.onnx.export import ExportError, to_onnx
 from red.frontends.onnx.importer import SUPPORTED_OPS, import_onnx
 from red.frontends.onnx.loader import OnnxLoadError, UnsupportedError, load_model, weight_arrays
 
 __all__ = [
     "SUPPORTED_OPS",
+    "ExportError",
     "OnnxLoadError",
     "UnsupportedError",
     "import_onnx",
     "load_model",
+    "to_onnx",
     "weight_arrays",
 ]

@@ -82,6 +82,7 @@ class Importer:
         filename: str,
         shapes: dict[str, tuple[int, ...]],
         weights_as_args: bool,
+        unroll_recurrences: bool = False,
     ):
         self.graph = model.graph
         self.file_loc = FileLineColLoc(StringAttr(filename), IntAttr(0), IntAttr(0))
@@ -90,7 +91,7 @@ class Importer:
         self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
         self.opset = self.opsets.get("", self.opsets.get("ai.onnx", 1))
         self.block = Block()
-        self.e = OnnxEmitter(self.block, self.file_loc)
+        self.e = OnnxEmitter(self.block, self.file_loc, unroll_recurrences)
         self.env: dict[str, EnvValue] = {}
         self.arg_attrs: list[dict[str, Attribute]] = []
 
@@ -261,6 +262,7 @@ def import_onnx(
     model_or_path: ModelSource,
     shapes: dict[str, tuple[int, ...]] | None = None,
     weights_as_args: bool = False,
+    unroll_recurrences: bool = False,
 ) -> ModuleOp:
     """Import an ONNX model (a ModelProto or a file path) as a verified red module with one
     function, `@main`.
@@ -273,12 +275,16 @@ def import_onnx(
     constants, since static shapes need their values. An initializer that is also listed as a
     graph input is a constant, not an argument.
 
+    LSTM, GRU and RNN become an scf.for over the time steps (state and output sequence carried,
+    written with red.dynamic_update_slice); `unroll_recurrences` unrolls them instead (one
+    copy of the step per time step).
+
     Raises UnsupportedError (a located DiagnosticError) for what the importer does not handle,
     DiagnosticError for a symbolic dimension without a shape, and OnnxLoadError for a missing
     or unreadable file."""
     model, filename = load_model(model_or_path)
     model = inline_functions(model)
-    return Importer(model, filename, dict(shapes or {}), weights_as_args).run()
+    return Importer(model, filename, dict(shapes or {}), weights_as_args, unroll_recurrences).run()
 
 
 SUPPORTED_OPS: frozenset[str] = frozenset(CONVERTERS)

@@ -173,12 +173,14 @@ class Node:
 
 class OnnxEmitter(Emitter):
     """The importer's emitter: ops are located at the node being converted (`node`), and an
-    element type red lacks is an UnsupportedError naming that node."""
+    element type red lacks is an UnsupportedError naming that node. `unroll_recurrences`
+    makes LSTM/GRU/RNN unrolled instead of an scf.for over the time steps."""
 
-    def __init__(self, block: Block, file_loc: FileLineColLoc):
+    def __init__(self, block: Block, file_loc: FileLineColLoc, unroll_recurrences: bool = False):
         super().__init__(block)
         self.loc = file_loc
         self.node: Node | None = None
+        self.unroll_recurrences = unroll_recurrences
 
     def error(self, message: str) -> Exception:
         if self.node is not None:

@@ -1,7 +1,8 @@
 """Converters of the ONNX recurrent networks (LSTM, GRU, RNN): each op says what one time step
-computes for one direction; `Recurrence.run` is the one direction loop they share, which
-unrolls the steps over the static sequence (reversed for a reverse direction) and lays out
-Y, Y_h (and Y_c) as ONNX does.
+computes for one direction; `Recurrence.run` is the one direction loop they share: it runs the
+step over the static sequence (reversed for a reverse direction) with the frontends' shared
+time loop (`red.frontends.recurrence`: an scf.for over the steps, or unrolled when the
+emitter's `unroll_recurrences` is set) and lays out Y, Y_h (and Y_c) as ONNX does.
 
 A step is a function (projected input x_t, state) -> state, where the state is (H,) or
 (H, C) and an entry may be None for a zero initial state (exporters pass zeros), so the
@@ -19,9 +20,8 @@ from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
 from red.frontends.onnx.elementwise import clip
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
+from red.frontends.recurrence import State, Step, run_recurrence
 
-State = tuple[Any, ...]
-Step = Callable[[Any, State], State]
 Activation = Callable[[Any], Any]
 
 _ACTIVATIONS: dict[str, type[red.UnaryElementwiseOp]] = {
@@ -137,29 +137,32 @@ class Recurrence:
 
     def run(self, direction: Callable[[int], Direction]) -> list[Any]:
         """The direction loop: every step of every direction, then the outputs."""
-        hs: list[list[Any]] = []
+        sequences: list[Any] = []
         finals: list[State] = []
         for d in range(len(self.directions)):
             current = direction(d)
-            forward = self.directions[d] == "forward"
-            state = current.initial
-            outs = []
-            for t in range(self.seq) if forward else reversed(range(self.seq)):
-                state = current.step(self.e.take(current.xw, 0, t), state)
-                outs.append(state[0])
-            hs.append(outs if forward else outs[::-1])
-            finals.append(state)
-        return self.outputs(hs, finals)
+            ys, final = run_recurrence(
+                self.e,
+                current.xw,
+                current.step,
+                current.initial,
+                reverse=self.directions[d] == "reverse",
+                sequence=self.n.has_output(0),
+                unroll=self.e.unroll_recurrences,
+            )
+            sequences.append(ys)
+            finals.append(final)
+        return self.outputs(sequences, finals)
 
-    def outputs(self, hs: Sequence[Sequence[Any]], finals: Sequence[State]) -> list[Any]:
-        """Y [seq, dirs, batch, hidden] (layout 1: [batch, seq, dirs, hidden]), then each
-        final state entry (Y_h, Y_c) [dirs, batch, hidden] (layout 1: [batch, dirs, hidden])."""
+    def outputs(self, sequences: Sequence[Any], finals: Sequence[State]) -> list[Any]:
+        """Y [seq, dirs, batch, hidden] (layout 1: [batch, seq, dirs, hidden]) from each
+        direction's [seq, batch, hidden], then each final state entry (Y_h, Y_c)
+        [dirs, batch, hidden] (layout 1: [batch, dirs, hidden])."""
         n, e = self.n, self.e
-        b, h = self.batch, self.hidden
+        s, b, h = self.seq, self.batch, self.hidden
         y = None
         if n.has_output(0):
-            per_dir = [e.concat([e.reshape(v, [1, 1, b, h]) for v in outs], 0) for outs in hs]
-            y = e.concat(per_dir, 1)
+            y = e.concat([e.reshape(ys, [s, 1, b, h]) for ys in sequences], 1)
             if self.layout:
                 y = e.transpose(y, [2, 0, 1, 3])
 

@@ -71,38 +71,51 @@
 // CHECK-BN-NOT:     red.sqrt
 // CHECK-BN:         func.return
 
-// An RNN unrolls over its steps through the direction loop LSTM, GRU and RNN share: one input
-// projection for all steps, then per step H = tanh(x_t W + H R); the zero initial state adds no
-// recurrent matmul to the first step. Y stacks the steps in time order; Y_h is the last step.
+// An RNN becomes an scf.for over its time steps through the loop LSTM, GRU and RNN share:
+// one input projection for all steps; the first step (zero initial state: no recurrent
+// matmul) runs before the loop; the loop carries H and the output buffer Y, reads x_t with
+// red.dynamic_slice and writes H into row t with red.dynamic_update_slice.
 // RUN: red-import %t/rnn_forward.onnx | filecheck %s --check-prefix=CHECK-RNN
 // CHECK-RNN-LABEL: func.func @main
-// CHECK-RNN-SAME:    (%[[X:.*]]: tensor<2x1x3xf32>)
-// CHECK-RNN:         %[[XW:.*]] = red.matmul %[[X]], %{{.*}} : tensor<2x1x3xf32>, tensor<3x4xf32> -> tensor<2x1x4xf32>
+// CHECK-RNN-SAME:    (%[[X:.*]]: tensor<3x1x3xf32>)
+// CHECK-RNN:         %[[XW:.*]] = red.matmul %[[X]], %{{.*}} : tensor<3x1x3xf32>, tensor<3x4xf32> -> tensor<3x1x4xf32>
+// CHECK-RNN:         %[[ZERO:.*]] = arith.constant 0 : index
 // CHECK-RNN:         red.slice %[[XW]] [0, 0, 0] [1, 1, 4]
 // CHECK-RNN-NOT:     red.matmul
 // CHECK-RNN:         %[[H0:.*]] = red.tanh %{{.*}} : tensor<1x4xf32>
-// CHECK-RNN:         red.slice %[[XW]] [1, 0, 0] [2, 1, 4]
-// CHECK-RNN:         %[[REC:.*]] = red.matmul %[[H0]], %{{.*}} : tensor<1x4xf32>, tensor<4x4xf32> -> tensor<1x4xf32>
-// CHECK-RNN:         %[[SUM:.*]] = red.add %{{.*}}, %[[REC]]
-// CHECK-RNN:         %[[H1:.*]] = red.tanh %[[SUM]]
-// CHECK-RNN:         %[[Y0:.*]] = red.reshape %[[H0]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
-// CHECK-RNN:         %[[Y1:.*]] = red.reshape %[[H1]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
-// CHECK-RNN:         %[[Y:.*]] = red.concat %[[Y0]], %[[Y1]] axis = 0
-// CHECK-RNN:         %[[YH:.*]] = red.reshape %[[H1]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
-// CHECK-RNN:         func.return %[[Y]], %[[YH]]
+// CHECK-RNN:         %[[Y0:.*]] = red.dynamic_update_slice %{{.*}}, %{{.*}}[%[[ZERO]], %[[ZERO]], %[[ZERO]]] : (tensor<3x1x4xf32>, tensor<1x1x4xf32>, index, index, index) -> tensor<3x1x4xf32>
+// CHECK-RNN:         %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-RNN:         %[[THREE:.*]] = arith.constant 3 : index
+// CHECK-RNN:         %[[H:.*]], %[[Y:.*]] = scf.for %[[T:.*]] = %[[ONE]] to %[[THREE]] step %[[ONE]] iter_args(%[[HP:.*]] = %[[H0]], %[[YP:.*]] = %[[Y0]]) -> (tensor<1x4xf32>, tensor<3x1x4xf32>) {
+// CHECK-RNN:           %[[XT:.*]] = red.dynamic_slice %[[XW]][%[[T]], %[[ZERO]], %[[ZERO]]] sizes = [1, 1, 4]
+// CHECK-RNN:           %[[REC:.*]] = red.matmul %[[HP]], %{{.*}} : tensor<1x4xf32>, tensor<4x4xf32> -> tensor<1x4xf32>
+// CHECK-RNN:           %[[SUM:.*]] = red.add %{{.*}}, %[[REC]]
+// CHECK-RNN:           %[[HN:.*]] = red.tanh %[[SUM]]
+// CHECK-RNN:           %[[ROW:.*]] = red.reshape %[[HN]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
+// CHECK-RNN:           %[[YN:.*]] = red.dynamic_update_slice %[[YP]], %[[ROW]][%[[T]], %[[ZERO]], %[[ZERO]]]
+// CHECK-RNN:           scf.yield %[[HN]], %[[YN]] : tensor<1x4xf32>, tensor<3x1x4xf32>
+// CHECK-RNN:         }
+// CHECK-RNN:         %[[YOUT:.*]] = red.reshape %[[Y]] : tensor<3x1x4xf32> -> tensor<3x1x1x4xf32>
+// CHECK-RNN:         %[[YH:.*]] = red.reshape %[[H]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
+// CHECK-RNN:         func.return %[[YOUT]], %[[YH]]
 
-// A reverse RNN steps from the last input to the first; Y still stacks in time order, and
-// Y_h is the state after the first input.
+// A reverse RNN steps from the last input to the first: the peeled step reads row 2, the loop
+// visits t = 2 - iv for iv in [1, 3); Y is written in time order, Y_h is the state after the
+// first input.
 // RUN: red-import %t/rnn_reverse.onnx | filecheck %s --check-prefix=CHECK-RNN-REVERSE
 // CHECK-RNN-REVERSE-LABEL: func.func @main
 // CHECK-RNN-REVERSE:         %[[XW:.*]] = red.matmul
-// CHECK-RNN-REVERSE:         red.slice %[[XW]] [1, 0, 0] [2, 1, 4]
-// CHECK-RNN-REVERSE:         %[[H1:.*]] = red.tanh %{{.*}} : tensor<1x4xf32>
-// CHECK-RNN-REVERSE:         red.slice %[[XW]] [0, 0, 0] [1, 1, 4]
-// CHECK-RNN-REVERSE:         red.matmul %[[H1]], %{{.*}}
-// CHECK-RNN-REVERSE:         %[[H0:.*]] = red.tanh
-// CHECK-RNN-REVERSE:         %[[Y0:.*]] = red.reshape %[[H0]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
-// CHECK-RNN-REVERSE:         %[[Y1:.*]] = red.reshape %[[H1]] : tensor<1x4xf32> -> tensor<1x1x1x4xf32>
-// CHECK-RNN-REVERSE:         %[[Y:.*]] = red.concat %[[Y0]], %[[Y1]] axis = 0
-// CHECK-RNN-REVERSE:         %[[YH:.*]] = red.reshape %[[H0]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
-// CHECK-RNN-REVERSE:         func.return %[[Y]], %[[YH]]
+// CHECK-RNN-REVERSE:         red.slice %[[XW]] [2, 0, 0] [3, 1, 4]
+// CHECK-RNN-REVERSE:         %[[H2:.*]] = red.tanh %{{.*}} : tensor<1x4xf32>
+// CHECK-RNN-REVERSE:         %[[TWO:.*]] = arith.constant 2 : index
+// CHECK-RNN-REVERSE:         %[[Y2:.*]] = red.dynamic_update_slice %{{.*}}, %{{.*}}[%[[TWO]], %{{.*}}, %{{.*}}]
+// CHECK-RNN-REVERSE:         %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-RNN-REVERSE:         %[[THREE:.*]] = arith.constant 3 : index
+// CHECK-RNN-REVERSE:         %[[H:.*]], %[[Y:.*]] = scf.for %[[IV:.*]] = %[[ONE]] to %[[THREE]] step %[[ONE]] iter_args(%{{.*}} = %[[H2]], %{{.*}} = %[[Y2]])
+// CHECK-RNN-REVERSE:           %[[T:.*]] = arith.subi %[[TWO]], %[[IV]] : index
+// CHECK-RNN-REVERSE:           red.dynamic_slice %[[XW]][%[[T]], %{{.*}}, %{{.*}}] sizes = [1, 1, 4]
+// CHECK-RNN-REVERSE:           red.dynamic_update_slice %{{.*}}, %{{.*}}[%[[T]], %{{.*}}, %{{.*}}]
+// CHECK-RNN-REVERSE:         }
+// CHECK-RNN-REVERSE:         %[[YOUT:.*]] = red.reshape %[[Y]] : tensor<3x1x4xf32> -> tensor<3x1x1x4xf32>
+// CHECK-RNN-REVERSE:         %[[YH:.*]] = red.reshape %[[H]] : tensor<1x4xf32> -> tensor<1x1x4xf32>
+// CHECK-RNN-REVERSE:         func.return %[[YOUT]], %[[YH]]

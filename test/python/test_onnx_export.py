@@ -656,7 +656,11 @@ def test_lstm_classifier_round_trip(tmp_path: Path, weights_as_args: bool, bind:
         module, (torch.randn(1, 8, 16),), tmp_path / "lstm.onnx", dynamo=False, input_names=["x"]
     )
 
-    round_trip(original, [{"x": h.rand(1, 8, 16, seed=s)} for s in (1, 2)], weights_as_args, bind)
+    model = round_trip(
+        original, [{"x": h.rand(1, 8, 16, seed=s)} for s in (1, 2)], weights_as_args, bind
+    )
+
+    assert op_types(model).count("Loop") == 1  # the imported scf.for over the time steps
 
 
 def _lstm_classifier(torch: Any) -> Any:

@@ -82,11 +82,13 @@ CASES = [
 
 @pytest.mark.parametrize(("make_model", "make_inputs"), CASES)
 def test_import_optimize_lower_jit_matches_pytorch(make_model, make_inputs):
+    """TODO(issue 10): JIT-compile the LSTM's loop form once scf.for over tensors lowers
+    (unrolled here; the loop form is checked in the interpreter)."""
     torch.manual_seed(0)
     model, inputs = make_model().eval(), make_inputs()
     with torch.no_grad():
         expected = model(*inputs).numpy()
-    imported = import_torch(model, inputs)
+    imported = import_torch(model, inputs, unroll_recurrences=True)
     args = [t.numpy() for t in inputs] + imported.weights
 
     red.optimize(imported.module)
@@ -107,6 +109,74 @@ def test_interpreter_matches_pytorch_before_optimization(make_model, make_inputs
         "main", *[t.numpy() for t in inputs], *imported.weights
     )[0]
 
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+class LSTMStates(torch.nn.Module):
+    """nn.LSTM returning its output sequence and final states, from given initial states."""
+
+    def __init__(self, **options):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(6, 5, **options)
+
+    def forward(self, x, h0, c0):
+        y, (h, c) = self.lstm(x, (h0, c0))
+        return y, h, c
+
+
+@pytest.mark.parametrize(
+    "unroll", [pytest.param(False, id="loop"), pytest.param(True, id="unrolled")]
+)
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({}, id="one-layer"),
+        pytest.param({"batch_first": True}, id="batch-first"),
+        pytest.param({"bidirectional": True}, id="bidirectional"),
+        pytest.param({"num_layers": 2, "bias": False}, id="two-layers-no-bias"),
+        pytest.param({"num_layers": 2, "bidirectional": True}, id="two-layers-bidirectional"),
+    ],
+)
+def test_lstm_as_loop_or_unrolled_matches_pytorch(options: dict, unroll: bool):
+    """aten.lstm imports as an scf.for per layer and direction (or unrolled): the output
+    sequence and both final states equal PyTorch's."""
+    torch.manual_seed(2)
+    model = LSTMStates(**options).eval()
+    layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    x = torch.randn(3, 4, 6) if options.get("batch_first") else torch.randn(4, 3, 6)
+    h0, c0 = torch.randn(layers, 3, 5), torch.randn(layers, 3, 5)
+    with torch.no_grad():
+        expected = [t.numpy() for t in model(x, h0, c0)]
+
+    imported = import_torch(model, (x, h0, c0), unroll_recurrences=unroll)
+    got = red.interpret(imported.module).call(
+        "main", x.numpy(), h0.numpy(), c0.numpy(), *imported.weights
+    )
+
+    loops = [op for op in imported.module.walk() if op.name == "scf.for"]
+    assert len(loops) == (0 if unroll else layers)
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_lstm_op_count_does_not_grow_with_the_sequence():
+    """The classifier over 16 and 128 steps imports to the same ops (one scf.for); the zero
+    initial state makes the first step a peeled copy without recurrent terms."""
+    torch.manual_seed(0)
+    model = LSTMClassifier()
+    x = torch.randn(128, 1, 16)
+    with torch.no_grad():
+        expected = model(x).numpy()
+
+    short = import_torch(model, (torch.randn(16, 1, 16),))
+    long = import_torch(model, (x,))
+    got = red.interpret(long.module).call("main", x.numpy(), *long.weights)[0]
+
+    def count(module):
+        return len([op for op in module.walk() if op.name.startswith(("red.", "scf."))])
+
+    assert count(short.module) == count(long.module)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 

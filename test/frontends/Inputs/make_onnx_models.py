@@ -66,7 +66,7 @@ def batch_norm() -> onnx.GraphProto:
 
 
 def rnn(direction: str) -> onnx.GraphProto:
-    """An RNN over 2 steps (batch 1, input 3, hidden 4) without an initial state."""
+    """An RNN over 3 steps (batch 1, input 3, hidden 4) without an initial state."""
     rng = np.random.default_rng(1)
     dirs = 2 if direction == "bidirectional" else 1
     inits = [
@@ -76,8 +76,8 @@ def rnn(direction: str) -> onnx.GraphProto:
     node = helper.make_node(
         "RNN", ["x", "W", "R"], ["y", "y_h"], name="rnn", hidden_size=4, direction=direction
     )
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 1, 3])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, dirs, 1, 4])
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, dirs, 1, 4])
     y_h = helper.make_tensor_value_info("y_h", TensorProto.FLOAT, [dirs, 1, 4])
     return helper.make_graph([node], f"rnn_{direction}", [x], [y, y_h], inits)
 
