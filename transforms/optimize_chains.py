@@ -19,15 +19,41 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.dialects import arith, func, scf, tensor
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, UnitAttr
+from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
+from red.dialects.red.dims import Poly, evaluate
+from red.dialects.symbolic_shapes import SymbolicShapes
 from red.passes.rewriting import report
 
 MAX_EXACT_CANDIDATES = 8
 """Up to this many candidate shared products, every subset is tried; beyond, greedily."""
+
+DISPATCH_ATTR = "red.size_dispatch"
+"""Marks an scf.if that selects a chain's order by size: the orders inside stay as built."""
+
+SAMPLE_SIZES = tuple(2**i for i in range(17))
+"""Sizes a symbolic dim is tried at to find where the best order changes (1 .. 65536)."""
+
+
+class _Sizes:
+    """The shapes the planner sees: the static ones, or symbolic ones evaluated at chosen
+    sizes of the symbols (set while a plan is computed for those sizes)."""
+
+    def __init__(self) -> None:
+        self.shapes: SymbolicShapes | None = None
+        self.at: dict[str, int] = {}
+
+    def shape(self, v: SSAValue) -> tuple[int, ...]:
+        if self.shapes is None:
+            return red.shape_of(v)
+        return tuple(int(evaluate(d, self.at)) for d in self.shapes.of(v))  # type: ignore[arg-type]
+
+
+_SIZES = _Sizes()
 
 
 @dataclass(frozen=True)
@@ -39,12 +65,12 @@ class Factor:
 
     @property
     def rows(self) -> int:
-        shape = red.shape_of(self.value)
+        shape = _SIZES.shape(self.value)
         return shape[-1] if self.transposed else shape[-2]
 
     @property
     def cols(self) -> int:
-        shape = red.shape_of(self.value)
+        shape = _SIZES.shape(self.value)
         return shape[-2] if self.transposed else shape[-1]
 
     def flipped(self) -> Factor:
@@ -233,7 +259,7 @@ def current_cost(chains: Sequence[Chain]) -> int:
     for chain in chains:
         for op in [*chain.inner, chain.root]:
             if isinstance(op, red.MatmulOp):
-                lhs, rhs = red.shape_of(op.lhs), red.shape_of(op.rhs)
+                lhs, rhs = _SIZES.shape(op.lhs), _SIZES.shape(op.rhs)
                 total += matmul_flops(lhs[0], lhs[1], rhs[1])
     return total
 
@@ -278,10 +304,23 @@ class Emitter:
 
 
 def rewrite_block(block: Block, ctx: Context | None = None) -> int:
-    """Apply the best plan to the chains of a block; returns the FLOPs saved per call."""
+    """Apply the best plan to the chains of a block; returns the FLOPs saved per call (at
+    static sizes). Chains with a dynamic dim go to `dispatch_on_size`."""
     chains = [c for c in collect_chains(block) if len(c.factors) >= 2]
     if not chains:
         return 0
+    fn = block.parent_op()
+    while fn is not None and not isinstance(fn, func.FuncOp):
+        fn = fn.parent_op()
+    dynamic = [c for c in chains if any(red.DYNAMIC in red.shape_of(f.value) for f in c.factors)]
+    if dynamic:
+        if isinstance(fn, func.FuncOp):
+            shapes = SymbolicShapes(fn)
+            for chain in dynamic:
+                dispatch_on_size(chain, shapes, ctx)
+        chains = [c for c in chains if c not in dynamic]
+        if not chains:
+            return 0
     before_cost = current_cost(chains)
     plan = best_plan(chains)
     if plan.cost >= before_cost:
@@ -365,6 +404,167 @@ class OptimizeChainsPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if not self.reassoc:
             return
-        blocks = [b for o in op.walk() for r in o.regions for b in r.blocks]
+        blocks = [
+            b for o in op.walk() if not _under_dispatch(o) for r in o.regions for b in r.blocks
+        ]
         for block in blocks:
             rewrite_block(block, ctx)
+
+
+def _under_dispatch(op: Operation) -> bool:
+    node: Operation | None = op
+    while node is not None:
+        if DISPATCH_ATTR in node.attributes:
+            return True
+        node = node.parent_op()
+    return False
+
+
+# region Dispatch on sizes
+
+
+def _chain_symbols(chain: Chain, shapes: SymbolicShapes) -> set[str]:
+    return {
+        name
+        for f in chain.factors
+        for d in shapes.of(f.value)
+        if isinstance(d, Poly)
+        for name in d.symbols
+    }
+
+
+Split = tuple[tuple[tuple[int, int], int], ...]
+"""Split points of a chain's order, hashable."""
+
+
+def _plan_at(chain: Chain, symbol: str, size: int) -> tuple[int, Split]:
+    """(cost, split points) of the cheapest order of a chain when `symbol` is `size`."""
+    _SIZES.at = {symbol: size}
+    cost, split = Planner(set()).solve(chain.factors, allow_whole=True)
+    return cost, tuple(sorted(split.items()))
+
+
+def _current_at(chain: Chain, symbol: str, size: int) -> int:
+    _SIZES.at = {symbol: size}
+    return current_cost([chain])
+
+
+def _orders(chain: Chain, symbol: str) -> list[tuple[int, tuple[tuple[tuple[int, int], int], ...]]]:
+    """[(first size, split points)] of the orders that are cheapest somewhere, in
+    increasing size: each from the exact size on which it becomes the cheapest."""
+    orders: list[tuple[int, Split]] = []
+    previous = None
+    for size in SAMPLE_SIZES:
+        _, split = _plan_at(chain, symbol, size)
+        if split == previous:
+            continue
+        start = size
+        if orders:  # the exact size where the cheapest order changes, by bisection
+            lo, hi = orders[-1][0], size
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if _plan_at(chain, symbol, mid)[1] == split:
+                    hi = mid
+                else:
+                    lo = mid
+            start = hi
+        orders.append((start, split))
+        previous = split
+    return orders
+
+
+def dispatch_on_size(chain: Chain, shapes: SymbolicShapes, ctx: Context | None) -> bool:
+    """A chain whose cheapest order depends on one symbolic dim S: every order that is the
+    cheapest for some S is emitted, and `scf.if` on S (read with tensor.dim) selects one at
+    run time; a chain with one best order everywhere is simply reordered."""
+    symbols = _chain_symbols(chain, shapes)
+    if len(symbols) != 1:
+        return False  # no symbol (static chains are handled above) or several: left as is
+    (symbol,) = symbols
+    _SIZES.shapes = shapes
+    try:
+        orders = _orders(chain, symbol)
+        current = {size: _current_at(chain, symbol, size) for size in (1, 1024)}
+        costs = {size: _plan_at(chain, symbol, size)[0] for size in (1, 1024)}
+    finally:
+        _SIZES.shapes, _SIZES.at = None, {}
+    if len(orders) == 1 and all(costs[s] >= current[s] for s in costs):
+        return False  # the written order is already the cheapest everywhere
+    size = _size_of(chain, shapes, symbol)
+    if size is None:
+        return False
+    result = _emit_orders(chain, orders, size)
+    report(
+        ctx,
+        "reassociated",
+        [chain.root],
+        flops_saved=max(0, current[1024] - costs[1024]),
+        bytes_saved=0,
+        note=f"{len(orders)} orders of {len(chain.factors)} factors, chosen at run time by "
+        f"{symbol} (from {', '.join(str(s) for s, _ in orders)}); saving given at {symbol}=1024",
+    )
+    chain.root.result.replace_all_uses_with(result)
+    old = [*chain.inner, chain.root]
+    for op in old:
+        op.detach()
+    for op in old:
+        op.erase(safe_erase=False)
+    return True
+
+
+def _size_of(chain: Chain, shapes: SymbolicShapes, symbol: str) -> SSAValue | None:
+    """`tensor.dim` of a factor whose dim is exactly the symbol, inserted before the root."""
+    for f in chain.factors:
+        for axis, d in enumerate(shapes.of(f.value)):
+            if d == Poly.symbol(symbol):
+                index = arith.ConstantOp(IntegerAttr(axis, IndexType()))
+                dim = tensor.DimOp(f.value, index)
+                for op in (index, dim):
+                    Emitter.insert(op, chain.root)
+                return dim.result
+    return None
+
+
+def _emit_orders(chain: Chain, orders: list[tuple[int, Split]], size: SSAValue) -> SSAValue:
+    """scf.if size < start(order 2) {order 1} else { scf.if ... {order 2} else {...} }."""
+    first_split = dict(orders[0][1])
+    if len(orders) == 1:
+        return Emitter({}).build(chain.factors, first_split, chain.root, allow_whole=True)
+    result_type = chain.root.result.type
+    threshold = arith.ConstantOp(IntegerAttr(orders[1][0], IndexType()))
+    Emitter.insert(threshold, chain.root)
+    small = arith.CmpiOp(size, threshold.result, "ult")
+    Emitter.insert(small, chain.root)
+    branches: list[Region] = []
+    for part in (orders[:1], orders[1:]):
+        yield_op = scf.YieldOp()
+        block = Block([yield_op])
+        value = (
+            Emitter({}).build(chain.factors, dict(part[0][1]), yield_op, allow_whole=True)
+            if len(part) == 1
+            else _emit_orders_into(chain, part, size, yield_op)
+        )
+        yield_op.operands = [value]
+        branches.append(Region(block))
+    select = scf.IfOp(small.result, [result_type], branches[0], branches[1])
+    select.attributes[DISPATCH_ATTR] = UnitAttr()
+    Emitter.insert(select, chain.root)
+    return select.results[0]
+
+
+def _emit_orders_into(
+    chain: Chain,
+    orders: list[tuple[int, Split]],
+    size: SSAValue,
+    before: Operation,
+) -> SSAValue:
+    """The dispatch of `orders` built before `before` (a nested else branch)."""
+    marker = chain.root
+    chain.root = before  # type: ignore[assignment]
+    try:
+        return _emit_orders(chain, orders, size)
+    finally:
+        chain.root = marker
+
+
+# endregion Dispatch on sizes

@@ -50,9 +50,11 @@ def module_fingerprint(module: ModuleOp) -> int:
 
 @dataclass(frozen=True)
 class RedPipelinePass(CompoundPass):
-    """canonicalize, cse, incrementalize, loop-invariant-code-motion, optimize-chains,
-    narrow-to-uses, memoize, canonicalize, cse, dce, repeated until the module stops
-    changing (at most max-iterations rounds). `strict-fp=true` keeps only rewrites that are
+    """canonicalize, cse, incrementalize, loop-invariant-code-motion, narrow-to-uses,
+    optimize-chains, memoize, canonicalize, cse, dce, repeated until the module stops
+    changing (at most max-iterations rounds). Narrowing comes before reassociation: the
+    rows a chain needs decide its best order (and a chain whose order is chosen at run time
+    by its length is one the demand for a single row cannot narrow through). `strict-fp=true` keeps only rewrites that are
     exact (no reassociation; incrementalize is exact)."""
 
     name = "red-pipeline"
@@ -66,8 +68,8 @@ class RedPipelinePass(CompoundPass):
             CSEPass(),
             IncrementalizePass(),
             LoopInvariantCodeMotionPass(),
-            OptimizeChainsPass(reassoc=not self.strict_fp),
             NarrowToUsesPass(),
+            OptimizeChainsPass(reassoc=not self.strict_fp),
             MemoizePass(),
             CanonicalizePass(),
             CSEPass(),

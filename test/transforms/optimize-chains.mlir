@@ -165,3 +165,58 @@ func.func @no_reassoc_batched(%a: tensor<2x10x100xf32>, %b: tensor<2x100x5xf32>,
   %r = red.matmul %a, %bc : tensor<2x10x100xf32>, tensor<2x100x50xf32> -> tensor<2x10x50xf32>
   func.return %r : tensor<2x10x50xf32>
 }
+
+// -----
+
+// The best order depends on the run-time length S of x (x·A·B with A 64x4096, B 4096x64):
+// (x·A)·B costs 2^20·S FLOPs, x·(A·B) 2^25 + 2^13·S; the first wins up to S = 32. Both
+// orders are built and S, read with tensor.dim, selects one.
+// CHECK-LABEL: func.func @dispatch_on_length
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x64xf32> {red.dims = ["seq", ""]}, %[[A:.*]]: tensor<64x4096xf32>, %[[B:.*]]: tensor<4096x64xf32>)
+// CHECK:         %[[S:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x64xf32>
+// CHECK-NEXT:    %[[T:.*]] = arith.constant 33 : index
+// CHECK-NEXT:    %[[SMALL:.*]] = arith.cmpi ult, %[[S]], %[[T]] : index
+// CHECK-NEXT:    %[[Y:.*]] = scf.if %[[SMALL]] -> (tensor<?x64xf32>) {
+// CHECK-NEXT:      %[[XA:.*]] = red.matmul %[[X]], %[[A]] : tensor<?x64xf32>, tensor<64x4096xf32> -> tensor<?x4096xf32>
+// CHECK-NEXT:      %[[XAB:.*]] = red.matmul %[[XA]], %[[B]]
+// CHECK-NEXT:      scf.yield %[[XAB]] : tensor<?x64xf32>
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      %[[AB:.*]] = red.matmul %[[A]], %[[B]] : tensor<64x4096xf32>, tensor<4096x64xf32> -> tensor<64x64xf32>
+// CHECK-NEXT:      %[[XAB2:.*]] = red.matmul %[[X]], %[[AB]]
+// CHECK-NEXT:      scf.yield %[[XAB2]] : tensor<?x64xf32>
+// CHECK-NEXT:    }{red.size_dispatch}
+// CHECK-NEXT:    func.return %[[Y]]
+func.func @dispatch_on_length(%x: tensor<?x64xf32> {red.dims = ["seq", ""]}, %a: tensor<64x4096xf32>, %b: tensor<4096x64xf32>) -> tensor<?x64xf32> {
+  %xa = red.matmul %x, %a : tensor<?x64xf32>, tensor<64x4096xf32> -> tensor<?x4096xf32>
+  %y = red.matmul %xa, %b : tensor<?x4096xf32>, tensor<4096x64xf32> -> tensor<?x64xf32>
+  func.return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// Written x·(A·B) with A 64x4 and B 4x64: (x·A)·B is cheaper for every length S (2^10·S
+// against 2^15 + 2^13·S FLOPs), so it is simply applied (no dispatch).
+// CHECK-LABEL: func.func @one_order_for_every_length
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x64xf32> {red.dims = ["seq", ""]}, %[[A:.*]]: tensor<64x4xf32>, %[[B:.*]]: tensor<4x64xf32>)
+// CHECK-NOT:     scf.if
+// CHECK:         %[[XA:.*]] = red.matmul %[[X]], %[[A]] : tensor<?x64xf32>, tensor<64x4xf32> -> tensor<?x4xf32>
+// CHECK-NEXT:    %[[Y:.*]] = red.matmul %[[XA]], %[[B]]
+// CHECK-NEXT:    func.return %[[Y]]
+func.func @one_order_for_every_length(%x: tensor<?x64xf32> {red.dims = ["seq", ""]}, %a: tensor<64x4xf32>, %b: tensor<4x64xf32>) -> tensor<?x64xf32> {
+  %ab = red.matmul %a, %b : tensor<64x4xf32>, tensor<4x64xf32> -> tensor<64x64xf32>
+  %y = red.matmul %x, %ab : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  func.return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// Two different symbols in one chain: the pass does not guess how they compare.
+// CHECK-LABEL: func.func @no_dispatch_on_two_symbols
+// CHECK-NOT:     scf.if
+// CHECK:         %[[XA:.*]] = red.matmul %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x64xf32> -> tensor<?x64xf32>
+// CHECK-NEXT:    red.matmul %[[XA]], %{{.*}}
+func.func @no_dispatch_on_two_symbols(%x: tensor<?x?xf32> {red.dims = ["seq", "k"]}, %a: tensor<?x64xf32> {red.dims = ["k", ""]}, %b: tensor<64x8xf32>) -> tensor<?x8xf32> {
+  %xa = red.matmul %x, %a : tensor<?x?xf32>, tensor<?x64xf32> -> tensor<?x64xf32>
+  %y = red.matmul %xa, %b : tensor<?x64xf32>, tensor<64x8xf32> -> tensor<?x8xf32>
+  func.return %y : tensor<?x8xf32>
+}

@@ -52,7 +52,7 @@ class ResolveDimThroughRows(RewritePattern):
                 if red.shape_of(v)[s] == 1 and red.shape_of(op.source)[axis] != 1:
                     continue  # a broadcast operand: its size is not the result's
                 index = arith.ConstantOp(IntegerAttr(s, IndexType()))
-                rewriter.insert_op(index)
+                rewriter.insert(index)
                 rewriter.replace(op, tensor.DimOp(v, index))
                 return
 

@@ -1,0 +1,143 @@
+"""Dynamic shapes in the passes and the interpreter: symbolic shapes and costs, one row at a
+run-time index (the last position of a sequence of unknown length), and the matmul order
+chosen at run time by the length a call brings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from xdsl.dialects import func
+from xdsl.interpreter import Interpreter
+from xdsl.ir import Operation
+
+import red
+from red.dialects import red as r
+from red.dialects.red.dims import Poly, format_dim, parse_assumptions
+from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.symbolic_shapes import SymbolicShapes
+from red.transforms.analysis.redundancy_report import render_report
+
+CHAIN = """
+func.func @main(%x: tensor<?x64xf32> {red.dims = ["seq", ""]}, %a: tensor<64x4096xf32>, %b: tensor<4096x64xf32>) -> tensor<?x64xf32> {
+  %xa = red.matmul %x, %a : tensor<?x64xf32>, tensor<64x4096xf32> -> tensor<?x4096xf32>
+  %y = red.matmul %xa, %b : tensor<?x4096xf32>, tensor<4096x64xf32> -> tensor<?x64xf32>
+  func.return %y : tensor<?x64xf32>
+}
+"""
+
+LAST_ROW = """
+func.func @main(%ids: tensor<1x?xi64> {red.dims = ["", "seq"]}, %wte: tensor<50x8xf32> {red.invariant}, %w: tensor<8x8xf32>) -> tensor<1x50xf32> {
+  %r = red.reshape %ids : tensor<1x?xi64> -> tensor<?xi64>
+  %x = red.gather %wte, %r axis = 0 : tensor<50x8xf32>, tensor<?xi64> -> tensor<?x8xf32>
+  %h = red.matmul %x, %w : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32>
+  %t = red.transpose %wte [1, 0] : tensor<50x8xf32> -> tensor<8x50xf32>
+  %l = red.matmul %h, %t : tensor<?x8xf32>, tensor<8x50xf32> -> tensor<?x50xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %s = tensor.dim %l, %c0 : tensor<?x50xf32>
+  %sm1 = arith.subi %s, %c1 : index
+  %last = red.dynamic_slice %l [%sm1, %c0] sizes = [1, 50] : (tensor<?x50xf32>, index, index) -> tensor<1x50xf32>
+  func.return %last : tensor<1x50xf32>
+}
+"""
+
+
+class MatmulShapes(Interpreter.Listener):
+    """Records the operand shapes of every red.matmul the interpreter runs."""
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+
+    def will_interpret_op(self, op: Operation, args: tuple) -> None:
+        if isinstance(op, r.MatmulOp):
+            self.shapes.append((np.shape(args[0]), np.shape(args[1])))
+
+    def did_interpret_op(self, op: Operation, results: tuple) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("length", "first_product"),
+    [
+        pytest.param(4, ((4, 64), (64, 4096)), id="short-x-times-a-first"),
+        pytest.param(32, ((32, 64), (64, 4096)), id="threshold-minus-one"),
+        pytest.param(33, ((64, 4096), (4096, 64)), id="threshold-a-times-b-first"),
+        pytest.param(100, ((64, 4096), (4096, 64)), id="long-a-times-b-first"),
+    ],
+)
+def test_each_order_is_taken_at_its_lengths(length: int, first_product: tuple):
+    module = red.parse(CHAIN)
+    red.run_pipeline(module, "optimize-chains")
+    rng = np.random.default_rng(length)
+    x = rng.standard_normal((length, 64)).astype(np.float32)
+    a = (rng.standard_normal((64, 4096)) * 0.05).astype(np.float32)
+    b = (rng.standard_normal((4096, 64)) * 0.05).astype(np.float32)
+    listener = MatmulShapes()
+
+    (got,) = ModuleRunner(module, [listener]).call("main", x, a, b)
+
+    assert listener.shapes[0] == first_product
+    np.testing.assert_allclose(got, (x @ a) @ b, rtol=1e-3, atol=1e-3)
+
+
+def test_symbolic_shapes_follow_the_row_facts():
+    module = red.parse(LAST_ROW)
+    fn = next(o for o in module.body.ops if isinstance(o, func.FuncOp))
+
+    shapes = SymbolicShapes(fn)
+
+    seq = Poly.symbol("seq")
+    by_name = {
+        r0.name_hint: shapes.of(r0) if r0 in shapes.shapes else shapes.scalar(r0)
+        for op in fn.walk()
+        for r0 in op.results
+        if r0.name_hint
+    }
+    assert by_name["x"] == (seq, 8)
+    assert by_name["l"] == (seq, 50)
+    assert format_dim(by_name["sm1"]) == "seq - 1"
+
+
+def test_costs_are_polynomials_and_narrowing_removes_the_seq_term():
+    module = red.parse(LAST_ROW)
+
+    report = red.report(module)
+
+    main = report["functions"][0]
+    assert format_dim(main["before"]["flops"]) == "928*seq + 1"
+    assert main["after"]["flops"] == 929  # one row, whatever the length
+    text = render_report([report], "json", parse_assumptions("seq=128"))
+    assert '"flops": 118785' in text
+    assert '"flops_symbolic": "928*seq + 1"' in text
+
+
+@pytest.mark.parametrize("length", [1, 7, 32])
+def test_narrowed_last_row_is_exact_at_every_length(length: int):
+    original, optimized = red.parse(LAST_ROW), red.parse(LAST_ROW)
+    red.optimize(optimized)
+    rng = np.random.default_rng(length)
+    ids = rng.integers(0, 50, size=(1, length)).astype(np.int64)
+    wte, w = (
+        rng.standard_normal((50, 8)).astype(np.float32),
+        rng.standard_normal((8, 8)).astype(np.float32),
+    )
+
+    (expected,) = red.interpret(original).call("main", ids, wte, w)
+    (got,) = red.interpret(optimized).call("main", ids, wte, w)
+
+    np.testing.assert_array_equal(got, expected)
+    assert not any(
+        isinstance(op, r.MatmulOp) and r.DYNAMIC in r.shape_of(op.result) for op in optimized.walk()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param("seq=128,batch=x", "expected NAME=SIZE, got 'batch=x'", id="not-a-number"),
+        pytest.param("=3", "expected NAME=SIZE, got '=3'", id="no-name"),
+    ],
+)
+def test_bad_assumptions_are_named(text: str, error: str):
+    with pytest.raises(ValueError, match=error):
+        parse_assumptions(text)
