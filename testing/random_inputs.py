@@ -11,6 +11,7 @@ from xdsl.ir import SSAValue
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.symbolic_shapes import argument_dim_names
 
 DEFAULT_INTEGER_BOUND = 8
 
@@ -60,8 +61,34 @@ def _callee(call: func.CallOp) -> func.FuncOp | None:
     return None
 
 
-def random_inputs(fn: func.FuncOp, seed: int = 0) -> list[np.ndarray]:
-    """One array per argument of `fn` (static shapes required)."""
+DEFAULT_DYNAMIC_SIZE = 5
+"""The size a `?` dim gets when no size is given for its symbol."""
+
+
+def concrete_shape(
+    fn: func.FuncOp, index: int, sizes: dict[str, int] | None = None
+) -> tuple[int, ...]:
+    """Argument `index`'s shape with each `?` dim at the size of its symbol (`red.dims`
+    names; the same name gets the same size), `sizes[name]` or DEFAULT_DYNAMIC_SIZE."""
+    typ = fn.function_type.inputs.data[index]
+    assert isinstance(typ, TensorType)
+    names = argument_dim_names(fn, index)
+    out = []
+    for j, d in enumerate(typ.get_shape()):
+        if d != red.DYNAMIC:
+            out.append(d)
+            continue
+        name = names[j] if names and names[j] else f"arg{index}_{j}"
+        out.append((sizes or {}).get(name, DEFAULT_DYNAMIC_SIZE))
+    return tuple(out)
+
+
+def random_inputs(
+    fn: func.FuncOp, seed: int = 0, sizes: dict[str, int] | None = None
+) -> list[np.ndarray]:
+    """One array per argument of `fn`; a `?` dim takes the size of its symbol (see
+    `concrete_shape`) when `sizes` is given (an empty dict: every symbol at the default
+    size), else a dynamic shape is an error."""
     rng = np.random.default_rng(seed)
     first = fn.body.blocks.first
     args = first.args if first is not None else ()
@@ -69,9 +96,9 @@ def random_inputs(fn: func.FuncOp, seed: int = 0) -> list[np.ndarray]:
     for i, typ in enumerate(fn.function_type.inputs.data):
         if not isinstance(typ, TensorType):
             raise ValueError(f"argument #{i} has non-tensor type '{typ}'")
-        shape = tuple(typ.get_shape())
-        if red.DYNAMIC in shape:
+        if sizes is None and red.DYNAMIC in typ.get_shape():
             raise ValueError(f"argument #{i} has a dynamic shape '{typ}': pass --inputs")
+        shape = concrete_shape(fn, i, sizes)
         dtype = numpy_dtype(typ.get_element_type())
         elt = typ.get_element_type()
         if dtype == np.bool_:

@@ -88,7 +88,7 @@ def check_pass_numerics(module: ModuleOp, spec: str, *, exact: bool) -> ModuleOp
     on seeded random inputs, on a first and on a second (memo-cached) call."""
     scale = reduction_length(module)
     cases = [
-        (fn.sym_name.data, random_inputs(fn, seed))
+        (fn.sym_name.data, random_inputs(fn, seed, sizes={}))
         for fn in public_functions(module)
         for seed in SEEDS
     ]
