@@ -127,6 +127,7 @@ class GemmGenerator:
         self.pack_a = self.pack_a_panel()
         self.pack_b = self.pack_b_block()
         self.gemv = self.gemv_batched()
+        self.gemm_fn = self.gemm_core()
         batched = self.batched()
         self.prepacked()
         self.pack_b_entry()
@@ -476,7 +477,9 @@ class GemmGenerator:
             )
             g.b.ret_void()
 
-        self.gemm(g, batch, batch1, m, n, k, a, b, c, accumulate, threads, None)
+        null = ir.Constant(PTR, None)
+        operands = [*a.fields(), *b.fields(), *c.fields()]
+        g.b.call(self.gemm_fn, [batch, batch1, m, n, k, *operands, accumulate, threads, null])
         g.b.ret_void()
         return fn
 
@@ -510,7 +513,8 @@ class GemmGenerator:
             g.b.call(gemv, [n, k, a_ptr, a_cs, packed, c_ptr, c_cs, acc_arg, threads])
             g.b.ret_void()
         unused = Operand(ir.Constant(PTR, None), zero, zero, zero, zero)
-        self.gemm(g, one, one, m, n, k, a, unused, c, accumulate, threads, packed)
+        operands = [*a.fields(), *unused.fields(), *c.fields()]
+        g.b.call(self.gemm_fn, [one, one, m, n, k, *operands, accumulate, threads, packed])
         g.b.ret_void()
         return fn
 
@@ -627,26 +631,24 @@ class GemmGenerator:
         self.rt.parallel_tasks(g, f"{fn.name}.tasks", tasks, threads, fields, task)
         g.b.ret_void()
 
-    def gemm(
-        self,
-        g: Gen,
-        batch: Value,
-        batch1: Value,
-        m: Value,
-        n: Value,
-        k: Value,
-        a: Operand,
-        b: Operand,
-        c: Operand,
-        accumulate: Value,
-        threads: Value,
-        packed: Value | None,
-    ) -> None:
-        """The packed, blocked product: A packed whole, then the task grid; B packed by each
-        task, or read from `packed` (red_{s,d}gemm_pack_b's layout) when given."""
+    def gemm_core(self) -> ir.Function:
+        """The internal `gemm(batch, batch1, m, n, k, a, b, c (5 fields each), accumulate,
+        threads, packed)`: A packed whole, then the task grid; B packed by each task, or read
+        from `packed` (red_{s,d}gemm_pack_b's layout) when that is not null."""
         blk, elt = self.blk, self.elt
         mr, nr, kcmax = blk.mr, blk.nr, blk.kc
-        name = f"{self.prefix}.{'prepacked' if packed is not None else 'packing'}"
+        args: list[tuple[str, ir.Type]] = [(n, I64) for n in ("batch", "batch1", "m", "n", "k")]
+        for operand in ("a", "b", "c"):
+            args.append((operand, PTR))
+            args += [(f"{operand}_{s}", I64) for s in OPERAND_ARGS]
+        args += [("accumulate", I1), ("threads", I64), ("packed", PTR)]
+        fn = self._define(f"{self.prefix}.gemm", VOID, args)
+        g = Gen(fn)
+        fa = list(fn.args)
+        batch, batch1, m, n, k = fa[0:5]
+        a, b, c = Operand.of(fa[5:10]), Operand.of(fa[10:15]), Operand.of(fa[15:20])
+        accumulate, threads, packed = fa[20:23]
+        name = fn.name
         # Pack all of A: panel t = batch * P + p holds rows p*MR .. of that batch.
         panels = g.ceil_div(m, g.i64(mr))
         a_panels = g.b.mul(batch, panels)
@@ -688,44 +690,43 @@ class GemmGenerator:
 
         fields = [
             *b.fields(), *c.fields(), batch1, m, n, k, accumulate, apack, panels,
-            m_blocks, n_blocks, mc_width, nc_width,
+            m_blocks, n_blocks, mc_width, nc_width, packed, self.packed_columns(g, n),
         ]  # fmt: skip
-        if packed is None:
 
-            def setup(wg: Gen, f: list[Value]) -> list[Value]:
-                width = f[20]
-                bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), width), wg.i64(self.eb))
-                return [wg.b.call(self.rt.malloc, [bytes_])]
+        def setup(wg: Gen, f: list[Value]) -> list[Value]:
+            """The thread's buffer for B's panels (none when B comes packed)."""
+            slot = wg.alloca(PTR)
+            wg.b.store(ir.Constant(PTR, None), slot)
 
-            def teardown(wg: Gen, scratch: list[Value]) -> None:
-                wg.b.call(self.rt.free, scratch)
+            def allocate() -> None:
+                bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), f[20]), wg.i64(self.eb))
+                wg.b.store(wg.b.call(self.rt.malloc, [bytes_]), slot)
 
-            def task(wg: Gen, f: list[Value], t: Value, scratch: list[Value]) -> None:
-                self.gemm_task(wg, f, t, scratch[0], None)
+            wg.if_then(wg.b.icmp_unsigned("==", f[21], ir.Constant(PTR, None)), allocate)
+            return [wg.b.load(slot, typ=PTR)]
 
-            self.rt.parallel_tasks(
-                g, f"{name}.tasks", tasks, threads, fields, task, setup, teardown
-            )
-        else:
+        def teardown(wg: Gen, scratch: list[Value]) -> None:
+            wg.b.call(self.rt.free, scratch)
 
-            def prepacked_task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
-                self.gemm_task(wg, f, t, f[21], f[22])
+        def task(wg: Gen, f: list[Value], t: Value, scratch: list[Value]) -> None:
+            self.gemm_task(wg, f, t, scratch[0])
 
-            fields += [packed, self.packed_columns(g, n)]
-            self.rt.parallel_tasks(g, f"{name}.tasks", tasks, threads, fields, prepacked_task)
+        self.rt.parallel_tasks(g, f"{name}.tasks", tasks, threads, fields, task, setup, teardown)
         g.b.call(self.rt.free, [apack])
+        g.b.ret_void()
+        return fn
 
-    def gemm_task(
-        self, g: Gen, f: list[Value], t: Value, bpack: Value, packed_columns: Value | None
-    ) -> None:
+    def gemm_task(self, g: Gen, f: list[Value], t: Value, bpack: Value) -> None:
         """One task: rows [i0, i1) x columns [j0, j1) of one batch, all of k. B is packed into
-        `bpack` slice by slice, or, when `packed_columns` is given, `bpack` is all of B packed
-        (red_{s,d}gemm_pack_b) and the task reads its panels there."""
+        `bpack` slice by slice, or read from the packed B of the fields when that is given
+        (red_{s,d}gemm_pack_b's layout: slice pc at pc·packed_columns, this task's panels at
+        j0·kc within it)."""
         blk, elt = self.blk, self.elt
         mr, nr, kcmax = blk.mr, blk.nr, blk.kc
         b, c = Operand.of(f[0:5]), Operand.of(f[5:10])
         batch1, m, n, k, accumulate, apack, panels = f[10:17]
-        m_blocks, n_blocks, mc_width, nc_width = f[17:21]
+        m_blocks, n_blocks, mc_width, nc_width, packed, packed_columns = f[17:23]
+        is_packed = g.b.icmp_unsigned("!=", packed, ir.Constant(PTR, None))
         per_batch = g.b.mul(m_blocks, n_blocks)
         bt = g.b.sdiv(t, per_batch)
         rest = g.b.srem(t, per_batch)
@@ -733,19 +734,18 @@ class GemmGenerator:
         j0 = g.b.mul(g.b.srem(rest, n_blocks), nc_width)
         i1 = g.min(m, g.b.add(i0, mc_width))
         width = g.b.sub(g.min(n, g.b.add(j0, nc_width)), j0)
-        if packed_columns is None:
-            b_base = g.offset(b.at_batch(g, bt, batch1, elt), g.b.mul(j0, b.cs), elt)
+        b_base = g.offset(b.at_batch(g, bt, batch1, elt), g.b.mul(j0, b.cs), elt)
         c_base = g.offset(c.at_batch(g, bt, batch1, elt), g.b.mul(j0, c.cs), elt)
 
         def k_slice(pc: Value, _: list[Value]) -> None:
             kc = g.min(g.i64(kcmax), g.b.sub(k, pc))
-            if packed_columns is None:
-                src = g.offset(b_base, g.b.mul(pc, b.rs), elt)
-                g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack])
-                panels_of_b = bpack
-            else:  # this slice's panels start at pc·packed_columns; this task's at j0·kc
-                offset = g.b.add(g.b.mul(pc, packed_columns), g.b.mul(j0, kc))
-                panels_of_b = g.offset(bpack, offset, elt)
+            src = g.offset(b_base, g.b.mul(pc, b.rs), elt)
+            g.if_then(
+                g.b.not_(is_packed),
+                lambda: g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack]),
+            )
+            offset = g.b.add(g.b.mul(pc, packed_columns), g.b.mul(j0, kc))
+            panels_of_b = g.b.select(is_packed, g.offset(packed, offset, elt), bpack)
             acc = g.b.or_(accumulate, g.b.icmp_signed(">", pc, g.i64(0)))
 
             def tile(ir_: Value, jr: Value) -> None:
