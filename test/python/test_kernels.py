@@ -1,9 +1,9 @@
 """The runtime kernel library (red.lowering.kernels): every entry point called through ctypes on
 numpy arrays and compared with numpy (matmul, in float64) and the interpreter's functions (row
 kernels), on several shapes with remainders, transposed and strided operands, M = 1 and N = 1,
-batch strides and broadcasts, 1 and 2 threads; the AVX2 and SSE2 fallbacks and small cache
-blocks run the same matmul cases; the library's IR passes llvm-as-16, and clang-16 builds it
-into a C program that calls it, with and without libgomp."""
+batch strides and broadcasts, prepacked B, 1, 2 and 3 threads and concurrent callers; the AVX2
+and SSE2 fallbacks and small cache blocks run the same matmul cases; the library's IR passes
+llvm-as-16, and clang-16 builds it into a C program that calls it, with and without libgomp."""
 
 from __future__ import annotations
 
