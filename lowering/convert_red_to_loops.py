@@ -36,6 +36,7 @@ from xdsl.rewriter import InsertPoint
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.symbols import is_private
+from red.lowering.gc_pause import gc_paused
 from red.lowering.loops import (
     calls,
     constants,
@@ -352,4 +353,5 @@ class ConvertRedToLoopsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         target = Target.with_vector_bits(self.vector_bits) if self.vector_bits else None
-        convert_module(op, target)
+        with gc_paused():
+            convert_module(op, target)

@@ -34,6 +34,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects.diagnostics import DiagnosticError
+from red.lowering.gc_pause import gc_paused
 
 STRUCTURED = (scf.ForOp, scf.IfOp, scf.WhileOp, scf.ExecuteRegionOp, scf.IndexSwitchOp)
 
@@ -206,4 +207,5 @@ class ConvertScfToCfPass(ModulePass):
     name = "convert-scf-to-cf"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        convert_scf_to_cf(op)
+        with gc_paused():
+            convert_scf_to_cf(op)

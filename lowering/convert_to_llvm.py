@@ -25,6 +25,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects.diagnostics import DiagnosticError
+from red.lowering.gc_pause import gc_paused
 from red.lowering.llvm import arith, cf, math, memref, vector
 from red.lowering.llvm import func as func_rules
 from red.lowering.llvm.memref import ZERO_INIT_ATTR
@@ -215,4 +216,5 @@ class ConvertToLLVMPass(ModulePass):
     name = "convert-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        convert_module_to_llvm(op)
+        with gc_paused():
+            convert_module_to_llvm(op)

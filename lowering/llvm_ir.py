@@ -8,8 +8,9 @@ from xdsl.context import Context
 from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp
 
+from red.lowering.gc_pause import gc_paused
 from red.lowering.llvm.memref import ZERO_INIT_ATTR
-from red.lowering.red_lower import gc_paused, is_lowered, lower_module
+from red.lowering.red_lower import is_lowered, lower_module
 
 
 def llvm_ir_module(module: ModuleOp, ctx: Context | None = None) -> ir.Module:

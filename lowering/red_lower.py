@@ -3,9 +3,6 @@ acts on what is not yet lowered, so IR at any level can go through it."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -15,6 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 from red.lowering.convert_red_to_loops import ConvertRedToLoopsPass
 from red.lowering.convert_scf_to_cf import ConvertScfToCfPass
 from red.lowering.convert_to_llvm import ConvertToLLVMPass
+from red.lowering.gc_pause import gc_paused
 from red.passes.pass_manager import CompoundPass, PassManager
 
 
@@ -35,20 +33,6 @@ class RedLowerPass(CompoundPass):
         manager.run_pass(ConvertRedToLoopsPass(), ctx, module)
         manager.run_pass(ConvertScfToCfPass(), ctx, module)
         manager.run_pass(ConvertToLLVMPass(), ctx, module)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: lowering builds many objects that all live to
-    its end, and every full collection walks them all (measured on the 1k-op GPT-style
-    module of bench/compile_time.py: lowering and LLVM IR text about 15% faster)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def lower_module(module: ModuleOp, ctx: Context | None = None, verify: bool = False) -> None:
