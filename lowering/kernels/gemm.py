@@ -17,7 +17,7 @@ ones through in-register transposes, so the micro-kernel's loads are always cont
 Edge tiles use narrower kernels (fewer vectors) and masked stores.
 
 `gemv` (M = 1, and N = 1 as its transpose): memory-bound, so no packing: with contiguous rows
-of B, y accumulates rows of B scaled by x four rows at a time over a column chunk kept in L1;
+of B, y accumulates rows of B scaled by x eight rows at a time over a column chunk kept in L1;
 with contiguous columns (B^T), each y[j] is a vectorised dot product.
 
 Results do not depend on the thread count: every element is computed by the same sequence of
@@ -36,8 +36,10 @@ from red.lowering.kernels.target import Blocking, KernelTarget
 # Below this many flops a call runs on one thread (a parallel region costs a few µs, as much
 # as a quarter of a 4 MFLOP matmul on one core).
 PARALLEL_MIN_FLOPS = 1 << 22
-GEMV_CHUNK = 2048  # columns of y per gemv task (8 KiB of f32: stays in L1)
-GEMV_ROWS_GROUP = 4  # rows of B per pass over a chunk of y
+# The row-streaming gemv: a chunk of y (16 KiB of f32) stays in L1 while passes over it add
+# GEMV_ROWS_GROUP rows of B each (measured ~5% faster than 4 rows over 8 KiB chunks).
+GEMV_CHUNK = 4096
+GEMV_ROWS_GROUP = 8
 GEMV_DOT_COLUMNS = 64  # columns per task of the dot-product (B^T) gemv
 
 OPERAND_ARGS = ("bs0", "bs1", "rs", "cs")
@@ -881,8 +883,8 @@ class GemmGenerator:
         return fn
 
     def gemv_rows(self, g, x, incx, mat, mop, y, _incy, cols, k, accumulate) -> None:
-        """B rows contiguous: y[0:cols] = (acc ? y : 0) + sum_k x[k]·B[k, 0:cols], four rows of
-        B per pass over the chunk of y."""
+        """B rows contiguous: y[0:cols] = (acc ? y : 0) + sum_k x[k]·B[k, 0:cols], GEMV_ROWS_GROUP
+        rows of B per pass over the chunk of y."""
         elt, lanes, vty = self.elt, self.lanes, self.vty
         rs = mop.rs
         vmain = g.b.sub(cols, g.b.srem(cols, g.i64(lanes)))
