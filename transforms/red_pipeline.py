@@ -54,8 +54,9 @@ class RedPipelinePass(CompoundPass):
     optimize-chains, memoize, canonicalize, cse, dce, repeated until the module stops
     changing (at most max-iterations rounds). Narrowing comes before reassociation: the
     rows a chain needs decide its best order (and a chain whose order is chosen at run time
-    by its length is one the demand for a single row cannot narrow through). `strict-fp=true` keeps only rewrites that are
-    exact (no reassociation; incrementalize is exact)."""
+    by its length is one the demand for a single row cannot narrow through).
+    `strict-fp=true` keeps only rewrites that are exact (no reassociation; incrementalize
+    is exact)."""
 
     name = "red-pipeline"
 

@@ -465,6 +465,25 @@ def test_equivalence_instrumentation_catches_miscompile(spec: str, function: str
     assert "differs from the input module on the first call: max abs error" in info.value.message
 
 
+LONG_REDUCTION_BESIDE_AN_ADD = """
+func.func @main(%x: tensor<4xf32>, %y: tensor<4xf32>, %big: tensor<1000x1000xf32>) -> (tensor<4xf32>, tensor<f32>) {
+  %s = red.add %x, %y : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %total = red.reduce_sum %big axes = [0, 1] : tensor<1000x1000xf32> -> tensor<f32>
+  func.return %s, %total : tensor<4xf32>, tensor<f32>
+}
+"""
+
+
+def test_equivalence_tolerance_follows_each_result():
+    """x + y turned into x - y is caught even beside a sum of a million terms (whose
+    tolerance once applied to every result)."""
+    module = parse(LONG_REDUCTION_BESIDE_AN_ADD)
+    check = EquivalenceInstrumentation(module, samples=1)
+
+    with pytest.raises(DiagnosticError, match=r"'@main' result #0 differs"):
+        PassManager(parse_pass_list("test-miscompile"), [check]).run(make_context(), module)
+
+
 def test_equivalence_instrumentation_skips_what_it_cannot_run(capsys: pytest.CaptureFixture[str]):
     module = parse(
         """

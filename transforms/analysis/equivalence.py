@@ -15,6 +15,7 @@ from typing import IO, Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
@@ -28,19 +29,56 @@ RTOL = {"float16": 1e-2, "float32": 1e-4, "float64": 1e-9}
 ATOL = {"float16": 1e-3, "float32": 1e-5, "float64": 1e-12}
 
 
+def _reduction(op: Operation) -> int:
+    """The number of terms an op sums per result element (1 for an elementwise op)."""
+    if isinstance(op, red.MatmulOp):
+        return max(1, red.shape_of(op.lhs)[-1])
+    if isinstance(op, red.ReduceOp):
+        shape = red.shape_of(op.input)
+        return max(1, math.prod(shape[a] for a in op.axis_list))
+    if isinstance(op, red.SoftmaxOp | red.NormOp):
+        shape = red.shape_of(op.input)
+        return max(1, math.prod(shape[a] for a in op.normalized_axes()))
+    return 1
+
+
 def reduction_length(module: ModuleOp) -> int:
-    """The longest reduction in the module (matmul K, reduced and normalised extents): the
-    absolute tolerance scales with it, since reassociation errors grow with it."""
-    longest = 1
-    for op in module.walk():
-        if isinstance(op, red.MatmulOp):
-            longest = max(longest, red.shape_of(op.lhs)[-1])
-        elif isinstance(op, red.ReduceOp):
-            shape = red.shape_of(op.input)
-            longest = max(longest, math.prod(shape[a] for a in op.axis_list))
-        elif isinstance(op, red.SoftmaxOp | red.NormOp):
-            longest = max(longest, red.shape_of(op.input)[op.axis.value.data])
-    return max(longest, 1)
+    """The longest reduction anywhere in the module (matmul K, reduced and normalised
+    extents)."""
+    return max((_reduction(op) for op in module.walk()), default=1)
+
+
+def result_reduction_lengths(fn: func.FuncOp) -> list[int]:
+    """For each result of `fn`, the longest reduction among the ops it is computed from
+    (its backward slice, nested regions and called functions included): the absolute
+    tolerance of that result scales with it, since reassociation errors grow with it. A
+    result computed without reductions keeps the plain tolerance, however long the other
+    results' reductions are."""
+    if not fn.body.blocks:
+        return []
+    module = fn.get_toplevel_object()
+    functions = {
+        f.sym_name.data: f for f in getattr(module, "ops", []) if isinstance(f, func.FuncOp)
+    }
+    ret = fn.body.blocks.last.last_op  # type: ignore[union-attr]
+    assert ret is not None
+    return [_slice_reduction(v, functions) for v in ret.operands]
+
+
+def _slice_reduction(root: SSAValue, functions: dict[str, func.FuncOp]) -> int:
+    longest, seen, work = 1, set(), [root]
+    while work:
+        v = work.pop()
+        owner = v.owner
+        if not isinstance(owner, Operation) or owner in seen:
+            continue
+        seen.add(owner)
+        for op in owner.walk():  # an op with regions: everything inside it counts
+            longest = max(longest, _reduction(op))
+            if isinstance(op, func.CallOp) and (callee := functions.get(op.callee.string_value())):
+                longest = max(longest, max((_reduction(o) for o in callee.walk()), default=1))
+            work.extend(op.operands)
+    return longest
 
 
 def max_error(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -116,7 +154,9 @@ class EquivalenceInstrumentation(PassInstrumentation):
         self.progress = progress
         self.clock = clock
         self.where = format_location(location_of(module))
-        self.scale = reduction_length(module)
+        self.scales = {
+            fn.sym_name.data: result_reduction_lengths(fn) for fn in public_functions(module)
+        }
         self.cases: list[_Case] = []
         self.checked = 0  # passes checked one by one
         self.unchanged = 0  # passes that left the module as it was last checked
@@ -236,10 +276,14 @@ class EquivalenceInstrumentation(PassInstrumentation):
                     ) from None
                 self._compare(label, module, case, got, call)
 
-    def _tolerances(self, want: np.ndarray) -> str:
+    def _scale(self, name: str, index: int) -> int:
+        scales = self.scales.get(name, [])
+        return scales[index] if index < len(scales) else 1
+
+    def _tolerances(self, want: np.ndarray, scale: int) -> str:
         if self.exact or want.dtype.kind != "f":
             return "exact comparison"
-        atol = tolerance(want.dtype.name, self.scale, np.asarray(want, dtype=np.float64))
+        atol = tolerance(want.dtype.name, scale, np.asarray(want, dtype=np.float64))
         return f"rtol {RTOL[want.dtype.name]}, atol {atol:.3g}"
 
     def _compare(
@@ -254,14 +298,15 @@ class EquivalenceInstrumentation(PassInstrumentation):
                 fn,
             )
         for i, (want, have) in enumerate(zip(case.expected, got)):
-            ok, err = close(np.asarray(want), np.asarray(have), self.scale, self.exact)
+            scale = self._scale(case.name, i)
+            ok, err = close(np.asarray(want), np.asarray(have), scale, self.exact)
             if not ok:
                 which = "first" if call == 0 else "second (cached)"
                 raise DiagnosticError(
                     location_of(fn),
                     f"equivalence check failed after {label}: '@{case.name}' "
                     f"result #{i} differs from the input module on the {which} call: max abs "
-                    f"error {err:.6g} ({self._tolerances(np.asarray(want))})",
+                    f"error {err:.6g} ({self._tolerances(np.asarray(want), scale)})",
                     fn,
                 )
 
