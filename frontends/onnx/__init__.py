@@ -22,7 +22,8 @@ How a node is imported:
 
 Modules: `loader` (the file, input types, initializers), `importer` (the graph walk), `node`
 (what a converter sees), and one module per converter family: `elementwise`, `shape`,
-`reductions`, `contractions`, `recurrent`, `misc`.
+`indexing` (GatherND, ScatterND, ScatterElements), `reductions`, `contractions`, `recurrent`,
+`misc`.
 
 The way back, red -> ONNX (`to_onnx`, `red-export`): `export` (the function walk, memos,
 calls, Loop and If), `exporter` (names, initializers, located nodes, the rule registry) and

@@ -33,6 +33,7 @@ from red.dialects.verifier import verify_module
 from red.frontends.onnx import (  # noqa: F401 (registers the converters)
     contractions,
     elementwise,
+    indexing,
     misc,
     recurrent,
     reductions,

@@ -41,6 +41,28 @@ case runs through the JIT)."""
 JIT_CRASHES: dict[str, str] = {}
 """Cases that must not reach the JIT, since they abort the process."""
 
+INDEX_TUPLE_CASES = {
+    "test_gathernd_example_float32",
+    "test_gathernd_example_int32",
+    "test_gathernd_example_int32_batch_dim1",
+    "test_scatternd",
+    "test_scatternd_add",
+    "test_scatternd_multiply",
+    "test_scatternd_max",
+    "test_scatternd_min",
+    "test_scatternd_max_with_element_indices",
+    "test_scatternd_min_with_element_indices",
+    "test_scatter_elements_without_axis",
+    "test_scatter_elements_with_axis",
+    "test_scatter_elements_with_negative_indices",
+    "test_scatter_elements_with_duplicate_indices",
+    "test_scatter_elements_with_reduction_mul",
+    "test_scatter_elements_with_reduction_max",
+    "test_scatter_elements_with_reduction_min",
+}
+"""GatherND, ScatterND and ScatterElements (issue 13): every case of the backend tests is
+supported (and run by test_node_conformance)."""
+
 
 # region Collecting the cases
 
@@ -217,6 +239,10 @@ def _failed(engine: str) -> int:
 
 
 # endregion Results
+
+
+def test_index_tuple_ops_are_supported():
+    assert INDEX_TUPLE_CASES <= {c.name for c in SUPPORTED}
 
 
 @pytest.mark.parametrize(("case", "engine"), _params())

@@ -32,6 +32,7 @@ from red.frontends.onnx import (  # noqa: E402
     import_onnx,
     weight_arrays,
 )
+from red.frontends.onnx.indexing import MAX_RUNTIME_UPDATES  # noqa: E402
 from red.tools import red_import  # noqa: E402
 
 OPSET = 20
@@ -128,6 +129,8 @@ class OpCase:
     initializers: dict[str, np.ndarray] = field(default_factory=dict)
     opset: int = OPSET
     oracle: str = "onnxruntime"  # or "reference": onnx's evaluator, where onnxruntime lacks it
+    not_lowered: str | None = None
+    """An op the import uses that red-lower does not handle yet: the JIT must say so."""
 
     def model(self) -> onnx.ModelProto:
         return make_model(self.nodes, self.inputs, self.outputs, self.initializers, self.opset)
@@ -202,6 +205,21 @@ def recurrent(
     outputs = ["Y", "Y_h", "Y_c"] if op_type == "LSTM" else ["Y", "Y_h"]
     nodes = [node(op_type, names, outputs, hidden_size=hidden, **attrs)]
     return pytest.param(OpCase(nodes, inputs, tuple(outputs), inits, oracle=oracle), id=id)
+
+
+def not_lowered(op: str, param: Any) -> Any:
+    """A case whose import uses `op`, which red-lower does not handle yet."""
+    param.values[0].not_lowered = op
+    return param
+
+
+def scatter(
+    id: str, op_type: str, data: np.ndarray, indices: Any, updates: np.ndarray, **attrs: Any
+) -> Any:
+    """A scatter whose indices are an initializer (data and updates are graph inputs)."""
+    nodes = [node(op_type, ["x", "i", "u"], **attrs)]
+    inits = {"i": np.array(indices, dtype=np.int64)}
+    return pytest.param(OpCase(nodes, {"x": data, "u": updates}, initializers=inits), id=id)
 
 
 SLICE_INPUTS = {"x": rand(4, 5, 6)}
@@ -425,6 +443,89 @@ OP_CASES = [
         {"x": rand(3, 4), "i": np.array([[0, -1, 2], [3, 1, 0]])},
         axis=1,
     ),
+    single(
+        "gather-nd-runtime",
+        "GatherND",
+        {"x": rand(3, 4, 5), "i": np.array([[[2, -1], [0, 0]], [[1, 3], [-3, 2]]])},
+    ),
+    single(
+        "gather-nd-constant-full-tuples",
+        "GatherND",
+        {"x": rand(3, 4)},
+        initializers={"i": np.array([[2, 1], [0, 3], [-1, -1]])},
+    ),
+    single(
+        "gather-nd-batch-dims",
+        "GatherND",
+        {"x": rand(2, 3, 4, 5), "i": np.array([[[1], [2]], [[0], [-1]]])},
+        batch_dims=1,
+    ),
+    single(
+        "gather-nd-batch-dims-2",
+        "GatherND",
+        {"x": rand(2, 3, 4), "i": np.array([[[1], [3], [0]], [[2], [2], [-1]]])},
+        batch_dims=2,
+    ),
+    scatter("scatter-nd-constant-contiguous", "ScatterND", rand(5, 3), [[1], [2]], rand(2, 3)),
+    scatter("scatter-nd-constant-scattered", "ScatterND", rand(5, 3), [[4], [0], [-3]], rand(3, 3)),
+    scatter(
+        "scatter-nd-constant-elements-add-duplicates",
+        "ScatterND",
+        rand(3, 4),
+        [[0, 1], [2, 3], [0, 1]],
+        rand(3),
+        reduction="add",
+    ),
+    scatter(
+        "scatter-nd-constant-max-duplicates",
+        "ScatterND",
+        rand(4, 2),
+        [[1], [1], [3]],
+        rand(3, 2),
+        reduction="max",
+    ),
+    not_lowered(
+        "red.dynamic_update_slice",
+        single(
+            "scatter-nd-runtime-one-row",
+            "ScatterND",
+            {"x": rand(4, 3, 2), "i": np.array([[2]]), "u": rand(1, 3, 2, seed=2)},
+        ),
+    ),
+    not_lowered(
+        "red.dynamic_slice",
+        single(
+            "scatter-nd-runtime-one-row-mul",
+            "ScatterND",
+            {"x": rand(4, 3), "i": np.array([[-1]]), "u": rand(1, 3, seed=2)},
+            reduction="mul",
+        ),
+    ),
+    single(
+        "scatter-nd-runtime-rows",
+        "ScatterND",
+        {"x": rand(4, 3, 2), "i": np.array([[3, 0], [-4, 2], [1, 1]]), "u": rand(3, 2, seed=2)},
+    ),
+    single(
+        "scatter-nd-runtime-rows-min",
+        "ScatterND",
+        {"x": rand(4, 2), "i": np.array([[0], [3], [0]]), "u": rand(3, 2, seed=2)},
+        reduction="min",
+    ),
+    single(
+        "scatter-elements-runtime",
+        "ScatterElements",
+        {"x": rand(3, 4), "i": np.array([[1, -1], [0, 2]]), "u": rand(2, 2, seed=2)},
+        axis=1,
+    ),
+    scatter(
+        "scatter-elements-constant-add",
+        "ScatterElements",
+        rand(3, 4),
+        [[2, 0, 1, 2], [2, 1, 1, 0]],
+        rand(2, 4),
+        reduction="add",
+    ),
     single("lp-normalization", "LpNormalization", {"x": rand(3, 4)}, axis=0),
     single("mod-int", "Mod", {"a": i64(7, -7, 7, -7, 0), "b": i64(3, 3, -3, -3, 5)}),
     single("mod-int-fmod", "Mod", {"a": i64(7, -7, 7, -7), "b": i64(3, 3, -3, -3)}, fmod=1),
@@ -530,9 +631,14 @@ def test_op_matches_onnxruntime(case: OpCase):
 
     module = import_onnx(model)
     interpreted = red.interpret(module).call("main", *args)
-    compiled = red.compile(import_onnx(model, unroll_recurrences=recurrent)).main.call(*args)
-
     assert_close(interpreted, expected)
+
+    if case.not_lowered is not None:
+        # TODO(issue 10): compare the JIT's results once red-lower handles the op.
+        with pytest.raises(DiagnosticError, match=f"'{case.not_lowered}' op is not supported"):
+            red.compile(module)
+        return
+    compiled = red.compile(import_onnx(model, unroll_recurrences=recurrent)).main.call(*args)
     assert_close(compiled, expected)
 
 
@@ -635,6 +741,91 @@ def test_red_ops_on_constants_fold_inside_a_converter():
 
 
 # endregion Per-op results against onnxruntime
+
+# region Index tuples: GatherND, ScatterND
+
+
+def scatter_ops(indices: np.ndarray, constant: bool, count_rows: int = 6) -> list[str]:
+    """The red ops of a ScatterND of rows of a [count_rows, 3] tensor."""
+    updates = rand(indices.shape[0], 3, seed=2)
+    inputs = {"x": rand(count_rows, 3), "u": updates}
+    if not constant:
+        inputs = {"x": inputs["x"], "i": indices, "u": updates}
+    nodes = [node("ScatterND", ["x", "i", "u"])]
+    model = make_model(nodes, inputs, initializers={"i": indices} if constant else None)
+    module = import_onnx(model)
+    args = [inputs["x"], *([] if constant else [indices]), updates]
+    assert_close(red.interpret(module).call("main", *args), run_onnxruntime(model, inputs))
+    return red_ops(module)
+
+
+@pytest.mark.parametrize(
+    ("indices", "constant", "expected"),
+    [
+        pytest.param(i64(2, 3).reshape(2, 1), True, {"red.concat": 1}, id="constant-contiguous-concat"),
+        pytest.param(i64(5, 0).reshape(2, 1), True, {"red.gather": 1, "red.select": 1}, id="constant-scattered-gather-select"),
+        pytest.param(i64(3).reshape(1, 1), False, {"red.dynamic_update_slice": 1, "red.select": 1}, id="runtime-one-row-dynamic-update"),
+        pytest.param(i64(3, 1).reshape(2, 1), False, {"red.eq": 2, "red.select": 3}, id="runtime-rows-selects"),
+    ],
+)  # fmt: skip
+def test_scatter_nd_is_written_by_what_is_constant(
+    indices: np.ndarray, constant: bool, expected: dict[str, int]
+):
+    """Run-time indices add one select that wraps negative indices."""
+    ops = scatter_ops(indices, constant)
+
+    kinds = ("red.concat", "red.gather", "red.select", "red.eq", "red.dynamic_update_slice")
+    assert {k: ops.count(k) for k in kinds if k in ops} == expected
+
+
+def test_scatter_nd_with_many_runtime_indices_is_unsupported():
+    count = MAX_RUNTIME_UPDATES + 1
+    inputs = {"x": rand(count, 2), "i": np.arange(count).reshape(count, 1), "u": rand(count, 2)}
+    model = make_model([node("ScatterND", ["x", "i", "u"])], inputs)
+
+    with pytest.raises(
+        UnsupportedError,
+        match=f"'ScatterND' with {count} run-time index tuples is not supported \\(at most {MAX_RUNTIME_UPDATES}: red has no scatter op\\)",
+    ):
+        import_onnx(model)
+
+
+@pytest.mark.parametrize("kind", ["bert", "llama"])
+def test_dynamic_axes_exports_with_gather_nd_import(kind: str, tmp_path: Path):
+    """torch.onnx.export(dynamo=True) with dynamic batch and sequence axes and an attention
+    mask emits GatherND (issue 13); with --shape given the models import and match
+    onnxruntime, left padding included."""
+    torch = _torch()
+    from torch.export import Dim
+
+    batch, seq = Dim("batch"), Dim("seq", max=64)
+    path = tmp_path / f"{kind}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _hf_model(kind),
+            (torch.tensor(_ids(0)), torch.ones(1, SEQ, dtype=torch.int64)),
+            str(path),
+            dynamo=True,
+            input_names=["input_ids", "attention_mask"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            verbose=False,
+        )
+    model = onnx.load(str(path))
+    ids = np.concatenate([_ids(1), _ids(2)])
+    padded = np.ones((2, SEQ), dtype=np.int64)
+    padded[1, :3] = 0
+
+    check_model(
+        model,
+        [{"input_ids": ids, "attention_mask": padded}],
+        shapes={"input_ids": (2, SEQ), "attention_mask": (2, SEQ)},
+    )
+
+    assert "GatherND" in {n.op_type for n in model.graph.node}
+
+
+# endregion Index tuples: GatherND, ScatterND
 
 # region Locations and weights
 
@@ -979,6 +1170,16 @@ def _hf_model(kind: str) -> Any:
             n_layer=2, n_embd=64, n_head=4, vocab_size=VOCAB, n_positions=32
         )
         model = transformers.GPT2LMHeadModel(config)
+    elif kind == "bert":
+        config = transformers.BertConfig(
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=128,
+            vocab_size=VOCAB,
+            max_position_embeddings=64,
+        )
+        model = transformers.BertModel(config)
     else:
         config = transformers.LlamaConfig(
             hidden_size=64,
@@ -994,13 +1195,16 @@ def _hf_model(kind: str) -> Any:
     _add_noise(model)
 
     class Logits(torch.nn.Module):
-        """input_ids (and attention_mask) -> logits, without the KV cache."""
+        """input_ids (and attention_mask) -> logits without the KV cache (BERT: the last
+        hidden state)."""
 
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids: Any, attention_mask: Any = None) -> Any:
+            if kind == "bert":
+                return self.inner(input_ids=input_ids, attention_mask=attention_mask)[0]
             out = self.inner(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
             return out.logits
 
