@@ -33,4 +33,5 @@ def llvm_ir_module(module: ModuleOp, ctx: Context | None = None) -> ir.Module:
 
 
 def module_to_llvm_ir(module: ModuleOp, ctx: Context | None = None) -> str:
-    return str(llvm_ir_module(module, ctx))
+    with gc_paused():
+        return str(llvm_ir_module(module, ctx))
