@@ -268,6 +268,25 @@ def test_a_constant_is_reused_only_in_the_block_it_was_made_in():
     assert (ops_in(outer), ops_in(body)) == (["red.constant"], ["red.constant"])
 
 
+def test_inside_a_body_constants_and_indices_go_to_the_enclosing_block():
+    """What a loop body being built needs (constants, index constants) is made once before
+    the op that will hold the body; the body's own ops go into it."""
+    outer, body = Block(), Block(arg_types=[TensorType(f32, [2])])
+    e = Emitter(outer)
+    w = rand(2)
+
+    with e.inside(body):
+        e.add(body.args[0], w)
+        e.mul(body.args[0], w)
+        three = e.index(3)
+    again = e.index(3)
+
+    assert again is three
+    assert ops_in(outer) == ["red.constant", "arith.constant"]
+    assert ops_in(body) == ["red.add", "red.mul"]
+    assert e.block is outer
+
+
 @pytest.mark.parametrize(
     ("array", "splat"),
     [
