@@ -1,5 +1,5 @@
-// No matmul, so its loop-level form has no vector op (red-opt does not register the vector
-// dialect). Used by red-lower.mlir.
+// A memo, a constant, a softmax and a fused elementwise chain, and no matmul: a small module
+// whose loop-level form red-lower.mlir sends through the rest of red-lower.
 func.func @main(%x: tensor<2x4xf32>, %w: tensor<4xf32> {red.invariant}) -> tensor<2x4xf32> {
   %n = red.memo(%w) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
