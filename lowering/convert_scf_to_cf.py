@@ -36,8 +36,6 @@ from xdsl.passes import ModulePass
 from red.dialects.diagnostics import DiagnosticError
 from red.lowering.gc_pause import gc_paused
 
-STRUCTURED = (scf.ForOp, scf.IfOp, scf.WhileOp, scf.ExecuteRegionOp, scf.IndexSwitchOp)
-
 
 def convert_region(region: Region) -> None:
     """Replace every scf control-flow op in `region` (a CFG region) by blocks and branches."""
