@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import numpy as np
 import onnx
 from onnx import helper
-from xdsl.dialects import func, scf
+from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import IndexType, ModuleOp, TensorType, i1, i64
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.traits import IsTerminator
@@ -42,6 +42,7 @@ from red.frontends.onnx.exporter import (
     Exporter,
     ExportError,
     Graph,
+    Rule,
     dims_of,
     element_of,
     exports,
@@ -59,8 +60,13 @@ Weights = Mapping[str, np.ndarray] | Sequence[np.ndarray]
 # region The function walk
 
 
+CONSTANT_OPS = (red.ConstantOp, red.IotaOp, arith.ConstantOp)
+"""Ops written on first use only (a constant no node reads becomes no initializer)."""
+
+
 def export_op(x: Exporter, op: Operation) -> None:
-    """Write one op; its results are bound to the names its rule returns."""
+    """Write one op; its results are bound to the names its rule returns. A constant is
+    written when first used, in the graph it is defined in."""
     if op in x.skip:
         return
     outer = x.op
@@ -71,17 +77,36 @@ def export_op(x: Exporter, op: Operation) -> None:
         rule = RULES.get(type(op))
         if rule is None:
             raise x.error(f"'{op.name}' has no ONNX equivalent")
-        try:
-            names = rule(x, op)
-        except ExportError:
-            raise
-        except Exception as err:  # a malformed op (or an exporter bug): still located
-            raise x.error(f"could not export '{op.name}': {type(err).__name__}: {err}") from err
-        assert len(names) == len(op.results), f"rule of '{op.name}' returned {len(names)} names"
+        if isinstance(op, CONSTANT_OPS):
+            graph = x.graph
+            x.lazy[op.results[0]] = lambda: _apply_in(x, rule, op, graph)[0]
+            return
+        names = _apply(x, rule, op)
         for r, name in zip(op.results, names):
             x.bind(r, name)
     finally:
         x.op = outer
+
+
+def _apply(x: Exporter, rule: Rule, op: Operation) -> Sequence[str]:
+    try:
+        names = rule(x, op)
+    except ExportError:
+        raise
+    except Exception as err:  # a malformed op (or an exporter bug): still located
+        raise x.error(f"could not export '{op.name}': {type(err).__name__}: {err}") from err
+    assert len(names) == len(op.results), f"rule of '{op.name}' returned {len(names)} names"
+    return names
+
+
+def _apply_in(x: Exporter, rule: Rule, op: Operation, graph: Graph) -> Sequence[str]:
+    """Apply a rule as if at `op` in `graph` (a constant written on first use)."""
+    saved = x.op, x.graph
+    x.op, x.graph = op, graph
+    try:
+        return _apply(x, rule, op)
+    finally:
+        x.op, x.graph = saved
 
 
 def export_block(x: Exporter, block: Block) -> list[str]:
