@@ -102,10 +102,17 @@ def ieee_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _trunc_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Integer division rounding toward zero, as C and LLVM's sdiv do."""
-    q = np.floor_divide(a, b)
-    fix = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
-    return np.where(fix, q + 1, q).astype(np.result_type(a, b))
+    """Integer division rounding toward zero, as C and LLVM's sdiv do, made total (red's
+    semantics, DESIGN and README "Run-time semantics"): x / 0 is 0, and MIN / -1 wraps to
+    MIN (two's complement), where C and LLVM leave both undefined (and x86 traps)."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtype = np.result_type(a, b)
+    safe = np.where(b == 0, 1, b).astype(dtype)
+    with np.errstate(all="ignore"):
+        q = np.floor_divide(a, safe)
+        fix = (np.remainder(a, safe) != 0) & ((a < 0) != (safe < 0))
+        out = np.where(fix, q + 1, q).astype(dtype)
+    return np.where(b == 0, 0, out).astype(dtype)
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -205,8 +212,19 @@ def gather(table: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
 
 
 def cast(x: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    """red.cast: to i1, nonzero is true (NaN included); float to integer truncates toward
+    zero and saturates (NaN -> 0, values beyond the range -> its bounds, as LLVM's
+    fptosi.sat and XLA do); other casts as numpy's astype."""
     if dtype == np.bool_:
         return x != 0
+    if x.dtype.kind == "f" and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        with np.errstate(all="ignore"):
+            t = np.trunc(x.astype(np.float64))
+            big = t >= float(info.max)  # (float(int64 max) rounds up to 2**63)
+            small = t <= float(info.min)
+            inside = np.where(np.isnan(t) | big | small, 0, t).astype(dtype)
+        return np.where(big, info.max, np.where(small, info.min, inside)).astype(dtype)
     return x.astype(dtype)
 
 

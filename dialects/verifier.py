@@ -23,6 +23,7 @@ from xdsl.ir import Attribute, Operation
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import DiagnosticException
 
+from red.dialects.call_graph import verify_no_recursion
 from red.dialects.diagnostics import DiagnosticError, Note, location_of
 from red.dialects.dominance import DominanceInfo
 from red.dialects.red import verify_invariant_attrs
@@ -119,3 +120,4 @@ def verify_module(root: Operation) -> None:
                 if isinstance(owner, Operation):
                     err.notes.append(Note(location_of(owner), "operand defined here"))
                 raise err
+    verify_no_recursion(root)

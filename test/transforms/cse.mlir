@@ -575,19 +575,3 @@ func.func @merge_pure_calls(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xf
   %4 = func.call @twice(%a) : (tensor<4xf32>) -> tensor<4xf32>
   func.return %0, %1, %2, %3, %4 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
-
-// -----
-
-// A recursive function is not assumed pure: its calls stay.
-// CHECK-LABEL: func.func @no_merge_recursive_calls
-// CHECK:         func.call @loop
-// CHECK-NEXT:    func.call @loop
-func.func private @loop(%x: tensor<4xf32>) -> tensor<4xf32> {
-  %0 = func.call @loop(%x) : (tensor<4xf32>) -> tensor<4xf32>
-  func.return %0 : tensor<4xf32>
-}
-func.func @no_merge_recursive_calls(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
-  %0 = func.call @loop(%a) : (tensor<4xf32>) -> tensor<4xf32>
-  %1 = func.call @loop(%a) : (tensor<4xf32>) -> tensor<4xf32>
-  func.return %0, %1 : tensor<4xf32>, tensor<4xf32>
-}

@@ -246,28 +246,3 @@ func.func private @only_referenced(%a: tensor<4xf32>) -> tensor<4xf32> {
 func.func @no_erase_referenced_symbol(%x: tensor<4xf32>) -> tensor<4xf32> attributes {red.callbacks = [@only_referenced]} {
   func.return %x : tensor<4xf32>
 }
-
-// -----
-
-// Private functions that only call each other (recursion) are unreachable from any public
-// function: they go. A recursive private function the public one calls stays.
-// CHECK-LABEL: func.func private @kept_recursive
-// CHECK-NOT:     func.func private @ping
-// CHECK-NOT:     func.func private @pong
-// CHECK-LABEL: func.func @uses_kept
-func.func private @ping(%x: tensor<2xf32>) -> tensor<2xf32> {
-  %y = func.call @pong(%x) : (tensor<2xf32>) -> tensor<2xf32>
-  func.return %y : tensor<2xf32>
-}
-func.func private @pong(%x: tensor<2xf32>) -> tensor<2xf32> {
-  %y = func.call @ping(%x) : (tensor<2xf32>) -> tensor<2xf32>
-  func.return %y : tensor<2xf32>
-}
-func.func private @kept_recursive(%x: tensor<2xf32>) -> tensor<2xf32> {
-  %y = func.call @kept_recursive(%x) : (tensor<2xf32>) -> tensor<2xf32>
-  func.return %y : tensor<2xf32>
-}
-func.func @uses_kept(%x: tensor<2xf32>) -> tensor<2xf32> {
-  %y = func.call @kept_recursive(%x) : (tensor<2xf32>) -> tensor<2xf32>
-  func.return %y : tensor<2xf32>
-}

@@ -856,3 +856,15 @@ func.func private @memo_in_private_function(%w: tensor<8x4xf32> {red.invariant})
   }
   func.return %m : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @recursion_through_two_functions(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %y = func.call @helper(%x) : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %y : tensor<2xf32>
+}
+func.func private @helper(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'func.call' op recursion is not supported: @recursion_through_two_functions -> @helper -> @recursion_through_two_functions}}
+  %y = func.call @recursion_through_two_functions(%x) : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %y : tensor<2xf32>
+}
