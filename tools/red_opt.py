@@ -110,6 +110,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="report what the pipeline removed (to stderr or --report-file)",
     )
     p.add_argument("--report-file", default=None, help="write the redundancy report to PATH")
+    p.add_argument(
+        "--assume",
+        default=None,
+        metavar="NAME=SIZE,...",
+        help="evaluate the report's costs in dynamic dims at these sizes, e.g. seq=128,batch=1",
+    )
     p.add_argument("--list-passes", action="store_true", help="list registered passes and exit")
     return p
 
@@ -136,6 +142,7 @@ class Options:
     report_format: str | None
     report_file: str | None
     allow_unregistered: bool
+    assume: dict[str, int] | None = None
     reports: list[dict] = field(default_factory=list[dict])
 
 
@@ -208,6 +215,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         return fail(str(err))
     if not (budget := args.verify_equivalence_budget) >= 0:  # NaN included
         return fail(f"--verify-equivalence-budget expects seconds >= 0, got {budget:g}")
+    assume = None
+    if args.assume is not None:
+        from red.dialects.red.dims import parse_assumptions
+
+        try:
+            assume = parse_assumptions(args.assume)
+        except ValueError as err:
+            return fail(f"--assume: {err}")
     if args.verify_equivalence is not None and args.verify_equivalence < 1:
         return fail(f"--verify-equivalence expects a positive count, got {args.verify_equivalence}")
     opts = Options(
@@ -222,6 +237,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         report_format=args.redundancy_report,
         report_file=args.report_file,
         allow_unregistered=args.allow_unregistered_dialect,
+        assume=assume,
     )
     files = Outputs(inputs=[args.input])
     files.check(args.output)
@@ -263,7 +279,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if opts.report_format is not None and opts.reports:
         from red.transforms.analysis.redundancy_report import render_report
 
-        rendered = render_report(opts.reports, opts.report_format)
+        rendered = render_report(opts.reports, opts.report_format, opts.assume)
         if opts.report_file:
             files.stage_text(opts.report_file, rendered)
         else:
