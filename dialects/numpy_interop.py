@@ -133,7 +133,8 @@ def numpy_to_dense(array: Any, element_type: Attribute | None = None) -> DenseIn
     dtype = numpy_dtype(elt)
     arr = np.array(arr, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
     raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else arr.tobytes()
-    return DenseIntOrFPElementsAttr(TensorType(elt, list(arr.shape)), BytesAttr(raw))
+    typ = TensorType(elt, list(arr.shape))
+    return DenseIntOrFPElementsAttr(typ, BytesAttr(raw))  # pyright: ignore[reportArgumentType]
 
 
 def splat_to_dense(value: Any, typ: TensorType) -> DenseIntOrFPElementsAttr:
@@ -141,7 +142,7 @@ def splat_to_dense(value: Any, typ: TensorType) -> DenseIntOrFPElementsAttr:
     elt = typ.get_element_type()
     one = np.asarray(value, dtype=numpy_dtype(elt)).reshape(())
     raw = (one.astype(np.int8) * -1).tobytes() if one.dtype == np.bool_ else one.tobytes()
-    return DenseIntOrFPElementsAttr(typ, BytesAttr(raw))
+    return DenseIntOrFPElementsAttr(typ, BytesAttr(raw))  # pyright: ignore[reportArgumentType]
 
 
 def splat_value(array: np.ndarray) -> np.ndarray | None:

@@ -136,7 +136,7 @@ def _drop_unused_arguments(fn: func.FuncOp, calls: list[func.CallOp]) -> bool:
         block.erase_arg(block.args[i])
     inputs = [t for i, t in enumerate(fn.function_type.inputs.data) if i not in dead]
     fn.function_type = FunctionType.from_lists(inputs, list(fn.function_type.outputs.data))
-    fn.arg_attrs = _drop_at(fn.arg_attrs, dead)
+    fn.arg_attrs = _drop_at(fn.arg_attrs, dead)  # pyright: ignore[reportAttributeAccessIssue]
     for call in calls:
         call.operands = [v for i, v in enumerate(call.operands) if i not in dead]
     return True
@@ -154,7 +154,7 @@ def _drop_unused_results(
         ret.operands = [v for j, v in enumerate(ret.operands) if j not in dead]
     outputs = [t for j, t in enumerate(fn.function_type.outputs.data) if j not in dead]
     fn.function_type = FunctionType.from_lists(list(fn.function_type.inputs.data), outputs)
-    fn.res_attrs = _drop_at(fn.res_attrs, dead)
+    fn.res_attrs = _drop_at(fn.res_attrs, dead)  # pyright: ignore[reportAttributeAccessIssue]
     rebuilt: list[func.CallOp] = []
     for call in calls:
         new = func.CallOp(call.callee, list(call.operands), outputs)

@@ -56,6 +56,16 @@ def _with(shape: Sequence[int], axes: Sequence[int], size: int) -> list[int]:
     return out
 
 
+def _tensor(v: SSAValue) -> TensorType:
+    assert isinstance(v.type, TensorType)
+    return v.type
+
+
+def _tensor_type(t: Attribute) -> TensorType:
+    assert isinstance(t, TensorType)
+    return t
+
+
 def _retyped(v: SSAValue, axes: Sequence[int], size: int) -> Attribute:
     return red.tensor_type(_with(red.shape_of(v), axes, size), red.element_type_of(v))
 
@@ -102,7 +112,7 @@ class PrefixRows(Rows):
     def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue:
         total = red.shape_of(state)[axis]
         rest = _retyped(state, [axis], total - self.count)
-        zeros = self.b.add(red.ConstantOp(splat_to_dense(0, rest)), like)
+        zeros = self.b.add(red.ConstantOp(splat_to_dense(0, _tensor_type(rest))), like)
         return self.b.add(red.ConcatOp([rows, zeros], axis), like)
 
 
@@ -233,7 +243,8 @@ class Incrementalizer:
         """The initial states: prompt rows [0, P-1) of each, then zeros (the naive step's
         ops needed for them, on those rows)."""
         zeros = {
-            v: before.add(red.ConstantOp(splat_to_dense(0, v.type)), self.loop) for v in self.states
+            v: before.add(red.ConstantOp(splat_to_dense(0, _tensor(v))), self.loop)
+            for v in self.states
         }
         if self.prefix_len == 0:
             return [zeros[v] for v in self.states]

@@ -39,6 +39,11 @@ def _enclosing_module(op: Operation) -> ModuleOp | None:
     return op if isinstance(op, ModuleOp) else None
 
 
+def _count(value: Any) -> Any:
+    """An int, or a polynomial in the symbols of dynamic dims."""
+    return value if isinstance(value, Poly) else int(value)
+
+
 class FindingsObserver:
     """Collects findings while passes run (see the module docstring)."""
 
@@ -121,8 +126,8 @@ class FindingsObserver:
             "kind": kind,
             "loc": format_location(location_of(ops[0])),
             "ops": [o.name for o in ops],
-            "flops_saved": flops_saved if isinstance(flops_saved, Poly) else int(flops_saved),
-            "bytes_saved": bytes_saved if isinstance(bytes_saved, Poly) else int(bytes_saved),
+            "flops_saved": _count(flops_saved),
+            "bytes_saved": _count(bytes_saved),
             "function": enclosing_function(ops[0]),
             "pass": self._pass.name if self._pass is not None else None,
         }

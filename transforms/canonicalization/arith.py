@@ -37,6 +37,8 @@ def _is(value: SSAValue, x: float, negative_zero: bool | None = None) -> bool:
 
 
 FAST = arith.FastMathFlagsAttr("fast")
+NO_SIGNED_ZEROS = next(f for f in FAST.data if f.value == "nsz")
+"""The flag that allows x + (+0) -> x (it turns -0 into +0)."""
 
 
 def _forward(rewriter: PatternRewriter, op: Operation, value: SSAValue) -> None:
@@ -57,7 +59,7 @@ class EraseArithFloatIdentity(RewritePattern):
         elif isinstance(op, arith.SubfOp) and _is(op.rhs, 0.0, negative_zero=False):
             _forward(rewriter, op, op.lhs)
         elif isinstance(op, arith.AddfOp):
-            no_signed_zeros = arith.FastMathFlag.NO_SIGNED_ZEROS in op.fastmath.data
+            no_signed_zeros = NO_SIGNED_ZEROS in op.fastmath.data
             sign = None if no_signed_zeros else True
             for x, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
                 if _is(c, 0.0, negative_zero=sign):
@@ -79,7 +81,8 @@ class FoldSubiSelf(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: arith.SubiOp, rewriter: PatternRewriter, /):
         if op.lhs is op.rhs:
-            rewriter.replace(op, arith.ConstantOp(IntegerAttr(0, op.result.type)))
+            zero = IntegerAttr(0, op.result.type)  # pyright: ignore[reportCallIssue, reportArgumentType]
+            rewriter.replace(op, arith.ConstantOp(zero))
 
 
 class ConvertArithTensorConstant(RewritePattern):
