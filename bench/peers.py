@@ -31,8 +31,8 @@ import torch  # noqa: E402
 from onnx import helper  # noqa: E402
 
 import red  # noqa: E402
-from red.frontends.onnx import import_onnx  # noqa: E402
 from red.dialects import red as red_dialect  # noqa: E402
+from red.frontends.onnx import import_onnx  # noqa: E402
 from red.transforms.analysis.cost_model import module_metrics  # noqa: E402
 
 WEIGHT = {  # FLOPs per element, as red's cost model counts each op

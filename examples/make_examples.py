@@ -1,6 +1,7 @@
 """Writes the example models as a naive exporter would: examples/seed_chain.mlir,
-examples/lstm_classifier.mlir, examples/gpt_decoder.mlir and examples/gpt_generate.mlir (run from the repository root:
-`python examples/make_examples.py`). The committed .mlir files are this script's output."""
+examples/lstm_classifier.mlir, examples/gpt_decoder.mlir and examples/gpt_generate.mlir
+(run from the repository root: `python examples/make_examples.py`). The committed .mlir
+files are this script's output."""
 
 from __future__ import annotations
 

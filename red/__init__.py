@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from red.dialects.red_interpreter import ModuleRunner
     from red.frontends import builder
-    from red.lowering.jit import CompiledModule
     from red.frontends.builder import ModuleBuilder
+    from red.lowering.jit import CompiledModule
 
 
 def __getattr__(name: str) -> Any:

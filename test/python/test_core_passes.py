@@ -20,6 +20,7 @@ from xdsl.traits import IsTerminator
 from red.dialects import red
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
+from red.dialects.red import is_constant
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.dialects.verifier import verify_module
@@ -29,7 +30,6 @@ from red.passes.registry import parse_pass_list
 from red.testing.random_inputs import random_inputs
 from red.transforms import canonicalize as canonicalize_module
 from red.transforms.analysis.equivalence import EquivalenceInstrumentation
-from red.dialects.red import is_constant
 from red.transforms.canonicalize import CanonicalizePass
 from red.transforms.greedy_driver import GreedyDriver
 

@@ -44,13 +44,13 @@ from xdsl.traits import Commutative, ConstantLike, IsTerminator, is_side_effect_
 
 from red.dialects import red
 from red.dialects.context import make_context
+from red.dialects.red import constant_value as constant_array
+from red.dialects.red import is_constant, is_splat_of
 from red.dialects.red_interpreter import ModuleRunner
 from red.frontends.mlir_text import module_to_text, parse_mlir
 from red.passes.pass_manager import PassManager
 from red.passes.registry import parse_pass_list
 from red.testing.random_inputs import random_inputs
-from red.dialects.red import constant_value as constant_array
-from red.dialects.red import is_constant, is_splat_of
 
 CANONICALIZE = "canonicalize{test-convergence=true}"
 CLEANUP = f"{CANONICALIZE},cse,dce"
