@@ -14,8 +14,10 @@ sys.path.insert(0, os.path.dirname(__file__))  # the shared helpers of this fold
 
 IN_CI = bool(os.environ.get("RED_CI"))
 os.environ["RED_TEST_PASSES"] = "1"  # registers test-miscompile for the pass tests
-CI_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime", "onnxscript", "hypothesis")
-CI_TOOLS = ("clang-16", "llvm-as-16", "valgrind")
+CI_PACKAGES = (
+    "torch", "transformers", "onnx", "onnxruntime", "onnxscript", "hypothesis", "redis",
+)  # fmt: skip
+CI_TOOLS = ("clang-16", "llvm-as-16", "valgrind", "redis-server")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
