@@ -30,7 +30,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", default="-", help="input .mlir file (default: stdin)")
     p.add_argument("-o", "--output", default="-", help="output .onnx file (default: stdout)")
     p.add_argument("--entry", default="main", help="the function to export (default: main)")
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset (17 or newer; default 17)")
+    p.add_argument(
+        "--opset",
+        type=int,
+        default=None,
+        help="ONNX opset (from 17 to the newest onnx defines; default 17)",
+    )
     p.add_argument(
         "--weights",
         metavar="FILE.npz",
@@ -67,14 +72,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.output == "-" and sys.stdout.isatty():
         raise ToolError("refusing to write a binary ONNX model to a terminal: give -o FILE")
     try:
-        from red.frontends.onnx.export import DEFAULT_OPSET, MIN_OPSET, to_onnx
+        from red.frontends.onnx.export import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, to_onnx
     except ModuleNotFoundError as err:
         if (err.name or "").partition(".")[0] != "onnx":
             raise  # red's own import failing is an internal error, not a missing extra
         return fail(f"red-export needs the 'onnx' package (pip install 'red[onnx]'): {err}")
     opset = DEFAULT_OPSET if args.opset is None else args.opset
-    if opset < MIN_OPSET:
-        raise ToolError(f"--opset must be {MIN_OPSET} or newer, got {opset}")
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ToolError(f"--opset must be from {MIN_OPSET} to {MAX_OPSET}, got {opset}")
     if args.max_fold_bytes is not None and args.max_fold_bytes < 0:
         raise ToolError(f"--max-fold-bytes must be >= 0, got {args.max_fold_bytes}")
     weights = load_weights(args.weights) if args.weights else None

@@ -53,6 +53,8 @@ from red.frontends.onnx.exporter import (
 DEFAULT_OPSET = 17
 MIN_OPSET = 17
 """LayerNormalization (red.layer_norm) exists from opset 17."""
+MAX_OPSET = onnx.defs.onnx_opset_version()
+"""The newest opset the installed onnx package defines."""
 
 Weights = Mapping[str, np.ndarray] | Sequence[np.ndarray]
 
@@ -365,8 +367,8 @@ def to_onnx(
     from their SSA names) to arrays, which become initializers; the other arguments are the
     graph inputs in order. Raises ExportError (a located DiagnosticError) for what has no
     ONNX equivalent."""
-    if opset < MIN_OPSET:
-        raise ValueError(f"expected opset >= {MIN_OPSET}, got {opset}")
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ValueError(f"expected an opset from {MIN_OPSET} to {MAX_OPSET}, got {opset}")
     fn = _function(module, function)
     x = Exporter(module, opset, max_fold_bytes)
     x.op = fn
@@ -445,4 +447,4 @@ def _rename(nodes: Sequence[onnx.NodeProto], renames: Mapping[str, str]) -> None
 # endregion Entry point
 
 
-__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "ExportError", "Weights", "to_onnx"]
+__all__ = ["DEFAULT_OPSET", "MAX_OPSET", "MIN_OPSET", "ExportError", "Weights", "to_onnx"]
