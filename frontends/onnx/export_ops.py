@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, IntegerAttr, i1, i32, i64
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 
 from red.dialects import red
 from red.dialects.numpy_interop import dense_to_numpy, numpy_dtype
 from red.frontends.onnx.exporter import (
     Exporter,
+    constant_array,
     dims_of,
     element_of,
     exports,
@@ -84,7 +85,25 @@ _BINARY: dict[type[Operation], str] = {
 
 @exports(*_BINARY)
 def _binary(x: Exporter, op: red.BinaryElementwiseOp) -> list[str]:
+    if isinstance(op, red.DivOp) and red.is_integer_type(element_of(op.result.type)):
+        return [_integer_div(x, op)]
     return [x.node(_BINARY[type(op)], [x.value(op.lhs), x.value(op.rhs)])]
+
+
+def _integer_div(x: Exporter, op: red.DivOp) -> str:
+    """red's total integer division: x / 0 = 0 and MIN / -1 = MIN (wrapping), where ONNX
+    Div leaves both undefined (onnxruntime traps): the divisor is made safe first, unless it
+    is a constant without 0 or -1."""
+    a, b = x.value(op.lhs), x.value(op.rhs)
+    divisor = constant_array(op.rhs)
+    if divisor is not None and not ((divisor == 0) | (divisor == -1)).any():
+        return x.node("Div", [a, b])
+    elt = element_of(op.rhs.type)
+    zero = x.node("Equal", [b, x.scalar(0, elt)])
+    minus_one = x.node("Equal", [b, x.scalar(-1, elt)])
+    safe = x.node("Where", [x.node("Or", [zero, minus_one]), x.scalar(1, elt), b])
+    quotient = x.node("Where", [minus_one, x.node("Neg", [a]), x.node("Div", [a, safe])])
+    return x.node("Where", [zero, x.scalar(0, elt), quotient])
 
 
 @exports(red.NeOp)
@@ -100,7 +119,23 @@ def _select(x: Exporter, op: red.SelectOp) -> list[str]:
 
 @exports(red.CastOp)
 def _cast(x: Exporter, op: red.CastOp) -> list[str]:
-    return [x.node("Cast", [x.value(op.input)], to=onnx_elem_type(element_of(op.result.type)))]
+    source, target = element_of(op.input.type), element_of(op.result.type)
+    if red.is_float_type(source) and red.is_integer_type(target) and target != i1:
+        return [_saturating_cast(x, x.value(op.input), source, target)]
+    return [x.node("Cast", [x.value(op.input)], to=onnx_elem_type(target))]
+
+
+def _saturating_cast(x: Exporter, v: str, source: Attribute, target: Attribute) -> str:
+    """red's float -> integer cast: toward zero, saturating at the type's bounds, NaN -> 0
+    (ONNX Cast leaves out-of-range values undefined)."""
+    info = np.iinfo(numpy_dtype(target))
+    big = x.node("GreaterOrEqual", [v, x.scalar(float(info.max), source)])
+    small = x.node("LessOrEqual", [v, x.scalar(float(info.min), source)])
+    outside = x.node("Or", [x.node("Or", [big, small]), x.node("IsNaN", [v])])
+    inside = x.node("Where", [outside, x.scalar(0.0, source), v])
+    cast = x.node("Cast", [inside], to=onnx_elem_type(target))
+    bounded = x.node("Where", [small, x.scalar(int(info.min), target), cast])
+    return x.node("Where", [big, x.scalar(int(info.max), target), bounded])
 
 
 _UNARY: dict[type[Operation], str] = {

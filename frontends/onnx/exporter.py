@@ -84,20 +84,24 @@ def location_name(loc: Attribute) -> str | None:
             return None
 
 
-def known_int(value: SSAValue) -> int | None:
-    """The value of an integer scalar (or one-element tensor) defined by a constant op."""
+def constant_array(value: SSAValue) -> np.ndarray | None:
+    """The value of a tensor (or scalar) defined by a constant op, else None."""
     owner = value.owner
-    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
-        return owner.value.value.data
-    if isinstance(owner, red.ConstantOp | arith.ConstantOp) and not isinstance(
-        owner.value, IntegerAttr | FloatAttr
-    ):
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr | FloatAttr):
+        return np.asarray(owner.value.value.data)
+    if isinstance(owner, red.ConstantOp | arith.ConstantOp):
         try:
-            array = dense_to_numpy(owner.value)  # pyright: ignore[reportArgumentType]
+            return dense_to_numpy(owner.value)  # pyright: ignore[reportArgumentType]
         except (ValueError, UnsupportedTypeError, TypeError):
             return None
-        if array.size == 1 and array.dtype.kind in "iu":
-            return int(array.reshape(-1)[0])
+    return None
+
+
+def known_int(value: SSAValue) -> int | None:
+    """The value of an integer scalar (or one-element tensor) defined by a constant op."""
+    array = constant_array(value)
+    if array is not None and array.size == 1 and array.dtype.kind in "iu":
+        return int(array.reshape(-1)[0])
     return None
 
 

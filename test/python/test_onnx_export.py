@@ -227,6 +227,34 @@ def test_gelu_is_a_node_from_opset_20_and_its_formula_before():
     assert op_types(new).count("Gelu") == 2
 
 
+TOTAL = """
+func.func @main(%a: tensor<6xi64>, %b: tensor<6xi64>, %c: tensor<6xi32>, %x: tensor<8xf32>) -> (tensor<6xi64>, tensor<6xi32>, tensor<6xi64>, tensor<8xi32>, tensor<8xi64>, tensor<8xi1>) {
+  %q = red.div %a, %b : tensor<6xi64>, tensor<6xi64> -> tensor<6xi64>
+  %r = red.div %c, %c : tensor<6xi32>, tensor<6xi32> -> tensor<6xi32>
+  %two = red.constant dense<[2, -3, 2, 5, 7, 2]> : tensor<6xi64>
+  %h = red.div %a, %two : tensor<6xi64>, tensor<6xi64> -> tensor<6xi64>
+  %i = red.cast %x : tensor<8xf32> -> tensor<8xi32>
+  %j = red.cast %x : tensor<8xf32> -> tensor<8xi64>
+  %k = red.cast %x : tensor<8xf32> -> tensor<8xi1>
+  func.return %q, %r, %h, %i, %j, %k : tensor<6xi64>, tensor<6xi32>, tensor<6xi64>, tensor<8xi32>, tensor<8xi64>, tensor<8xi1>
+}"""
+
+
+def test_integer_division_and_float_to_integer_casts_keep_reds_semantics():
+    """x / 0 = 0 and MIN / -1 = MIN (ONNX leaves both undefined and onnxruntime traps); a
+    float -> integer cast saturates and takes NaN to 0; a constant divisor without 0 or -1
+    is a plain Div."""
+    lowest = np.iinfo(np.int64).min
+    a = np.array([7, -7, lowest, lowest, 9, 0], dtype=np.int64)
+    b = np.array([2, 0, -1, 3, -1, 0], dtype=np.int64)
+    c = np.array([0, -1, 5, -5, 3, 0], dtype=np.int32)
+    x = np.array([1.9, -1.9, np.nan, np.inf, -np.inf, 3e9, -3e9, 2.5e19], dtype=np.float32)
+
+    model = check_against_interpreter(TOTAL, [a, b, c, x])
+
+    assert op_types(model).count("Div") == 3
+
+
 def test_large_iota_and_splat_are_nodes_not_stored_elements():
     """Over the size guard an iota is Range -> Reshape -> Expand; a large splat is one
     ConstantOfShape, so the model does not hold their elements."""
