@@ -52,6 +52,7 @@ __all__ = [
     "report",
     "run_pipeline",
     "to_llvm_ir",
+    "to_onnx",
     "to_text",
     "verify",
 ]
@@ -133,6 +134,15 @@ def compile(module: ModuleOp, opt: int = 3) -> CompiledModule:
     from red.lowering.jit import compile_module
 
     return compile_module(module, opt)
+
+
+def to_onnx(module: ModuleOp, **options: Any) -> Any:
+    """The module's `@main` (or `function=`) as an ONNX model (opset 17+; memo results
+    precomputed where their weights are known; locations kept as node names); options as
+    `red.frontends.onnx.to_onnx`. Needs the `red[onnx]` extra."""
+    from red.frontends.onnx import to_onnx as export
+
+    return export(module, **options)
 
 
 def interpret(module: ModuleOp) -> ModuleRunner:

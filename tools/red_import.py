@@ -39,6 +39,11 @@ def build_arg_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make floating-point initializers trailing {red.invariant} arguments",
     )
+    p.add_argument(
+        "--unroll-recurrences",
+        action="store_true",
+        help="unroll LSTM/GRU/RNN over the time steps (default: an scf.for loop)",
+    )
     p.add_argument("--mlir-print-debuginfo", action="store_true", help="print op locations")
     p.add_argument("--mlir-print-op-generic", action="store_true", help="print ops in generic form")
     return p
@@ -74,7 +79,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise  # red's own import failing is an internal error, not a missing extra
         return fail(f"red-import needs the 'onnx' package (pip install 'red[onnx]'): {err}")
     try:
-        module = import_onnx(args.input, shapes, weights_as_args=args.weights_as_args)
+        module = import_onnx(
+            args.input,
+            shapes,
+            weights_as_args=args.weights_as_args,
+            unroll_recurrences=args.unroll_recurrences,
+        )
     except OnnxLoadError as err:
         return fail(err.message)
     buf = io.StringIO()
