@@ -26,11 +26,21 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from xdsl.context import Context
-from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, TensorType, UnitAttr
+from xdsl.dialects import arith, func, scf
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IndexType,
+    IntegerAttr,
+    ModuleOp,
+    TensorType,
+    UnitAttr,
+)
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.traits import Pure
 
 from red.dialects import red
+from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.numpy_interop import splat_to_dense
 from red.passes.rewriting import ReportingPass, is_observed, remark, report
 from red.transforms.analysis.cost_model import CostModel
@@ -44,6 +54,11 @@ from red.transforms.analysis.row_causality import (
     analyse,
     state_source,
 )
+
+STATE_AXES_ATTR = "red.state_axes"
+"""On @<f>_prefill_block: the sequence axis of each state (how to cut it into blocks)."""
+BLOCK_SIZE_ATTR = "red.block_size"
+"""On @<f>_prefill_block: the rows one call computes."""
 
 INCREMENTAL_ATTR = "red.incremental"
 """Marks a loop incrementalize derived (it carries state: not a naive loop any more)."""
@@ -116,20 +131,23 @@ class PrefixRows(Rows):
         return self.b.add(red.ConcatOp([rows, zeros], axis), like)
 
 
-class StepRows(Rows):
-    """Row t-1; the state gets it written in place."""
+class BlockRows(Rows):
+    """Rows [start, start + count) at a run-time `start` (clamped into the buffer, as a
+    dynamic slice is), written into the state in place: row t-1 of a step (count 1), or a
+    block of prompt rows computed on top of the state of the rows before it (the prefix
+    cache's unit)."""
 
-    def __init__(self, b: Builder, zero: SSAValue, previous: SSAValue):
-        super().__init__(b, 1)
+    def __init__(self, b: Builder, count: int, zero: SSAValue, start: SSAValue):
+        super().__init__(b, count)
         self.zero = zero
-        self.previous = previous
+        self.start = start
 
     def offsets(self, rank: int, axis: int) -> list[SSAValue]:
-        return [self.previous if d == axis else self.zero for d in range(rank)]
+        return [self.start if d == axis else self.zero for d in range(rank)]
 
     def take(self, v: SSAValue, axis: int, like: Operation) -> SSAValue:
         shape = red.shape_of(v)
-        sizes = _with(shape, [axis], 1)
+        sizes = _with(shape, [axis], self.count)
         return self.b.add(red.DynamicSliceOp(v, self.offsets(len(shape), axis), sizes), like)
 
     def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue:
@@ -250,13 +268,13 @@ class Incrementalizer:
             return [zeros[v] for v in self.states]
         rows = PrefixRows(before, self.prefix_len)
         block = RowBlock(self, rows, self.loop.iter_args[0], dict(zeros))
-        needed = self._needed_for(self.states)
+        needed = self.needed_for(self.states)
         for op in self.body.ops:
             if op in needed:
                 block.lower(op)
         return [block.states[v] for v in self.states]
 
-    def _needed_for(self, roots: Sequence[SSAValue]) -> set[Operation]:
+    def needed_for(self, roots: Sequence[SSAValue]) -> set[Operation]:
         """The ops of the step the roots depend on (whole uses included)."""
         needed: set[Operation] = set()
         work = [v.owner for v in roots if isinstance(v.owner, Operation)]
@@ -279,7 +297,7 @@ class Incrementalizer:
             cache.name_hint = f"state{i}"
         b = Builder()
         previous = b.add(arith.SubiOp(t, b.index(1, self.loop)), self.loop)
-        rows = StepRows(b, b.index(0, self.loop), previous)
+        rows = BlockRows(b, 1, b.index(0, self.loop), previous)
         block = RowBlock(self, rows, body.args[1], dict(zip(self.states, caches)))
         block.mapping[self.body.args[0]] = t
         block.mapping.update(zip(carried, body.args[1 : 1 + len(carried)]))
@@ -317,7 +335,177 @@ class Incrementalizer:
         return loop
 
 
-def incrementalize_loop(loop: scf.ForOp, ctx: Context | None) -> bool:
+# region Entry points
+
+
+class EntryPoints:
+    """`@<f>_prefill_block(tokens, <args>, states..., start) -> states...` computes rows
+    [start, start + B) of the states (the unit of the prefix cache), and `@<f>_decode(tokens,
+    <args>, states..., t0) -> tokens` runs the derived steps from t0: a generation runtime
+    calls them to start from a cached prefix. `<args>` are the arguments of @f the loop
+    reads (the weights), with their attributes."""
+
+    def __init__(self, inc: Incrementalizer, fn: func.FuncOp, block_size: int):
+        self.inc = inc
+        self.fn = fn
+        self.block_size = min(block_size, inc.info.total)  # a block fits in the buffer
+        self.args = [
+            a for a in fn.body.block.args if any(_inside(u.operation, inc.loop) for u in a.uses)
+        ]
+
+    def signature_args(self, extra: Sequence[Attribute]) -> tuple[Block, dict[SSAValue, SSAValue]]:
+        """A function entry block: tokens, the loop's arguments, states, then `extra`."""
+        tokens_type = self.inc.info.tokens.type
+        types = [tokens_type, *(a.type for a in self.args), *(v.type for v in self.inc.states)]
+        block = Block(arg_types=[*types, *extra])
+        block.args[0].name_hint = "tokens"
+        mapping: dict[SSAValue, SSAValue] = dict(zip(self.args, block.args[1 : 1 + len(self.args)]))
+        for new, old in zip(block.args[1:], self.args):
+            new.name_hint = old.name_hint
+        for i, arg in enumerate(block.args[1 + len(self.args) : len(types)]):
+            arg.name_hint = f"state{i}"
+        return block, mapping
+
+    def arg_attrs(self, extra: int) -> ArrayAttr[DictionaryAttr]:
+        attrs = self.fn.arg_attrs.data if self.fn.arg_attrs is not None else None
+        own = [attrs[a.index] if attrs else DictionaryAttr({}) for a in self.args]
+        empty = DictionaryAttr({})
+        return ArrayAttr([empty, *own, *[empty] * (len(self.inc.states) + extra)])
+
+    def outside_values(
+        self, mapping: dict[SSAValue, SSAValue], b: Builder, loop: scf.ForOp
+    ) -> bool:
+        """Clone the pure ops outside `loop` that its body reads (constants, hoisted weight
+        work) into `b`, mapping them; False if one cannot be moved."""
+        needed: list[Operation] = []
+        seen: set[Operation] = set()
+
+        def visit(v: SSAValue) -> bool:
+            owner = v.owner
+            if v in mapping or not isinstance(owner, Operation) or _inside(owner, loop):
+                return v in mapping or _inside_value(v, loop)
+            if owner in seen:
+                return True
+            seen.add(owner)
+            if owner.regions or not (owner.has_trait(Pure) or isinstance(owner, red.RedOp)):
+                return False
+            if not all(visit(o) for o in owner.operands):
+                return False
+            needed.append(owner)
+            return True
+
+        for op in loop.body.walk():
+            for v in op.operands:
+                if not visit(v):
+                    return False
+        for op in sorted(needed, key=_position):
+            clone = op.clone(value_mapper=mapping)
+            b.add(clone)
+            mapping.update(zip(op.results, clone.results))
+        return True
+
+    def prefill_block(self) -> func.FuncOp | None:
+        block, mapping = self.signature_args([IndexType()])
+        start = block.args[-1]
+        start.name_hint = "start"
+        b = Builder()
+        if not self.outside_values(mapping, b, self.inc.loop):
+            return None
+        zero = b.index(0, self.inc.loop)
+        states_in = block.args[1 + len(self.args) : 1 + len(self.args) + len(self.inc.states)]
+        rows = BlockRows(b, self.block_size, zero, start)
+        part = RowBlock(self.inc, rows, block.args[0], dict(zip(self.inc.states, states_in)))
+        part.mapping.update(mapping)
+        needed = self.inc.needed_for(self.inc.states)
+        for op in self.inc.body.ops:
+            if op in needed:
+                part.lower(op)
+        b.ops.append(func.ReturnOp(*(part.states[v] for v in self.inc.states)))
+        for op in b.ops:
+            block.add_op(op)
+        name = f"{self.fn.sym_name.data}_prefill_block"
+        outputs = [v.type for v in self.inc.states]
+        new = func.FuncOp(name, ([a.type for a in block.args], outputs), Region(block))
+        new.arg_attrs = self.arg_attrs(1)
+        new.location = self.fn.location
+        axes = [IntegerAttr(self.inc.seq(v).row, 64) for v in self.inc.states]
+        new.attributes[STATE_AXES_ATTR] = ArrayAttr(axes)
+        new.attributes[BLOCK_SIZE_ATTR] = IntegerAttr(self.block_size, 64)
+        return new
+
+    def decode(self, loop: scf.ForOp) -> func.FuncOp | None:
+        block, mapping = self.signature_args([IndexType()])
+        t0 = block.args[-1]
+        t0.name_hint = "t0"
+        b = Builder()
+        if not self.outside_values(mapping, b, loop):
+            return None
+        if len(loop.iter_args) != 1 + len(self.inc.states):
+            return None  # output buffers beside the tokens: not an entry point (yet)
+        states_in = block.args[1 + len(self.args) : 1 + len(self.args) + len(self.inc.states)]
+        for v in (loop.ub, loop.step):
+            if v not in mapping and isinstance(v.owner, Operation):
+                clone = v.owner.clone()
+                b.add(clone)
+                mapping[v] = clone.results[0]
+        new_loop = loop.clone(value_mapper=mapping)
+        new_loop.operands = [t0, mapping.get(loop.ub, loop.ub), mapping.get(loop.step, loop.step),
+                             block.args[0], *states_in]  # fmt: skip
+        b.add(new_loop)
+        b.ops.append(func.ReturnOp(new_loop.results[0]))
+        for op in b.ops:
+            block.add_op(op)
+        name = f"{self.fn.sym_name.data}_decode"
+        tokens_type = self.inc.info.tokens.type
+        new = func.FuncOp(name, ([a.type for a in block.args], [tokens_type]), Region(block))
+        new.arg_attrs = self.arg_attrs(1)
+        new.location = self.fn.location
+        return new
+
+
+def _used_by(arg: SSAValue, loop: Operation) -> bool:
+    """Whether the loop reads `arg`, directly or through pure ops outside it."""
+    work, seen = [arg], set()
+    while work:
+        v = work.pop()
+        for use in v.uses:
+            user = use.operation
+            if _inside(user, loop):
+                return True
+            if user not in seen and user is not loop and not user.regions:
+                seen.add(user)
+                work.extend(user.results)
+    return False
+
+
+def _inside(op: Operation, loop: Operation) -> bool:
+    node: Operation | None = op
+    while node is not None:
+        if node is loop:
+            return True
+        node = node.parent_op()
+    return False
+
+
+def _inside_value(v: SSAValue, loop: Operation) -> bool:
+    owner = v.owner
+    op = owner if isinstance(owner, Operation) else owner.parent_op()
+    return op is not None and _inside(op, loop)
+
+
+def _position(op: Operation) -> int:
+    """The op's index in its block (only for sorting a handful of ops)."""
+    block = op.parent
+    assert block is not None
+    return list(block.ops).index(op)
+
+
+# endregion Entry points
+
+
+def incrementalize_loop(
+    loop: scf.ForOp, ctx: Context | None, entry_points: bool = False, block_size: int = 16
+) -> bool:
     try:
         info = analyse(loop)
     except NotCausal as err:
@@ -329,7 +517,20 @@ def incrementalize_loop(loop: scf.ForOp, ctx: Context | None) -> bool:
     before = model.op_cost(loop).flops if is_observed(ctx) else 0
     inc = Incrementalizer(info)
     prefill_start = loop.prev_op
+    fn = loop.parent_op()
+    derived: list[func.FuncOp] = []
+    points = None
+    if entry_points and isinstance(fn, func.FuncOp) and inc.states:
+        points = EntryPoints(inc, fn, block_size)  # (reads the naive loop: before the rewrite)
+        derived = [f for f in [points.prefill_block()] if f is not None]
     new = inc.rewrite()
+    if points is not None and isinstance(fn, func.FuncOp):
+        decode = points.decode(new)
+        derived += [decode] if decode is not None else []
+        module = fn.parent
+        assert module is not None
+        for f in derived:
+            module.insert_op_after(f, fn)
     if is_observed(ctx):
         block = new.parent
         assert block is not None
@@ -361,10 +562,19 @@ class IncrementalizePass(ReportingPass):
     name = "incrementalize"
     finding_kind: ClassVar[str] = "recomputed-prefix"
 
+    entry_points: bool = False
+    """Also emit @<f>_prefill_block and @<f>_decode (see EntryPoints)."""
+    block_size: int = 16
+    """Rows of a prefill block (the prefix cache's block size)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.block_size < 1:
+            raise DiagnosticError(
+                location_of(op), f"block-size must be >= 1, got {self.block_size}"
+            )
         loops = [o for o in op.walk() if isinstance(o, scf.ForOp) and _looks_like_decode(o)]
         for loop in loops:
-            incrementalize_loop(loop, ctx)
+            incrementalize_loop(loop, ctx, self.entry_points, self.block_size)
 
 
 def _looks_like_decode(loop: scf.ForOp) -> bool:
