@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     UnknownLoc,
     i1,
+    i32,
 )
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
@@ -55,11 +56,29 @@ else:
 
 
 def element_type(dtype: Any, where: LocationAttr = UnknownLoc()) -> Attribute:
-    """The red element type of a torch dtype (through its numpy dtype: numpy_interop's table)."""
+    """The red element type of a torch dtype (through its numpy dtype: numpy_interop's table;
+    no tensor is made, so this works while a fake tensor mode is active)."""
     try:
-        return element_type_for(torch.empty((), dtype=dtype).numpy().dtype)
-    except (TypeError, RuntimeError, UnsupportedTypeError):
+        return element_type_for(np.dtype(_NUMPY_DTYPES[dtype]))
+    except (KeyError, UnsupportedTypeError):
         raise DiagnosticError(where, f"torch dtype {dtype} has no red element type") from None
+
+
+_NUMPY_DTYPES: dict[Any, Any] = (
+    {
+        torch.float64: np.float64,
+        torch.float32: np.float32,
+        torch.float16: np.float16,
+        torch.int64: np.int64,
+        torch.int32: np.int32,
+        torch.int16: np.int16,
+        torch.int8: np.int8,
+        torch.uint8: np.uint8,
+        torch.bool: np.bool_,
+    }
+    if HAS_TORCH
+    else {}
+)
 
 
 @dataclass
@@ -72,6 +91,20 @@ class TorchImport:
     weight_names: list[str]
     input_names: list[str]
     output_names: list[str] = field(default_factory=list[str])
+
+
+@dataclass
+class GraphImport:
+    """An FX graph imported as one function `name` of `module`. `arguments[k]` is the
+    placeholder position of the function's argument k; `outputs` says, for each output of
+    the graph in order, where it comes from: `("result", k)` (result k of the function),
+    `("input", i)` (placeholder i itself), `("alias", j)` (an `aten.alias` of output j, an
+    earlier one), `("constant", value)` (known at import time) or `("none", None)`."""
+
+    module: ModuleOp
+    name: str
+    arguments: list[int]
+    outputs: list[tuple[str, Any]]
 
 
 class _Unknown(Exception):
@@ -115,10 +148,15 @@ class _TorchEmitter(Emitter):
 
 
 class TorchImporter:
-    def __init__(self, ep: ExportedProgram, unroll_recurrences: bool = False):
+    """Converts the call_function nodes of an FX graph of core ATen ops (an exported
+    program's, or one AOTAutograd traced) into one red function."""
+
+    def __init__(
+        self, graph: Any, ep: ExportedProgram | None = None, unroll_recurrences: bool = False
+    ):
         self.ep = ep
         self.unroll_recurrences = unroll_recurrences
-        self.graph = ep.graph
+        self.graph = graph
         self.values: dict[str, Any] = {}  # node name -> SSAValue | torch constant | list | scalar
         self.block = Block()
         self.e = _TorchEmitter(self)
@@ -153,28 +191,11 @@ class TorchImporter:
     # endregion Values
 
     def run(self) -> TorchImport:
+        """Import the exported program: user inputs, then parameters and buffers."""
         user, weights, weight_names = self._inputs()
-        arg_attrs = [DictionaryAttr({}) for _ in user]
-        arg_attrs += [DictionaryAttr({red.INVARIANT_ATTR: UnitAttr()}) for _ in weights]
-        for node in [*user, *(n for n, _ in weights)]:
-            self.values[node.name] = self._argument(node)
-        for node in self.graph.nodes:
-            if node.op == "call_function":
-                self.node = node
-                self.e.loc = node_location(node)
-                self.values[node.name] = self.convert(node)
+        arguments = [(n, False) for n in user] + [(n, True) for n, _ in weights]
         outputs = self._user_outputs()
-        self.e.loc = UnknownLoc()
-        results = [
-            self.tensor(self.values[o.name] if isinstance(o, torch.fx.Node) else o) for o in outputs
-        ]
-        self.block.add_op(func.ReturnOp(*results))
-        fn = func.FuncOp(
-            "main",
-            ([a.type for a in self.block.args], [r.type for r in results]),
-            Region(self.block),
-            arg_attrs=ArrayAttr(arg_attrs),
-        )
+        fn = self.build("main", arguments, [o for o in outputs if isinstance(o, torch.fx.Node)])
         module = ModuleOp([fn])
         verify_module(module)
         return TorchImport(
@@ -185,9 +206,53 @@ class TorchImporter:
             [o.name for o in outputs if isinstance(o, torch.fx.Node)],
         )
 
+    def build(
+        self, name: str, arguments: Sequence[tuple[Any, bool]], results: Sequence[Any]
+    ) -> Any:
+        """The func.func `name`: one argument per placeholder of `arguments` (with
+        `red.invariant` where its flag is set), every call_function node converted, and
+        `results` (graph nodes or constants) returned in order."""
+        self.declare(arguments)
+        self.convert_graph()
+        return self.function(name, arguments, results)
+
+    def declare(self, arguments: Sequence[tuple[Any, bool]]) -> None:
+        """The function's arguments, one per placeholder, in order."""
+        for node, _ in arguments:
+            self.values[node.name] = self._argument(node)
+
+    def convert_graph(self) -> None:
+        """Convert every call_function node, in graph order."""
+        for node in self.graph.nodes:
+            if node.op == "call_function":
+                self.node = node
+                self.e.loc = node_location(node)
+                self.values[node.name] = self.convert(node)
+        self.e.loc = UnknownLoc()
+
+    def function(
+        self, name: str, arguments: Sequence[tuple[Any, bool]], results: Sequence[Any]
+    ) -> Any:
+        """Return `results` (graph nodes or constants) from the block: the func.func."""
+        values = [
+            self.tensor(self.values[o.name] if isinstance(o, torch.fx.Node) else o) for o in results
+        ]
+        self.block.add_op(func.ReturnOp(*values))
+        arg_attrs = [
+            DictionaryAttr({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
+            for _, invariant in arguments
+        ]
+        return func.FuncOp(
+            name,
+            ([a.type for a in self.block.args], [v.type for v in values]),
+            Region(self.block),
+            arg_attrs=ArrayAttr(arg_attrs),
+        )
+
     def _inputs(self) -> tuple[list[Any], list[tuple[Any, Any]], list[str]]:
         """The user inputs, then the parameters and buffers with their tensors and names, in
         the order of the graph signature (constant tensors become known values)."""
+        assert self.ep is not None
         placeholders = {n.name: n for n in self.graph.nodes if n.op == "placeholder"}
         user, weights, weight_names = [], [], []
         state = self.ep.state_dict
@@ -209,16 +274,26 @@ class TorchImporter:
         return user, weights, weight_names
 
     def _user_outputs(self) -> list[Any]:
+        assert self.ep is not None
         output_node = next(n for n in self.graph.nodes if n.op == "output")
         outputs = output_node.args[0]
         specs = self.ep.graph_signature.output_specs
         return [outputs[i] for i, spec in enumerate(specs) if spec.kind.name == "USER_OUTPUT"]
 
     def _argument(self, node: Any) -> SSAValue:
-        meta = node.meta["val"]
-        typ = TensorType(
-            element_type(meta.dtype, node_location(node)), [int(d) for d in meta.shape]
-        )
+        meta = node.meta.get("val")
+        where = node_location(node)
+        if not isinstance(meta, torch.Tensor):
+            what = "a symbolic size" if isinstance(meta, torch.SymInt) else f"{type(meta).__name__}"
+            raise DiagnosticError(where, f"input '{node.name}' is {what}, not a tensor")
+        shape = list(meta.shape)
+        if not all(isinstance(d, int) for d in shape):
+            raise DiagnosticError(
+                where,
+                f"input '{node.name}' has the symbolic shape {tuple(shape)}: red compiles static"
+                " shapes (torch.compile(..., dynamic=False))",
+            )
+        typ = TensorType(element_type(meta.dtype, where), shape)
         arg = self.block.insert_arg(typ, len(self.block.args))
         arg.name_hint = _ssa_name(node.name)
         return arg
@@ -227,6 +302,13 @@ class TorchImporter:
 
     def convert(self, node: Any) -> Any:
         target = node.target
+        schema = getattr(target, "_schema", None)
+        if schema is not None and schema.is_mutable:
+            raise DiagnosticError(
+                self.e.loc,
+                f"in-place '{target!s}' (node '{node.name}') was not functionalised: red imports"
+                " functional graphs only",
+            )
         try:
             if target is operator.getitem:
                 return self.values[node.args[0].name][node.args[1]]
@@ -429,17 +511,6 @@ def _embedding(im: TorchImporter, weight: Any, indices: Any, *_: Any, **__: Any)
     return im.e.gather(im.operand(weight), im.operand(indices), 0)
 
 
-def _index(im: TorchImporter, x: Any, indices: Sequence[Any]) -> Value:
-    live = [(d, i) for d, i in enumerate(indices) if i is not None]
-    if len(live) != 1:
-        raise _Unknown("only one index tensor is supported")
-    d, i = live[0]
-    idx = im.operand(i)
-    if im.e.elt(idx) == i1:
-        raise _Unknown("boolean mask indexing of a run-time tensor")
-    return im.e.gather(im.operand(x), idx, d)
-
-
 def _where(im: TorchImporter, cond: Any, a: Any, b: Any) -> Value:
     dtype = im.out_dtype()
     return im.e.select(im.operand(cond, torch.bool), im.operand(a, dtype), im.operand(b, dtype))
@@ -510,8 +581,222 @@ def _layer_norm(
 def _native_layer_norm(
     im: TorchImporter, x: Any, shape: Sequence[int], weight: Any, bias: Any, eps: float
 ) -> list[Any]:
+    """[y, mean, rstd]: the statistics (over the normalized axes, kept as size-1 axes) are
+    computed only when a node reads them (the forward graph of a training step saves them
+    for the backward)."""
     y = _layer_norm(im, x, shape, weight, bias, eps)
-    return [y, _unavailable("mean of native_layer_norm"), _unavailable("rstd of native_layer_norm")]
+    used = {u.args[1] for u in im.node.users if u.target is operator.getitem}
+    if not used & {1, 2}:
+        return [y, _unavailable("mean of native_layer_norm"), _unavailable("rstd")]
+    e = im.e
+    v = im.operand(x)
+    rank = len(e.shape(v))
+    axes = list(range(rank - len(shape), rank))
+    mean = e.reduce(red.ReduceMeanOp, v, axes, True)
+    centered = e.sub(v, mean)
+    var = e.reduce(red.ReduceMeanOp, e.mul(centered, centered), axes, True)
+    rstd = e.unary(red.RsqrtOp, e.add(var, float(eps)))
+    return [y, mean, rstd]
+
+
+def _log_softmax(im: TorchImporter, x: Any, dim: int, *_: Any) -> Value:
+    """x - max - log(sum(exp(x - max))) along `dim` (stable for large logits)."""
+    e = im.e
+    v = im.operand(x, im.out_dtype())
+    axis = _dim(dim, len(e.shape(v)))
+    shifted = e.sub(v, e.reduce(red.ReduceMaxOp, v, [axis], True))
+    total = e.reduce(red.ReduceSumOp, e.unary(red.ExpOp, shifted), [axis], True)
+    return e.sub(shifted, e.unary(red.LogOp, total))
+
+
+def _log_softmax_backward(im: TorchImporter, grad: Any, out: Any, dim: int, *_: Any) -> Value:
+    """grad - exp(out) * sum(grad) along `dim`."""
+    e = im.e
+    g, y = im.operand(grad), im.operand(out)
+    axis = _dim(dim, len(e.shape(g)))
+    return e.sub(g, e.mul(e.unary(red.ExpOp, y), e.reduce(red.ReduceSumOp, g, [axis], True)))
+
+
+def _softmax_backward(im: TorchImporter, grad: Any, out: Any, dim: int, *_: Any) -> Value:
+    """out * (grad - sum(grad * out)) along `dim`."""
+    e = im.e
+    g, y = im.operand(grad), im.operand(out)
+    axis = _dim(dim, len(e.shape(g)))
+    return e.mul(y, e.sub(g, e.reduce(red.ReduceSumOp, e.mul(g, y), [axis], True)))
+
+
+def _sigmoid_backward(im: TorchImporter, grad: Any, y: Any) -> Value:
+    """grad * y * (1 - y)."""
+    e = im.e
+    yv = im.operand(y)
+    return e.mul(im.operand(grad), e.mul(yv, e.sub(1.0, yv)))
+
+
+def _tanh_backward(im: TorchImporter, grad: Any, y: Any) -> Value:
+    """grad * (1 - y * y)."""
+    e = im.e
+    yv = im.operand(y)
+    return e.mul(im.operand(grad), e.sub(1.0, e.mul(yv, yv)))
+
+
+def _threshold_backward(im: TorchImporter, grad: Any, x: Any, threshold: Any) -> Value:
+    """where(x <= threshold, 0, grad): relu's backward."""
+    e = im.e
+    g = im.operand(grad)
+    return e.select(e.binary(red.LeOp, im.operand(x), threshold), 0, g)
+
+
+def _clamp(im: TorchImporter, x: Any, lo: Any = None, hi: Any = None) -> Value:
+    dtype = im.out_dtype()
+    v = im.operand(x, dtype)
+    if lo is not None:
+        v = im.e.binary(red.MaxOp, v, im.operand(lo, dtype))
+    if hi is not None:
+        v = im.e.binary(red.MinOp, v, im.operand(hi, dtype))
+    return v
+
+
+def _bitwise_not(im: TorchImporter, x: Any) -> Value:
+    if im.out_dtype() != torch.bool:
+        raise _Unknown("bitwise not of integers")
+    return im.e.binary(red.EqOp, im.operand(x, torch.bool), False)
+
+
+def _native_dropout(im: TorchImporter, x: Any, p: float, train: Any) -> list[Any]:
+    """[x, mask of ones] when it drops nothing (p = 0 or not training); dropping draws
+    random numbers red does not reproduce."""
+    if train and p > 0:
+        raise _Unknown(f"dropout with p={p} in training draws random numbers (set p to 0)")
+    v = im.operand(x)
+    return [v, np.ones(im.e.shape(v), dtype=np.bool_)]
+
+
+def _copy(im: TorchImporter, dst: Any, src: Any, *_: Any) -> Value:
+    """The functional copy: src cast and broadcast to dst's type."""
+    return im.e.broadcast_to(im.operand(src, im.out_dtype()), im.out_shape())
+
+
+def _strides(shape: Sequence[int]) -> list[int]:
+    out, acc = [], 1
+    for d in reversed(shape):
+        out.append(acc)
+        acc *= d
+    return out[::-1]
+
+
+def _wrapped(im: TorchImporter, index: Any, size: int) -> Value:
+    """An i64 index tensor with negative entries counted from the end (as torch does)."""
+    e = im.e
+    i = im.operand(index, torch.int64)
+    return e.select(e.binary(red.LtOp, i, 0), e.add(i, size), i)
+
+
+def _coordinates(shape: Sequence[int], axis: int) -> np.ndarray:
+    """The index along `axis` of each element of `shape` (an i64 constant)."""
+    view = [1] * len(shape)
+    view[axis] = shape[axis]
+    return np.broadcast_to(np.arange(shape[axis], dtype=np.int64).reshape(view), shape)
+
+
+def _index(im: TorchImporter, x: Any, indices: Sequence[Any]) -> Value:
+    """x[..., i0, i1, ...]: advanced indices on consecutive axes become one gather on the
+    merged axes, at the flat offset of each tuple (the index tensors broadcast together)."""
+    e = im.e
+    live = [(d, i) for d, i in enumerate(indices) if i is not None]
+    if not live or [d for d, _ in live] != list(range(live[0][0], live[0][0] + len(live))):
+        raise _Unknown("index tensors must be on consecutive axes")
+    xv = im.operand(x)
+    shape = list(e.shape(xv))
+    first, count = live[0][0], len(live)
+    merged = shape[first : first + count]
+    flat: Any = None
+    for (d, i), stride in zip(live, _strides(merged), strict=True):
+        if e.elt(im.operand(i)) == i1:
+            raise _Unknown("boolean mask indexing of a run-time tensor")
+        term = _wrapped(im, i, shape[d])
+        term = term if stride == 1 else e.mul(term, stride)
+        flat = term if flat is None else e.add(flat, term)
+    table = e.reshape(xv, [*shape[:first], int(np.prod(merged)), *shape[first + count :]])
+    return e.gather(table, flat, first)
+
+
+def _gather(im: TorchImporter, x: Any, dim: int, index: Any, *_: Any, **__: Any) -> Value:
+    """torch.gather (take along an axis): one red.gather from the flattened x at each output
+    element's flat offset, `index * stride(dim)` plus the offset of its other coordinates."""
+    e = im.e
+    xv = im.operand(x)
+    shape = list(e.shape(xv))
+    axis = _dim(dim, len(shape))
+    ishape = list(e.shape(im.operand(index)))
+    strides = _strides(shape)
+    base = sum(
+        (_coordinates(ishape, a) * strides[a] for a in range(len(shape)) if a != axis),
+        np.zeros(ishape, dtype=np.int64),
+    )
+    flat = e.add(e.mul(_wrapped(im, index, shape[axis]), strides[axis]), base)
+    return e.gather(e.reshape(xv, [int(np.prod(shape))]), flat, 0)
+
+
+def _scatter_value(im: TorchImporter, x: Any, dim: int, index: Any, value: Any) -> Value:
+    """x with x[..., index[p], ...] = value along `dim`: where the coordinate along dim
+    equals one of the indices of its row."""
+    e = im.e
+    dtype = im.out_dtype()
+    xv = im.operand(x, dtype)
+    shape = list(e.shape(xv))
+    axis = _dim(dim, len(shape))
+    iv = _wrapped(im, index, shape[axis])
+    ishape = list(e.shape(iv))
+    if [d for a, d in enumerate(ishape) if a != axis] != [
+        d for a, d in enumerate(shape) if a != axis
+    ]:
+        raise _Unknown("the index must match the input's shape on the other axes")
+    if ishape[axis] == 1:
+        hit = e.binary(
+            red.EqOp,
+            iv,
+            _coordinates([*shape[:axis], shape[axis], *[1] * (len(shape) - axis - 1)], axis),
+        )
+    else:  # one more axis: the indices of a row against every coordinate, then any
+        spread = e.reshape(iv, [*ishape[: axis + 1], 1, *ishape[axis + 1 :]])
+        coords = np.arange(shape[axis], dtype=np.int64).reshape(
+            [1] * (axis + 1) + [shape[axis]] + [1] * (len(shape) - axis - 1)
+        )
+        matches = e.cast(e.binary(red.EqOp, spread, coords), i32)
+        hit = e.binary(red.NeOp, e.reduce(red.ReduceMaxOp, matches, [axis]), 0)
+    return e.select(hit, im.operand(value, dtype), xv)
+
+
+def _index_put(
+    im: TorchImporter, x: Any, indices: Sequence[Any], values: Any, accumulate: bool = False
+) -> Value:
+    """x[idx] = values (or += with `accumulate`) for one index tensor on axis 0: a one-hot
+    matrix of the indices, transposed, times the values sums the rows each index receives
+    (embedding's backward). Without `accumulate` the indices must be distinct constants."""
+    e = im.e
+    if len(indices) != 1 or indices[0] is None:
+        raise _Unknown("only one index tensor, on the first axis, is supported")
+    dtype = im.out_dtype()
+    xv = im.operand(x, dtype)
+    shape = list(e.shape(xv))
+    rows, rest = shape[0], shape[1:]
+    idx = _wrapped(im, indices[0], rows)
+    ishape = list(e.shape(idx))
+    n = int(np.prod(ishape))
+    width = int(np.prod(rest))
+    vals = e.broadcast_to(im.operand(values, dtype), [*ishape, *rest])
+    vals = e.reshape(vals, [n, width])
+    one_hot = e.binary(red.EqOp, e.reshape(idx, [n, 1]), np.arange(rows, dtype=np.int64)[None])
+    one_hot = e.cast(one_hot, e.elt(xv))
+    summed = e.reshape(e.matmul(e.transpose(one_hot, [1, 0]), vals), shape)
+    if accumulate:
+        return e.add(xv, summed)
+    known = e.const(idx)
+    if known is None or len(np.unique(known)) != known.size:
+        raise _Unknown("index_put without accumulate needs distinct constant indices")
+    written = np.zeros([rows] + [1] * len(rest), dtype=np.bool_)
+    written[known.reshape(-1)] = True
+    return e.select(written, summed, xv)
 
 
 def _reduce(cls: type[red.ReduceOp]) -> Callable[..., Value]:
@@ -778,6 +1063,21 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
     "aten.any.default": _any,
     "aten.full_like.default": _full_like,
     "aten.lstm.input": _lstm,
+    "aten._log_softmax.default": _log_softmax,
+    "aten._log_softmax_backward_data.default": _log_softmax_backward,
+    "aten._softmax_backward_data.default": _softmax_backward,
+    "aten.sigmoid_backward.default": _sigmoid_backward,
+    "aten.tanh_backward.default": _tanh_backward,
+    "aten.threshold_backward.default": _threshold_backward,
+    "aten.clamp.default": _clamp,
+    "aten.clamp_min.default": lambda im, x, lo: _clamp(im, x, lo, None),
+    "aten.clamp_max.default": lambda im, x, hi: _clamp(im, x, None, hi),
+    "aten.bitwise_not.default": _bitwise_not,
+    "aten.native_dropout.default": _native_dropout,
+    "aten.copy.default": _copy,
+    "aten.gather.default": _gather,
+    "aten.scatter.value": _scatter_value,
+    "aten.index_put.default": _index_put,
     "aten.zeros_like.default": lambda im, x, *a, **k: _full_like(im, x, 0),
     "aten.ones_like.default": lambda im, x, *a, **k: _full_like(im, x, 1),
 }
@@ -800,7 +1100,73 @@ def import_exported(
         table = torch.export.default_decompositions()
         table.pop(torch.ops.aten.lstm.input, None)
         ep = ep.run_decompositions(table)
-    return TorchImporter(ep, unroll_recurrences).run()
+    return TorchImporter(ep.graph, ep, unroll_recurrences).run()
+
+
+def _alias_root(node: Any) -> Any:
+    """The node an `aten.alias` chain starts from (the node itself when it is no alias):
+    outputs with one root share memory in eager PyTorch too."""
+    while isinstance(node, torch.fx.Node) and str(node.target) == "aten.alias.default":
+        node = node.args[0]
+    return node
+
+
+def import_graph(
+    gm: Any,
+    invariant: Sequence[int] = (),
+    name: str = "main",
+    unroll_recurrences: bool = False,
+) -> GraphImport:
+    """red for a torch.fx.GraphModule of ATen ops (AOTAutograd's forward or backward graph,
+    or any functional ATen graph): every placeholder becomes an argument in order, those at
+    the positions in `invariant` (parameters) marked `red.invariant`; the function returns
+    the graph outputs red computes (see `GraphImport`). Shapes and dtypes come from each
+    node's `meta["val"]` and must be static. Raises DiagnosticError naming the node and op
+    that red cannot import, or an in-place op left in the graph."""
+    if not HAS_TORCH:
+        raise DiagnosticError(
+            UnknownLoc(), "the PyTorch frontend needs torch: pip install 'red[torch]'"
+        )
+    graph = gm.graph
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    position = {n.name: i for i, n in enumerate(placeholders)}
+    wanted = set(invariant)
+    arguments = [(n, i in wanted) for i, n in enumerate(placeholders)]
+    importer = TorchImporter(graph, None, unroll_recurrences)
+    importer.declare(arguments)
+    importer.convert_graph()
+    output = next(n for n in graph.nodes if n.op == "output").args[0]
+    outputs: list[tuple[str, Any]] = []
+    results: list[Any] = []
+    first: dict[str, int] = {}  # root node name -> the first output position it has
+    for out in output if isinstance(output, list | tuple) else [output]:
+        root = _alias_root(out)
+        if isinstance(root, torch.fx.Node) and root.name in first:
+            outputs.append(("alias", first[root.name]))
+            continue
+        if isinstance(root, torch.fx.Node):
+            first[root.name] = len(outputs)
+        if out is None:
+            outputs.append(("none", None))
+        elif isinstance(out, torch.fx.Node) and out.op == "placeholder":
+            outputs.append(("input", position[out.name]))
+        elif isinstance(out, torch.fx.Node) and isinstance(
+            value := importer.values[out.name], SSAValue
+        ):
+            outputs.append(("result", len(results)))
+            results.append(value)
+        elif isinstance(out, torch.fx.Node) and not isinstance(value, _unavailable | list):
+            outputs.append(("constant", value))
+        elif not isinstance(out, torch.fx.Node):
+            outputs.append(("constant", out))
+        else:
+            raise DiagnosticError(
+                node_location(out), f"output '{out.name}' is not a tensor red computes"
+            )
+    fn = importer.function(name, arguments, results)
+    module = ModuleOp([fn])
+    verify_module(module)
+    return GraphImport(module, name, list(range(len(placeholders))), outputs)
 
 
 def import_torch(
