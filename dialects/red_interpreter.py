@@ -41,6 +41,7 @@ from xdsl.utils.exceptions import InterpretationError
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.numpy_interop import dense_to_numpy, numpy_dtype, splat_value
+from red.dialects.symbolic_shapes import argument_dim_names
 
 # region Types and values
 
@@ -679,6 +680,7 @@ class ModuleRunner:
                 fn, f"'@{name}' takes {len(inputs)} arguments, got {len(args)}"
             )
         checked: list[Any] = []
+        bound: dict[str, tuple[int, str]] = {}  # symbol -> (size, where it was bound)
         for i, (arg, typ) in enumerate(zip(args, inputs)):
             label = argument_label(fn, i)
             if not isinstance(typ, TensorType):
@@ -694,6 +696,16 @@ class ModuleRunner:
                 raise DiagnosticError.at(
                     fn, f"argument {label} of '@{name}' expects '{typ}', got {describe_array(arr)}"
                 )
+            for j, symbol in enumerate(argument_dim_names(fn, i) or []):
+                if not symbol:
+                    continue
+                size, where = bound.setdefault(symbol, (arr.shape[j], f"argument {label}"))
+                if size != arr.shape[j]:
+                    raise DiagnosticError.at(
+                        fn,
+                        f"argument {label} of '@{name}': dim {j} is '{symbol}' = "
+                        f"{arr.shape[j]}, but {where} gave '{symbol}' = {size}",
+                    )
             checked.append(arr)
         return checked
 

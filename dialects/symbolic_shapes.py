@@ -12,6 +12,7 @@ symbol are equal. A dim nothing determines gets a fresh symbol (`?0`, `?1`, ...)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from xdsl.dialects import arith, func, scf, tensor
@@ -19,7 +20,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, StringAttr, TensorType
 from xdsl.ir import Block, Operation, SSAValue
 
 from red.dialects import red
-from red.dialects.red.dims import Dim, Poly, is_static
+from red.dialects.red.dims import Dim, Poly, format_dim, is_static
 
 DIMS_ATTR = "red.dims"
 """Argument attribute naming the dims of a tensor argument: one string per dim, "" for a
@@ -190,15 +191,64 @@ class SymbolicShapes:
         return self.fresh()
 
 
+def _anonymous(symbol: str) -> bool:
+    """A symbol the analysis made up: a fresh `?N`, or `argI_J` for an unnamed `?`."""
+    return symbol.startswith("?") or re.fullmatch(r"arg\d+_\d+", symbol) is not None
+
+
 def contraction_mismatch(a: Dim, b: Dim) -> bool:
-    """Whether two dims are provably different: different ints, or different polynomials in
-    named symbols (an int and a symbol may still be equal at run time)."""
+    """Whether two dims that must be equal are different symbols: different ints, or
+    different polynomials in names the user gave (an int and a symbol, or an unnamed `?`,
+    may still be equal at run time)."""
     if is_static(a) and is_static(b):
         return a != b
     if is_static(a) or is_static(b):
         return False
-    anonymous = any(s.startswith("?") for s in a.symbols | b.symbols)  # type: ignore[union-attr]
-    return not anonymous and a != b
+    symbols = a.symbols | b.symbols  # type: ignore[union-attr]
+    return not any(_anonymous(s) for s in symbols) and a != b
+
+
+def _equal_dims(op: Operation, shapes: SymbolicShapes) -> list[tuple[str, Dim, Dim]]:
+    """The dims `op` requires equal, each with what they are: a matmul's contracted dims, a
+    concat's dims besides its axis."""
+    if isinstance(op, red.MatmulOp):
+        lhs, rhs = shapes.of(op.lhs), shapes.of(op.rhs)
+        if len(lhs) >= 2 and len(rhs) >= 2:
+            a, b = format_dim(lhs[-1]), format_dim(rhs[-2])
+            what = f"contracts lhs dim {len(lhs) - 1} = {a} with rhs dim {len(rhs) - 2} = {b}"
+            return [(what, lhs[-1], rhs[-2])]
+    if isinstance(op, red.ConcatOp):
+        axis = op.axis.value.data
+        first = shapes.of(op.operands[0])
+        return [
+            (
+                f"joins operand #{i} with dim {d} = {format_dim(o[d])} to operand #0's "
+                f"{format_dim(first[d])}",
+                first[d],
+                o[d],
+            )
+            for i, other in enumerate(op.operands[1:], 1)
+            for o in [shapes.of(other)]
+            for d in range(min(len(first), len(o)))
+            if d != axis
+        ]
+    return []
+
+
+def symbolic_shape_problem(fn: func.FuncOp) -> tuple[Operation, str] | None:
+    """The first op of `fn` whose operands' symbolic dims cannot be equal although it needs
+    them equal (e.g. a matmul contracting `seq` with `hidden`), or bad `red.dims` names."""
+    problem = verify_dim_names(fn)
+    if problem is not None:
+        return fn, problem
+    if not has_dynamic_shapes(fn):
+        return None
+    shapes = SymbolicShapes(fn)
+    for op in fn.walk():
+        for what, a, b in _equal_dims(op, shapes):
+            if contraction_mismatch(a, b):
+                return op, f"'{op.name}' op {what}: different symbols, not proven equal"
+    return None
 
 
 def function_shapes(fn: func.FuncOp) -> SymbolicShapes:
@@ -206,8 +256,6 @@ def function_shapes(fn: func.FuncOp) -> SymbolicShapes:
 
 
 def dims_text(shape: Sequence[Dim]) -> str:
-    from red.dialects.red.dims import format_dim
-
     return "x".join(format_dim(d) if is_static(d) else f"({format_dim(d)})" for d in shape)
 
 

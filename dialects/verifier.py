@@ -27,6 +27,7 @@ from red.dialects.call_graph import verify_no_recursion
 from red.dialects.diagnostics import DiagnosticError, Note, location_of
 from red.dialects.dominance import DominanceInfo
 from red.dialects.red import verify_invariant_attrs
+from red.dialects.symbolic_shapes import symbolic_shape_problem
 
 
 def _message(op: Operation, err: Exception) -> str:
@@ -121,3 +122,8 @@ def verify_module(root: Operation) -> None:
                     err.notes.append(Note(location_of(owner), "operand defined here"))
                 raise err
     verify_no_recursion(root)
+    for op in ops:
+        if isinstance(op, func.FuncOp):
+            found = symbolic_shape_problem(op)
+            if found is not None:
+                raise DiagnosticError.at(found[0], found[1])

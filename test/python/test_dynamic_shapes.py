@@ -141,3 +141,25 @@ def test_narrowed_last_row_is_exact_at_every_length(length: int):
 def test_bad_assumptions_are_named(text: str, error: str):
     with pytest.raises(ValueError, match=error):
         parse_assumptions(text)
+
+
+TWO_SEQ = """
+func.func @main(%a: tensor<?x4xf32> {red.dims = ["seq", ""]}, %b: tensor<?x4xf32> {red.dims = ["seq", ""]}) -> tensor<?x4xf32> {
+  %s = red.add %a, %b : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  func.return %s : tensor<?x4xf32>
+}
+"""
+
+
+def test_a_call_that_breaks_a_symbol_equality_is_refused():
+    runner = red.interpret(red.parse(TWO_SEQ))
+    a = np.ones((3, 4), np.float32)
+    (same,) = runner.call("main", a, a)
+    np.testing.assert_array_equal(same, 2 * a)
+
+    with pytest.raises(red.DiagnosticError) as err:
+        runner.call("main", a, np.ones((5, 4), np.float32))
+    assert (
+        "argument #1 (%b) of '@main': dim 0 is 'seq' = 5, but argument #0 (%a) gave 'seq' = 3"
+        in str(err.value)
+    )

@@ -868,3 +868,37 @@ func.func private @helper(%x: tensor<2xf32>) -> tensor<2xf32> {
   %y = func.call @recursion_through_two_functions(%x) : (tensor<2xf32>) -> tensor<2xf32>
   func.return %y : tensor<2xf32>
 }
+
+// -----
+
+// Two dims named alike are equal; a matmul contracting two different names is refused.
+func.func @contraction_of_different_symbols(%x: tensor<?x?xf32> {red.dims = ["seq", "hidden"]}, %w: tensor<?x4xf32> {red.dims = ["seq", ""]}) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'red.matmul' op contracts lhs dim 1 = hidden with rhs dim 0 = seq: different symbols, not proven equal}}
+  %y = red.matmul %x, %w : tensor<?x?xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  func.return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// The symbol flows through the transposes to the joined dims.
+func.func @concat_of_different_symbols(%x: tensor<?x3xf32> {red.dims = ["seq", ""]}, %w: tensor<?x3xf32> {red.dims = ["n", ""]}) -> tensor<6x?xf32> {
+  %t = red.transpose %x [1, 0] : tensor<?x3xf32> -> tensor<3x?xf32>
+  %u = red.transpose %w [1, 0] : tensor<?x3xf32> -> tensor<3x?xf32>
+  // expected-error @+1 {{'red.concat' op joins operand #1 with dim 1 = n to operand #0's seq: different symbols, not proven equal}}
+  %y = red.concat %t, %u axis = 0 : tensor<3x?xf32>, tensor<3x?xf32> -> tensor<6x?xf32>
+  func.return %y : tensor<6x?xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument #0: dim 1 is 4, not '?': it cannot be named 'hidden'}}
+func.func @name_on_a_static_dim(%x: tensor<?x4xf32> {red.dims = ["seq", "hidden"]}) -> tensor<?x4xf32> {
+  func.return %x : tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument #0: 'red.dims' names 1 dims, the type has 2}}
+func.func @names_of_the_wrong_rank(%x: tensor<?x4xf32> {red.dims = ["seq"]}) -> tensor<?x4xf32> {
+  func.return %x : tensor<?x4xf32>
+}

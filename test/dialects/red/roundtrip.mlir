@@ -403,3 +403,19 @@ func.func @constant_special_floats() -> (tensor<3xf32>, tensor<2xf32>, tensor<2x
   %c = red.constant dense<[1.0, 1.0]> : tensor<2xf32>
   func.return %a, %b, %c : tensor<3xf32>, tensor<2xf32>, tensor<2xf32>
 }
+
+// Symbolic dims the verifier accepts: the same name on both contracted dims, and unnamed `?`
+// dims (they may be equal at run time; the call checks).
+// CHECK-LABEL: func.func @contraction_of_one_symbol
+// CHECK-SAME:    %{{.*}}: tensor<?x?xf32> {red.dims = ["seq", "hidden"]}, %{{.*}}: tensor<?x4xf32> {red.dims = ["hidden", ""]}
+// CHECK:         red.matmul %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+// CHECK-LABEL: func.func @contraction_of_unnamed_dims
+// CHECK:         red.matmul %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+func.func @contraction_of_one_symbol(%x: tensor<?x?xf32> {red.dims = ["seq", "hidden"]}, %w: tensor<?x4xf32> {red.dims = ["hidden", ""]}) -> tensor<?x4xf32> {
+  %y = red.matmul %x, %w : tensor<?x?xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  func.return %y : tensor<?x4xf32>
+}
+func.func @contraction_of_unnamed_dims(%x: tensor<?x?xf32>, %w: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %y = red.matmul %x, %w : tensor<?x?xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  func.return %y : tensor<?x4xf32>
+}
