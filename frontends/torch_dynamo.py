@@ -69,8 +69,8 @@ class RedFallbackWarning(UserWarning):
 class GraphRecord:
     """One graph the backend was given: its kind (`forward`, `backward` or `inference`),
     its ATen op count, who runs it (`red` or `eager`) and why not red, the seconds spent
-    importing, optimising and compiling it, and red's redundancy report of it (when the
-    backend was made with `report=True`)."""
+    importing, optimising and compiling it, the red module it became (optimised), and red's
+    redundancy report of it (when the backend was made with `report=True`)."""
 
     kind: str
     aten_ops: int
@@ -78,6 +78,7 @@ class GraphRecord:
     reason: str = ""
     seconds: float = 0.0
     report: dict[str, Any] | None = None
+    module: Any = None
 
 
 def _aten_op_count(gm: torch.fx.GraphModule) -> int:
@@ -332,6 +333,7 @@ class RedBackend:
                 reason = _stage_reason(stage, f"{type(err).__name__}: {err}", None)
                 return self._eager_graph(record, gm, reason)
         record.seconds = time.perf_counter() - start
+        record.module = imported.module
         reset = self.memo == "reset" or kind != "inference"
         return _CompiledGraph(self, record, gm, imported, compiled, invariant, reset)
 
@@ -373,8 +375,11 @@ def _decomposable() -> Iterator[None]:
     one fused op too; the math paths decompose into ops red imports, backward included."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    with torch.backends.mkldnn.flags(enabled=False), sdpa_kernel([SDPBackend.MATH]):
-        yield
+    with warnings.catch_warnings():
+        # switching oneDNN off notes that TF32 needs an Intel GPU: not news here
+        warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+        with torch.backends.mkldnn.flags(enabled=False), sdpa_kernel([SDPBackend.MATH]):
+            yield
 
 
 def _stage_reason(stage: str, message: str, err: DiagnosticError | None) -> str:
