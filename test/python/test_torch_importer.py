@@ -251,3 +251,52 @@ def test_a_constant_tensor_is_materialized_once():
     ops = [op.name for op in imported.module.walk() if op.name.startswith("red.")]
     assert ops == ["red.constant", "red.mul", "red.add"]
     np.testing.assert_allclose(got, (x * Shared().c + Shared().c).numpy(), rtol=1e-6)
+
+
+class Fn(torch.nn.Module):
+    """A module around a function of the inputs (one case of the ATen translations)."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *args):
+        return self.fn(*args)
+
+
+def _ids(*shape, high, negative=False):
+    """Random indices into an axis of size `high` (negative ones count from its end)."""
+    return torch.randint(-high if negative else 0, high, shape)
+
+
+ATEN_CASES = [
+    pytest.param(lambda x, i: torch.gather(x, 1, i), lambda: (torch.randn(4, 6), _ids(4, 3, high=6)), id="gather-dim1"),
+    pytest.param(lambda x, i: torch.gather(x, 0, i), lambda: (torch.randn(4, 6), _ids(2, 6, high=4)), id="gather-dim0"),
+    pytest.param(lambda x, i: x.scatter(1, i, -1.0), lambda: (torch.randn(4, 6), _ids(4, 1, high=6)), id="scatter-one-index"),
+    pytest.param(lambda x, i: x.scatter(1, i, 2.5), lambda: (torch.randn(4, 6), torch.tensor([[0, 5], [1, 1], [2, 3], [4, 0]])), id="scatter-two-indices"),
+    pytest.param(lambda t, i, v: t.index_put((i,), v, accumulate=True), lambda: (torch.randn(8, 3), torch.tensor([1, 5, 1, -1, 0]), torch.randn(5, 3)), id="index-put-accumulate"),
+    pytest.param(lambda x, i, j: x[i, j], lambda: (torch.randn(5, 6, 2), _ids(3, high=5, negative=True), _ids(3, high=6)), id="index-two-tensors"),
+    pytest.param(lambda x, i: x[:, i], lambda: (torch.randn(5, 6), _ids(2, 2, high=6, negative=True)), id="index-second-axis"),
+    pytest.param(lambda x: torch.log_softmax(x * 30, -1), lambda: (torch.randn(3, 7),), id="log-softmax-large-logits"),
+    pytest.param(lambda x, w, b: torch.ops.aten.native_layer_norm(x, [4], w, b, 1e-5), lambda: (torch.randn(2, 3, 4), torch.randn(4), torch.randn(4)), id="layer-norm-statistics"),
+    pytest.param(lambda x: x.clamp(-0.5, 0.25), lambda: (torch.randn(3, 5),), id="clamp"),
+    pytest.param(lambda x: (~(x > 0)).to(torch.float32), lambda: (torch.randn(3, 5),), id="bitwise-not-mask"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fn", "make_inputs"), ATEN_CASES)
+def test_aten_translation_matches_pytorch(fn, make_inputs):
+    """Each translation training graphs need, against PyTorch, with run-time indices
+    (negative ones included where torch allows them)."""
+    torch.manual_seed(3)
+    inputs = make_inputs()
+    with torch.no_grad():
+        expected = fn(*inputs)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+
+    imported = import_torch(Fn(fn), inputs)
+    got = red.interpret(imported.module).call("main", *[t.numpy() for t in inputs])
+
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)
