@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.red.dims import is_static
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
 
 
@@ -60,11 +62,22 @@ def _cumsum(n: Node, e: OnnxEmitter) -> list[Any]:
     rank = len(shape)
     axis = n.axis(int(axis_array.reshape(-1)[0]), rank)
     size = shape[axis]
-    j, i = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")  # term j into sum i
-    take = j >= i if n.attr("reverse", 0) else j <= i
-    if n.attr("exclusive", 0):
-        take &= j != i
-    triangle = take.astype(numpy_dtype(e.elt(x)))
+    reverse, exclusive = n.attr("reverse", 0), n.attr("exclusive", 0)
+    triangle: Any
+    if is_static(size):
+        j, i = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")  # term j into sum i
+        take = j >= i if reverse else j <= i
+        if exclusive:
+            take &= j != i
+        triangle = take.astype(numpy_dtype(e.elt(x)))
+    else:  # the same triangle from run-time iotas
+        j, i = e.iota([size, 1], 0), e.iota([1, size], 1)
+        cls = (
+            (red.GtOp if reverse else red.LtOp)
+            if exclusive
+            else (red.GeOp if reverse else red.LeOp)
+        )
+        triangle = e.cast(e.binary(cls, j, i), e.elt(x))
     perm = [d for d in range(rank) if d != axis] + [axis]
     moved = e.transpose(x, perm)
     rows = e.reshape(moved, [math.prod(e.shape(moved)[:-1]), size])

@@ -1,6 +1,9 @@
 """The graph walk: `@main` gets the graph inputs (then, with `weights_as_args`, the
-floating-point initializers) as arguments and returns the graph outputs; each node is folded
-or converted in graph order, its ops located at NameLoc(node name, model file)."""
+floating-point initializers) as arguments and returns the graph outputs; each node is folded,
+evaluated on sizes (`shape_arith`) or converted in graph order, its ops located at
+NameLoc(node name, model file). A symbolic input dim is a `?` whose name the argument's
+`red.dims` attribute carries; what cannot stay symbolic is a located error that gives the
+`--shape` flags making the model static."""
 
 from __future__ import annotations
 
@@ -29,8 +32,10 @@ from xdsl.utils.exceptions import VerifyException
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.red.dims import Poly
+from red.dialects.symbolic_shapes import DIMS_ATTR
 from red.dialects.verifier import verify_module
-from red.frontends.onnx import (  # noqa: F401 (registers the converters)
+from red.frontends.onnx import (  # noqa: F401 (registers the converters and evaluators)
     contractions,
     elementwise,
     indexing,
@@ -38,6 +43,7 @@ from red.frontends.onnx import (  # noqa: F401 (registers the converters)
     recurrent,
     reductions,
     shape,
+    shape_arith,
 )
 from red.frontends.onnx.loader import (
     ModelSource,
@@ -50,9 +56,18 @@ from red.frontends.onnx.loader import (
     load_model,
     name_loc,
     read_initializer,
+    shape_flags,
     type_name,
 )
-from red.frontends.onnx.node import CONVERTERS, EnvValue, Node, OnnxEmitter, OnnxSequence
+from red.frontends.onnx.node import (
+    CONVERTERS,
+    EVALUATORS,
+    EnvValue,
+    Node,
+    OnnxEmitter,
+    OnnxSequence,
+)
+from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, fmt_dims, sym_array
 
 _NO_FOLD = {
     "RandomNormal",
@@ -95,6 +110,8 @@ class Importer:
         self.e = OnnxEmitter(self.block, self.file_loc, unroll_recurrences)
         self.env: dict[str, EnvValue] = {}
         self.arg_attrs: list[dict[str, Attribute]] = []
+        self.static_flags = ""
+        """The --shape flags that make the symbolic inputs static ("" when none is)."""
 
     def loc(self, name: str) -> NameLoc:
         return name_loc(name, self.file_loc)
@@ -103,7 +120,8 @@ class Importer:
         self._declare_inputs()
         self._declare_initializers()
         for index, proto in enumerate(self.graph.node):
-            self._import_node(Node(proto, index, self.env, self.file_loc, self.opset))
+            node = Node(proto, index, self.env, self.file_loc, self.opset, self.e.materialize)
+            self._import_node(node)
         self.e.node = None
         results = [self._output(vi) for vi in self.graph.output]
         self.e.loc = self.loc(self.graph.name or "main")
@@ -124,19 +142,36 @@ class Importer:
 
     # region Graph inputs and initializers
 
-    def _argument(self, typ: TensorType, name: str, invariant: bool) -> None:
-        arg = self.block.insert_arg(typ, len(self.block.args))
+    def _argument(
+        self, typ: TensorType, name: str, invariant: bool, dim_names: Sequence[str] = ()
+    ) -> None:
+        """A function argument; its `?` dims get symbols: the `dim_param` names (kept in
+        `red.dims`), else `arg{i}_{j}` (the dialect's name for an unnamed `?`)."""
+        index = len(self.block.args)
+        arg = self.block.insert_arg(typ, index)
         _set_name(arg, name)
         self.env[name] = arg
-        self.arg_attrs.append({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
+        attrs: dict[str, Attribute] = {red.INVARIANT_ATTR: UnitAttr()} if invariant else {}
+        sizes = typ.get_shape()
+        if red.DYNAMIC in sizes:
+            attrs[DIMS_ATTR] = ArrayAttr([StringAttr(n) for n in dim_names])
+            self.e.declare_argument(
+                arg,
+                [
+                    d if d != red.DYNAMIC else Poly.symbol(dim_names[j] or f"arg{index}_{j}")
+                    for j, d in enumerate(sizes)
+                ],
+            )
+        self.arg_attrs.append(attrs)
 
     def _declare_inputs(self) -> None:
         initializers = {t.name for t in self.graph.initializer}
         inputs = [vi for vi in self.graph.input if vi.name not in initializers]
         check_shape_names(self.shapes, inputs, self.file_loc)
         for vi in inputs:
-            typ = input_type(vi, self.shapes.get(vi.name), self.loc(vi.name))
-            self._argument(typ, vi.name, invariant=False)
+            typ, names = input_type(vi, self.shapes.get(vi.name), self.loc(vi.name))
+            self._argument(typ, vi.name, invariant=False, dim_names=names)
+        self.static_flags = shape_flags(inputs, self.shapes)
 
     def _declare_initializers(self) -> None:
         """Constants; with `weights_as_args`, floating-point ones are trailing invariant
@@ -163,18 +198,55 @@ class Importer:
         values = [node.lookup(i) for i in range(node.num_inputs)]
         self.e.node, self.e.loc = node, node.loc
         outputs: Sequence[Any] | None = None
-        if proto.op_type not in _NO_FOLD and all(
-            v is None or isinstance(v, np.ndarray) for v in values
-        ):
-            outputs = self._evaluate(proto, values)
-        if outputs is None:
-            outputs = self._convert(node)
+        try:
+            if proto.op_type not in _NO_FOLD and all(
+                v is None or isinstance(v, np.ndarray) for v in values
+            ):
+                outputs = self._evaluate(proto, values)
+            elif all(v is None or isinstance(v, np.ndarray | SymInts) for v in values):
+                outputs = self._evaluate_sizes(node, values)
+            if outputs is None:
+                outputs = self._convert(node)
+        except SymbolicSizeError as err:
+            raise self._needs_static_sizes(node, str(err)) from None
         for i, name in enumerate(proto.output):
             if not name:
                 continue
             if i >= len(outputs) or outputs[i] is None:
                 raise node.unsupported(f"output #{i} of '{proto.op_type}' is not supported")
             self.env[name] = self._store(outputs[i], node)
+
+    def _needs_static_sizes(self, node: Node, reason: str) -> UnsupportedError:
+        """A located error for a node that cannot keep its sizes symbolic."""
+        hint = f"; import with static sizes: {self.static_flags}" if self.static_flags else ""
+        return UnsupportedError(node.loc, f"{reason} (ONNX node '{node.name}'){hint}")
+
+    def _symbolic_input_shapes(self, node: Node) -> str | None:
+        """The node's input shapes when one has a symbolic size, e.g. `1xseqx64, 64`."""
+        shapes, symbolic = [], False
+        for i in range(node.num_inputs):
+            value = node.lookup(i)
+            if isinstance(value, SymInts):
+                symbolic = True
+                shapes.append(f"sizes {fmt_dims(value.values.reshape(-1))}")
+            elif isinstance(value, SSAValue | np.ndarray):
+                dims = self.e.dims(value)
+                symbolic |= any(isinstance(d, Poly) for d in dims)
+                shapes.append(fmt_dims(dims))
+        return ", ".join(shapes) if symbolic else None
+
+    def _evaluate_sizes(self, node: Node, values: list[Any]) -> Sequence[Any] | None:
+        """Outputs computed on sizes (inputs constant or SymInts), None when the node is not
+        shape arithmetic (then it is converted: its SymInts inputs become run-time values)."""
+        evaluate = EVALUATORS.get(node.op_type)
+        if evaluate is None:
+            return None
+        outputs = evaluate(node, values)
+        if outputs is None:
+            return None
+        if unread := node.unread_attrs():
+            raise node.unsupported(f"attribute '{unread[0]}' of '{node.op_type}' is not supported")
+        return outputs
 
     def _convert(self, node: Node) -> Sequence[Any]:
         """The node's outputs from its converter; every failure is a located error."""
@@ -184,11 +256,15 @@ class Importer:
             raise node.unsupported(f"ONNX op '{op_type}' is not supported")
         try:
             outputs = convert(node, self.e)
-        except DiagnosticError:
+        except (DiagnosticError, SymbolicSizeError):
             raise
         except VerifyException as err:
             raise node.error(f"'{op_type}' imports to invalid red IR: {err}") from err
         except Exception as err:  # a malformed node (or an importer bug): still located
+            if (shapes := self._symbolic_input_shapes(node)) is not None:
+                raise SymbolicSizeError(
+                    f"'{op_type}' on symbolic sizes ({shapes}) is not supported"
+                ) from err
             raise node.error(f"could not import '{op_type}': {type(err).__name__}: {err}") from err
         if unread := node.unread_attrs():
             names = ", ".join(f"'{a}'" for a in unread)
@@ -205,6 +281,9 @@ class Importer:
             return OnnxSequence([self._store(v, node) for v in x.items])  # type: ignore[misc]
         if isinstance(x, SSAValue):
             return x
+        if isinstance(x, SymInts):
+            sized = sym_array(x.values, x.dtype)
+            return sized if isinstance(sized, SymInts) else self.e.define(sized, node.loc)
         return self.e.define(np.asarray(x), node.loc)
 
     def _evaluate(self, proto: onnx.NodeProto, values: list[Any]) -> list[Any] | None:
@@ -243,6 +322,8 @@ class Importer:
             raise UnsupportedError(
                 loc, f"graph output '{vi.name}' is a sequence: red needs tensors"
             )
+        if isinstance(value, SymInts):
+            value = self.e.materialize(value)
         declared = vi.type.tensor_type.elem_type if vi.type.HasField("tensor_type") else 0
         elt = element_type(declared) if declared else None
         if isinstance(value, np.ndarray) and elt is not None:
@@ -268,21 +349,25 @@ def import_onnx(
     """Import an ONNX model (a ModelProto or a file path) as a verified red module with one
     function, `@main`.
 
-    `@main` takes the graph inputs in order and returns the graph outputs in order.
-    `shapes` maps a graph input name to its full static shape (needed where the model has a
-    symbolic dimension). Initializers become `red.constant`s; with `weights_as_args`, the
-    floating-point initializers become trailing `{red.invariant}` arguments in initializer order
-    (see `weight_arrays`), while integer and boolean initializers (shapes, axes, indices) stay
-    constants, since static shapes need their values. An initializer that is also listed as a
+    `@main` takes the graph inputs in order and returns the graph outputs in order. A
+    symbolic input dimension (a `dim_param`, or a dim of unknown size) is a `?` and the
+    argument's `red.dims` attribute names it (e.g. `tensor<1x?xi64> {red.dims = ["", "seq"]}`);
+    sizes computed from it stay symbolic through the model's shape arithmetic. `shapes` maps
+    a graph input name to its full static shape, fixing its dims instead. Initializers become
+    `red.constant`s; with `weights_as_args`, the floating-point initializers become trailing
+    `{red.invariant}` arguments in initializer order (see `weight_arrays`), while integer and
+    boolean initializers (shapes, axes, indices) stay constants, since shapes need their
+    values. An initializer that is also listed as a
     graph input is a constant, not an argument.
 
     LSTM, GRU and RNN become an scf.for over the time steps (state and output sequence carried,
     written with red.dynamic_update_slice); `unroll_recurrences` unrolls them instead (one
     copy of the step per time step).
 
-    Raises UnsupportedError (a located DiagnosticError) for what the importer does not handle,
-    DiagnosticError for a symbolic dimension without a shape, and OnnxLoadError for a missing
-    or unreadable file."""
+    Raises UnsupportedError (a located DiagnosticError) for what the importer does not handle
+    (with symbolic sizes: naming the `--shape` flags that make the model static),
+    DiagnosticError for an input without any shape, and OnnxLoadError for a missing or
+    unreadable file."""
     model, filename = load_model(model_or_path)
     model = inline_functions(model)
     return Importer(model, filename, dict(shapes or {}), weights_as_args, unroll_recurrences).run()

@@ -26,6 +26,7 @@ import numpy as np
 from xdsl.dialects.builtin import i64
 
 from red.dialects import red
+from red.dialects.red.dims import Dim, is_static
 from red.frontends.emitter import Value
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
 
@@ -44,32 +45,34 @@ _REDUCTIONS: dict[str, type[red.BinaryElementwiseOp] | None] = {
 # region Flattened indices
 
 
-def _wrapped(e: OnnxEmitter, index: Any, size: int) -> Value:
+def _wrapped(e: OnnxEmitter, index: Any, size: Dim) -> Value:
     """Indices in [-size, size) as [0, size)."""
-    if (array := e.const(index)) is not None:
+    if (array := e.const(index)) is not None and is_static(size):
         return np.where(array < 0, array + size, array)
-    return e.select(e.binary(red.LtOp, index, 0), e.add(index, size), index)
+    return e.select(e.binary(red.LtOp, index, 0), e.add(index, e.size_value(size)), index)
 
 
-def _flat_rows(e: OnnxEmitter, tuples: Any, dims: Sequence[int]) -> Value:
-    """The row-major position of each index tuple of `tuples` [n, k] in a tensor whose leading
-    axes are `dims` (k of them): [n] int64 (a constant when the tuples are)."""
-    n, k = e.shape(tuples)
-    flat: Any = np.zeros(n, dtype=np.int64)
-    for j in range(k):
-        column = _wrapped(e, e.take(tuples, 1, j), dims[j])
-        flat = e.add(flat, e.mul(column, np.int64(math.prod(dims[j + 1 :]))))
-    return flat
+def _flat_rows(e: OnnxEmitter, tuples: Any, dims: Sequence[Dim]) -> Value:
+    """The row-major position of each index tuple of `tuples` [..., k] in a tensor whose
+    leading axes are `dims` (k of them): [...] int64 (a constant when the tuples are)."""
+    shape = e.shape(tuples)
+    last = len(shape) - 1
+    flat: Any = None
+    for j in range(shape[-1]):
+        column = _wrapped(e, e.take(tuples, last, j), dims[j])
+        term = e.mul(column, e.size_value(math.prod(dims[j + 1 :])))
+        flat = term if flat is None else e.add(flat, term)
+    return flat if flat is not None else np.zeros(shape[:-1], dtype=np.int64)
 
 
-def _index_tuples(n: Node, e: OnnxEmitter, indices: Any, dims: Sequence[int]) -> Any:
-    """indices [..., k] as int64 [n, k], k checked against the data's rank."""
+def _index_tuples(n: Node, e: OnnxEmitter, indices: Any, dims: Sequence[Dim]) -> Any:
+    """indices [..., k] as int64, k checked against the data's rank."""
     shape = e.shape(indices)
-    if not shape or shape[-1] > len(dims):
+    if not shape or not is_static(shape[-1]) or shape[-1] > len(dims):
         raise n.error(
             f"'{n.op_type}' indices of shape {list(shape)} do not index data of rank {len(dims)}"
         )
-    return e.reshape(e.cast(indices, i64), [math.prod(shape[:-1]), shape[-1]])
+    return e.cast(indices, i64)
 
 
 # endregion Flattened indices
@@ -89,10 +92,10 @@ def _gather_nd(n: Node, e: OnnxEmitter) -> list[Any]:
         )
     tuples = _index_tuples(n, e, indices, shape[b:])
     k = index_shape[-1]
-    flat = e.reshape(_flat_rows(e, tuples, shape[b : b + k]), index_shape[:-1])
+    flat = _flat_rows(e, tuples, shape[b : b + k])
     block = math.prod(shape[b : b + k])
     for d in range(b):  # the batch position, in units of one batch element's rows
-        stride = np.int64(block * math.prod(shape[d + 1 : b]))
+        stride = e.size_value(block * math.prod(shape[d + 1 : b]))
         flat = e.add(flat, e.mul(e.iota(index_shape[:-1], d), stride))
     table = e.reshape(data, [math.prod(shape[: b + k]), *shape[b + k :]])
     return [e.gather(table, flat, 0)]
@@ -104,7 +107,9 @@ def _scatter_nd(n: Node, e: OnnxEmitter) -> list[Any]:
     index order."""
     data, indices, updates = n.required(0), n.required(1), n.required(2)
     shape = e.shape(data)
+    index_shape = e.shape(indices)
     tuples = _index_tuples(n, e, indices, shape)
+    tuples = e.reshape(tuples, [math.prod(index_shape[:-1]), index_shape[-1]])
     count, k = e.shape(tuples)
     rest = list(shape[k:])
     expected = [*e.shape(indices)[:-1], *rest]

@@ -1,6 +1,6 @@
 """Reading an ONNX model for import: the file (external data loaded, local functions inlined),
-the element types red has, the static types of the graph inputs (`--shape NAME=DIMS` fills
-symbolic dimensions) and the initializers."""
+the element types red has, the types of the graph inputs (a symbolic dimension is a `?`
+named by its `dim_param`, unless `--shape NAME=DIMS` fixes it) and the initializers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from collections.abc import Sequence
 import numpy as np
 import onnx
 from onnx import external_data_helper, helper, numpy_helper
-from xdsl.dialects.builtin import FileLineColLoc, NameLoc, StringAttr, TensorType, UnknownLoc
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    FileLineColLoc,
+    NameLoc,
+    StringAttr,
+    TensorType,
+    UnknownLoc,
+)
 from xdsl.ir import Attribute
 
 from red.dialects.diagnostics import DiagnosticError
@@ -141,9 +148,10 @@ def check_shape_names(
 
 def input_type(
     vi: onnx.ValueInfoProto, given: tuple[int, ...] | None, loc: Attribute
-) -> TensorType:
-    """The static type of a graph input: its declared shape, with `given` (from `--shape`)
-    where that is set; a dimension neither fixes is an error saying which flag to add."""
+) -> tuple[TensorType, list[str]]:
+    """The type of a graph input and the names of its dims: a symbolic dim is `?`, named by
+    its `dim_param` ("" for a static dim or an unnamed unknown one); `given` (from
+    `--shape`) fixes every dim."""
     if not vi.type.HasField("tensor_type"):
         kind = vi.type.WhichOneof("value") or "unknown"
         raise UnsupportedError(loc, f"graph input '{vi.name}' has {kind} type: red needs tensors")
@@ -160,12 +168,29 @@ def input_type(
             raise DiagnosticError(
                 loc, f"graph input '{vi.name}' has no shape: give one with --shape {vi.name}=DIMS"
             )
-        return TensorType(elt, list(given))
+        return TensorType(elt, list(given)), [""] * len(given)
     dims = list(tt.shape.dim)
     if given is not None:
         _check_given_shape(vi.name, dims, given, loc)
-        return TensorType(elt, list(given))
-    return TensorType(elt, _static_shape(vi.name, dims, loc))
+        return TensorType(elt, list(given)), [""] * len(given)
+    shape = [d.dim_value if d.HasField("dim_value") else DYNAMIC_INDEX for d in dims]
+    names = ["" if d.HasField("dim_value") else d.dim_param for d in dims]
+    return TensorType(elt, shape), names
+
+
+def shape_flags(inputs: Sequence[onnx.ValueInfoProto], shapes: dict[str, tuple[int, ...]]) -> str:
+    """`--shape input_ids=1xN ...` for the inputs with symbolic dims that `shapes` leaves
+    open: what makes a model that needs static sizes importable."""
+    flags = []
+    for vi in inputs:
+        if vi.name in shapes or not vi.type.tensor_type.HasField("shape"):
+            continue
+        dims = vi.type.tensor_type.shape.dim
+        if all(d.HasField("dim_value") for d in dims):
+            continue
+        example = "x".join(str(d.dim_value) if d.HasField("dim_value") else "N" for d in dims)
+        flags.append(f"--shape {vi.name}={example}")
+    return " ".join(flags)
 
 
 def _fmt_dims(dims: Sequence[int]) -> str:
@@ -189,29 +214,6 @@ def _check_given_shape(
                 f"{flag} gives dimension {i} size {g}, but graph input '{name}' has static "
                 f"size {d.dim_value} there",
             )
-
-
-def _static_shape(
-    name: str, dims: Sequence[onnx.TensorShapeProto.Dimension], loc: Attribute
-) -> list[int]:
-    """The declared shape, every dimension of which must be a number."""
-    shape: list[int] = []
-    for i, d in enumerate(dims):
-        if d.HasField("dim_value"):
-            shape.append(d.dim_value)
-            continue
-        what = (
-            f"symbolic dimension {i} ('{d.dim_param}')"
-            if d.dim_param
-            else f"dimension {i} of unknown size"
-        )
-        example = "x".join(str(e.dim_value) if e.HasField("dim_value") else "N" for e in dims)
-        raise DiagnosticError(
-            loc,
-            f"graph input '{name}' has {what}: give its shape with "
-            f"--shape {name}={example or 'DIMS'}",
-        )
-    return shape
 
 
 # endregion Graph input types

@@ -1,7 +1,7 @@
 """Converters of the remaining ONNX ops: Identity and Dropout, constants (Constant,
-ConstantOfShape, EyeLike, Range: folded when their inputs are constants), OneHot, and the
-static sequences (SplitToSequence, SequenceConstruct, SequenceAt, SequenceLength,
-ConcatFromSequence)."""
+ConstantOfShape, EyeLike, Range: folded when their inputs are constants; of a symbolic
+size, built at run time), OneHot, and the static sequences (SplitToSequence,
+SequenceConstruct, SequenceAt, SequenceLength, ConcatFromSequence)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from xdsl.dialects.builtin import i64
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.red.dims import format_dim, is_static
 from red.frontends.onnx.node import Node, OnnxEmitter, OnnxSequence, converts
+from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, ceil_div, is_symbolic
 
 
 def _with_unit_dim(shape: Sequence[int], axis: int) -> list[int]:
@@ -50,10 +52,13 @@ def _constant(n: Node, e: OnnxEmitter) -> list[Any]:
 
 @converts("ConstantOfShape")
 def _constant_of_shape(n: Node, e: OnnxEmitter) -> list[Any]:
-    spec = n.required_const(0, "shape")
+    """A constant; of a symbolic shape, the fill value broadcast to it at run time."""
+    dims = list(n.required_dims(0, "shape").reshape(-1))
     value = n.attr("value")
     fill = np.zeros(1, dtype=np.float32) if value is None else value.reshape(-1)
-    return [np.full([int(d) for d in spec.reshape(-1)], fill[0], dtype=fill.dtype)]
+    if all(is_static(d) for d in dims):
+        return [np.full([int(d) for d in dims], fill[0], dtype=fill.dtype)]
+    return [e.broadcast_to(np.asarray(fill[0], dtype=fill.dtype), dims)]
 
 
 @converts("EyeLike")
@@ -67,10 +72,26 @@ def _eye_like(n: Node, e: OnnxEmitter) -> list[Any]:
 
 @converts("Range")
 def _range(n: Node, e: OnnxEmitter) -> list[Any]:
-    """Reached only when an input is computed at run time."""
-    for i, role in enumerate(("start", "limit", "delta")):
-        n.const_input(i, role)
-    raise AssertionError("Range with constant inputs folds")
+    """Reached when the length is symbolic (e.g. [0, seq)): start + delta * iota(length),
+    with a static delta; a length computed from data is not supported."""
+    start, limit, delta = (n.required_dims(i, r).reshape(-1)[0] for i, r in enumerate(_RANGE))
+    if is_symbolic(delta) or delta == 0:
+        raise SymbolicSizeError(f"'Range' with step {format_dim(delta)} is not supported")
+    if delta > 0:
+        count = ceil_div(limit - start, delta, "a Range's length")
+    else:
+        count = ceil_div(start - limit, -delta, "a Range's length")
+    first = n.lookup(0)
+    elt = e.element_type(first.dtype) if isinstance(first, np.ndarray | SymInts) else i64
+    ramp: Any = e.arange(count)
+    if delta != 1:
+        ramp = e.mul(ramp, np.int64(delta))
+    if start != 0:
+        ramp = e.add(ramp, e.size_value(start))
+    return [e.cast(ramp, elt)]
+
+
+_RANGE = ("start", "limit", "delta")
 
 
 @converts("OneHot")

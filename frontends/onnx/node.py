@@ -1,6 +1,6 @@
 """What a converter works with: the ONNX node being imported (typed access to its inputs and
 attributes, errors located at the node), the emitter that creates its red ops, and the
-registry that maps op types to converters."""
+registries that map op types to converters and to evaluators of sizes (`shape_arith`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.ir import Attribute, Block
 
 from red.dialects.diagnostics import DiagnosticError
-from red.frontends.emitter import Emitter, Value
+from red.frontends.emitter import Value
 from red.frontends.onnx.loader import UnsupportedError, element_type, name_loc, type_name
+from red.frontends.onnx.sizes import SizedEmitter
+from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, as_dims, symbols_of
 
 
 @dataclass(eq=False)
@@ -26,7 +28,7 @@ class OnnxSequence:
     items: list[Value]
 
 
-EnvValue = Value | OnnxSequence
+EnvValue = Value | OnnxSequence | SymInts
 """What an ONNX value name stands for during import."""
 
 
@@ -42,6 +44,7 @@ class Node:
         env: dict[str, EnvValue],
         file_loc: FileLineColLoc,
         opset: int,
+        materialize: Callable[[SymInts], Value] | None = None,
     ):
         self.proto = proto
         self.op_type = proto.op_type
@@ -51,6 +54,7 @@ class Node:
         self._env = env
         self._attrs = {a.name: a for a in proto.attribute}
         self._read: set[str] = set()
+        self._materialize = materialize
 
     # region Errors
 
@@ -86,10 +90,15 @@ class Node:
         return value
 
     def input(self, i: int) -> Value | None:
-        """Tensor input #i, or None when absent."""
+        """Tensor input #i, or None when absent (sizes computed from symbols become run-time
+        values)."""
         value = self.lookup(i)
         if isinstance(value, OnnxSequence):
             raise self.unsupported(f"'{self.op_type}' with a sequence input #{i} is not supported")
+        if isinstance(value, SymInts):
+            if self._materialize is None:
+                raise self.error(f"'{self.op_type}' input #{i} depends on symbolic sizes")
+            return self._materialize(value)
         return value
 
     def required(self, i: int) -> Value:
@@ -110,6 +119,13 @@ class Node:
     def const_input(self, i: int, role: str) -> np.ndarray | None:
         """The value of a constant input (None when absent); a non-constant one is
         unsupported, since shapes must be known at import time."""
+        value = self.lookup(i)
+        if isinstance(value, SymInts):
+            names = ", ".join(f"'{s}'" for s in symbols_of(value.values.reshape(-1)))
+            raise SymbolicSizeError(
+                f"'{self.op_type}' needs a compile-time constant '{role}' input (input #{i}); "
+                f"it depends on the input sizes {names}"
+            )
         value = self.input(i)
         if value is None:
             return None
@@ -118,6 +134,22 @@ class Node:
                 f"'{self.op_type}' needs a compile-time constant '{role}' input (input #{i}); "
                 "it is computed at run time"
             )
+        return value
+
+    def dims_input(self, i: int, role: str) -> np.ndarray | None:
+        """A size input (a shape, slice bounds, a length) as an object array of Dims: a
+        constant, or sizes computed from the input's symbols; None when absent."""
+        value = self.lookup(i)
+        if isinstance(value, SymInts):
+            return value.values
+        array = self.const_input(i, role)
+        return None if array is None else as_dims(array)
+
+    def required_dims(self, i: int, role: str) -> np.ndarray:
+        """A required size input (see `dims_input`)."""
+        value = self.dims_input(i, role)
+        if value is None:
+            raise self.error(f"'{self.op_type}' is missing its required '{role}' input #{i}")
         return value
 
     def required_const(self, i: int, role: str) -> np.ndarray:
@@ -171,10 +203,11 @@ class Node:
     # endregion Attributes
 
 
-class OnnxEmitter(Emitter):
+class OnnxEmitter(SizedEmitter):
     """The importer's emitter: ops are located at the node being converted (`node`), and an
     element type red lacks is an UnsupportedError naming that node. `unroll_recurrences`
-    makes LSTM/GRU/RNN unrolled instead of an scf.for over the time steps."""
+    makes LSTM/GRU/RNN unrolled instead of an scf.for over the time steps. Values have
+    symbolic shapes (`SizedEmitter`)."""
 
     def __init__(self, block: Block, file_loc: FileLineColLoc, unroll_recurrences: bool = False):
         super().__init__(block)
@@ -194,6 +227,13 @@ output it does not produce)."""
 
 CONVERTERS: dict[str, Converter] = {}
 
+Evaluator = Callable[[Node, list[Any]], list[Any] | None]
+"""Computes a node's outputs from inputs that are all constants or SymInts (at least one):
+sizes in, sizes out; None when the result is not a small tensor of sizes (the converter then
+emits ops)."""
+
+EVALUATORS: dict[str, Evaluator] = {}
+
 
 def converts(*op_types: str) -> Callable[[Converter], Converter]:
     """Register a converter for ONNX op types (of the default domain)."""
@@ -201,6 +241,17 @@ def converts(*op_types: str) -> Callable[[Converter], Converter]:
     def register(fn: Converter) -> Converter:
         for t in op_types:
             CONVERTERS[t] = fn
+        return fn
+
+    return register
+
+
+def evaluates(*op_types: str) -> Callable[[Evaluator], Evaluator]:
+    """Register an evaluator of sizes for ONNX op types."""
+
+    def register(fn: Evaluator) -> Evaluator:
+        for t in op_types:
+            EVALUATORS[t] = fn
         return fn
 
     return register

@@ -20,6 +20,7 @@ from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
 from red.frontends.onnx.elementwise import clip
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
+from red.frontends.onnx.symbolic import SymbolicSizeError, fmt_dims
 from red.frontends.recurrence import State, Step, run_recurrence
 
 Activation = Callable[[Any], Any]
@@ -57,6 +58,11 @@ class Recurrence:
         if self.layout:  # batch-first: [batch, seq, in] -> [seq, batch, in]
             self.x = e.transpose(self.x, [1, 0, 2])
         self.seq, self.batch, _ = e.shape(self.x)
+        if e.is_dynamic(self.x):
+            raise SymbolicSizeError(
+                f"'{n.op_type}' over a symbolic sequence ({fmt_dims(e.shape(self.x))}) is not "
+                "supported: the time loop runs a static number of steps"
+            )
         self.hidden = n.attr("hidden_size") or e.shape(self.r)[-1]
         self.activations = self._activations(default_activations)
         self.clip = n.attr("clip")

@@ -122,7 +122,8 @@ def _arg_extreme(
     if last:
         found = e.reduce(red.ReduceMaxOp, e.select(hit, index, np.int64(-1)), [axis], keepdims)
         return found
-    candidates = e.select(hit, e.unary(red.NegOp, index), np.int64(-shape[axis]))
+    floor = e.unary(red.NegOp, e.size_value(shape[axis]))  # below every negated index
+    candidates = e.select(hit, e.unary(red.NegOp, index), floor)
     return e.unary(red.NegOp, e.reduce(red.ReduceMaxOp, candidates, [axis], keepdims))
 
 

@@ -1,6 +1,8 @@
 """Converters of the ONNX shape ops: Transpose, Reshape, Flatten, Squeeze/Unsqueeze, Expand,
 Tile, Concat, Split, Slice, Gather and GatherElements, Shape and Size, Trilu,
-DepthToSpace/SpaceToDepth. Shape operands must be compile-time constants."""
+DepthToSpace/SpaceToDepth. Shape operands are compile-time constants or sizes computed from
+the inputs' symbols (`Node.dims_input`); a dim of a value may be symbolic, and the emitter
+builds what a symbolic size needs (`sizes`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,22 @@ import numpy as np
 from xdsl.dialects.builtin import i64
 
 from red.dialects import red
+from red.dialects.red.dims import format_dim, is_static
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
+from red.frontends.onnx.symbolic import (
+    SymInts,
+    as_dims,
+    broadcast_dims,
+    ceil_div,
+    decided,
+    fmt_dims,
+    is_symbolic,
+    lt,
+    min_dim,
+    reshape_dims,
+    slice_range,
+    sym_array,
+)
 
 
 @converts("Transpose")
@@ -30,44 +47,20 @@ def _transpose(n: Node, e: OnnxEmitter) -> list[Any]:
     return [e.transpose(x, perm)]
 
 
-def _reshape_target(
-    n: Node, in_shape: Sequence[int], spec: Sequence[int], allowzero: bool
-) -> list[int]:
-    """ONNX Reshape: 0 copies the input dim (unless allowzero), -1 is inferred."""
-    out = [int(d) for d in spec]
-    for i, d in enumerate(out):
-        if d == 0 and not allowzero:
-            if i >= len(in_shape):
-                raise n.error(
-                    f"'Reshape' shape {list(spec)} copies dimension {i}, past input rank "
-                    f"{len(in_shape)}"
-                )
-            out[i] = in_shape[i]
-    if out.count(-1) > 1:
-        raise n.error(f"'Reshape' shape {list(spec)} has more than one -1")
-    total = math.prod(in_shape)
-    if -1 in out:
-        known = math.prod(d for d in out if d != -1)
-        if known == 0 or total % known:
-            raise n.error(
-                f"'Reshape' cannot infer the -1 in {list(spec)} for input shape {list(in_shape)}"
-            )
-        out[out.index(-1)] = total // known
-    if any(d < 0 for d in out) or math.prod(out) != total:
-        raise n.error(f"'Reshape' to {list(spec)} does not fit input shape {list(in_shape)}")
-    return out
-
-
 @converts("Reshape")
 def _reshape(n: Node, e: OnnxEmitter) -> list[Any]:
     x = n.required(0)
     if n.opset < 5:
-        spec = n.attr("shape")
+        spec = list(n.attr("shape"))
         n.attr("consumed_inputs")
     else:
-        spec = n.required_const(1, "shape").tolist()
+        spec = list(n.required_dims(1, "shape").reshape(-1))
     allowzero = bool(n.attr("allowzero", 0))
-    return [e.reshape(x, _reshape_target(n, e.shape(x), spec, allowzero))]
+    try:
+        target = reshape_dims(e.shape(x), spec, allowzero)
+    except ValueError as err:
+        raise n.error(f"'Reshape' {err}") from None
+    return [e.reshape(x, target)]
 
 
 @converts("Flatten")
@@ -124,10 +117,13 @@ def _unsqueeze(n: Node, e: OnnxEmitter) -> list[Any]:
 @converts("Expand")
 def _expand(n: Node, e: OnnxEmitter) -> list[Any]:
     x = n.required(0)
-    spec = n.required_const(1, "shape")
-    out = red.broadcast_shapes(e.shape(x), [int(d) for d in spec.reshape(-1)])
-    if out is None:
-        raise n.error(f"'Expand' shape {spec.tolist()} does not broadcast with {list(e.shape(x))}")
+    spec = list(n.required_dims(1, "shape").reshape(-1))
+    try:
+        out = broadcast_dims(e.shape(x), spec)
+    except ValueError:
+        raise n.error(
+            f"'Expand' shape [{fmt_dims(spec)}] does not broadcast with {fmt_dims(e.shape(x))}"
+        ) from None
     return [e.broadcast_to(x, out)]
 
 
@@ -165,17 +161,17 @@ def _split(n: Node, e: OnnxEmitter) -> list[Any]:
     count = n.num_outputs
     sizes = n.attr("split")
     if sizes is None and n.opset >= 13:
-        given = n.const_input(1, "split")
-        sizes = None if given is None else [int(s) for s in given]
+        given = n.dims_input(1, "split")
+        sizes = None if given is None else list(given.reshape(-1))
     num_outputs = n.attr("num_outputs")
     if sizes is None:
         parts = num_outputs or count
-        step = -(-shape[axis] // parts)
-        sizes = [min(step, shape[axis] - i * step) for i in range(parts)]
-    if sum(sizes) != shape[axis] or len(sizes) != count:
+        step = ceil_div(shape[axis], parts, f"'Split' of dimension {axis} into {parts}")
+        sizes = [min_dim(step, shape[axis] - i * step) for i in range(parts)]
+    if sum(sizes, start=0) != shape[axis] or len(sizes) != count:
         raise n.error(
-            f"'Split' sizes {sizes} do not split dimension {axis} of size {shape[axis]} "
-            f"into {count} outputs"
+            f"'Split' sizes [{fmt_dims(sizes)}] do not split dimension {axis} of size "
+            f"{fmt_dims([shape[axis]])} into {count} outputs"
         )
     outs, offset = [], 0
     for s in sizes:
@@ -184,31 +180,54 @@ def _split(n: Node, e: OnnxEmitter) -> list[Any]:
     return outs
 
 
-def _slice_bounds(dim: int, start: int, end: int, step: int) -> range:
-    """The indices ONNX Slice takes along one dim (numpy's clamping, as the spec says)."""
-    lo, hi, st = slice(start, end, step).indices(dim)
-    return range(lo, hi, st)
-
-
 @converts("Slice")
 def _slice(n: Node, e: OnnxEmitter) -> list[Any]:
     x = n.required(0)
     shape = e.shape(x)
     rank = len(shape)
     if n.opset < 10:
-        starts, ends = n.attr("starts"), n.attr("ends")
+        starts, ends = list(n.attr("starts")), list(n.attr("ends"))
         axes = n.attr("axes")
         steps = None
     else:
-        starts_a, ends_a = n.const_input(1, "starts"), n.const_input(2, "ends")
+        starts_a, ends_a = n.dims_input(1, "starts"), n.dims_input(2, "ends")
         if starts_a is None or ends_a is None:
             raise n.error("'Slice' is missing its 'starts' or 'ends' input")
-        starts, ends = starts_a.tolist(), ends_a.tolist()
+        starts, ends = list(starts_a.reshape(-1)), list(ends_a.reshape(-1))
         axes_a, steps_a = n.const_input(3, "axes"), n.const_input(4, "steps")
         axes = None if axes_a is None else axes_a.tolist()
         steps = None if steps_a is None else steps_a.tolist()
     axes = list(range(len(starts))) if axes is None else [n.axis(a, rank) for a in axes]
-    steps = [1] * len(starts) if steps is None else steps
+    steps = [1] * len(starts) if steps is None else [int(k) for k in steps]
+    if not e.is_dynamic(x) and not any(is_symbolic(d) for d in (*starts, *ends)):
+        return [_static_slice(n, e, x, axes, starts, ends, steps)]
+    y: Any = x
+    for a, start, end, k in zip(axes, starts, ends, steps):
+        if k == 0:
+            raise n.error("'Slice' step 0 is invalid")
+        lo, count = slice_range(shape[a], start, end, k)
+        if (lo, count, k) != (0, shape[a], 1):
+            y = e.cut(y, a, lo, count, k)
+    return [y]
+
+
+def _slice_bounds(dim: int, start: int, end: int, step: int) -> range:
+    """The indices ONNX Slice takes along one dim (numpy's clamping, as the spec says)."""
+    lo, hi, st = slice(start, end, step).indices(dim)
+    return range(lo, hi, st)
+
+
+def _static_slice(
+    n: Node,
+    e: OnnxEmitter,
+    x: Any,
+    axes: Sequence[int],
+    starts: Sequence[Any],
+    ends: Sequence[Any],
+    steps: Sequence[int],
+) -> Any:
+    shape = [int(d) for d in e.shape(x)]
+    rank = len(shape)
     lo, hi, st = [0] * rank, list(shape), [1] * rank
     reversed_axes: list[tuple[int, range]] = []
     for a, start, end, k in zip(axes, starts, ends, steps):
@@ -225,20 +244,36 @@ def _slice(n: Node, e: OnnxEmitter) -> list[Any]:
     for a, r in reversed_axes:
         # A negative step is a gather of the indices it visits (constant indices).
         y = e.gather(y, np.asarray(list(r), dtype=np.int64), a)
-    return [y]
+    return y
 
 
 @converts("Gather")
 def _gather(n: Node, e: OnnxEmitter) -> list[Any]:
-    data, indices = n.required(0), n.required(1)
+    """A gather; a single index known at import time (a constant, or a size such as
+    `seq - 1`) along a symbolic dim is a one-row slice (red.dynamic_slice at that row)."""
+    data = n.required(0)
     axis = n.axis(n.attr("axis", 0), len(e.shape(data)))
+    size = e.shape(data)[axis]
+    known = n.lookup(1)
+    if isinstance(known, SymInts) or (isinstance(known, np.ndarray) and is_symbolic(size)):
+        rows = as_dims(known)
+        if rows.size == 1:
+            row = rows.reshape(-1)[0]
+            if decided(lt(row, 0), f"whether index {format_dim(row)} < 0"):
+                row = row + size
+            part = e.cut(data, axis, row, 1)
+            shape = list(e.shape(part))
+            return [e.reshape(part, [*shape[:axis], *rows.shape, *shape[axis + 1 :]])]
+    indices = n.required(1)
     idx: Any = indices
-    if isinstance(indices, np.ndarray):
-        size = e.shape(data)[axis]
+    if isinstance(indices, np.ndarray) and not is_symbolic(size):
         array = indices.astype(np.int64)
         if array.size and (array.min() < -size or array.max() >= size):
             raise n.error(f"'Gather' index out of range [-{size}, {size}) along axis {axis}")
         idx = np.where(array < 0, array + size, array)
+    elif isinstance(indices, np.ndarray) and (indices < 0).any():
+        wrapped = e.add(indices.astype(np.int64), e.size_value(size))
+        idx = e.select(indices < 0, wrapped, indices.astype(np.int64))
     return [e.gather(data, idx, axis)]
 
 
@@ -269,12 +304,12 @@ def _shape_op(n: Node, e: OnnxEmitter) -> list[Any]:
     x = n.required(0)
     shape = e.shape(x)
     start, end = n.attr("start", 0), n.attr("end")
-    return [np.asarray(shape[start:end], dtype=np.int64)]
+    return [sym_array(shape[start:end])]
 
 
 @converts("Size")
 def _size(n: Node, e: OnnxEmitter) -> list[Any]:
-    return [np.asarray(math.prod(e.shape(n.required(0))), dtype=np.int64)]
+    return [sym_array(math.prod(e.shape(n.required(0))))]
 
 
 @converts("Trilu")
@@ -284,8 +319,13 @@ def _trilu(n: Node, e: OnnxEmitter) -> list[Any]:
     k = 0 if k is None else int(k)
     shape = e.shape(x)
     rows, cols = shape[-2], shape[-1]
-    ones = np.ones((rows, cols), dtype=bool)
-    mask = np.triu(ones, k) if n.attr("upper", 1) else np.tril(ones, k)
+    upper = n.attr("upper", 1)
+    if is_static(rows) and is_static(cols):
+        ones = np.ones((int(rows), int(cols)), dtype=bool)
+        mask: Any = np.triu(ones, k) if upper else np.tril(ones, k)
+    else:  # column - row >= k (upper) or <= k (lower), from run-time iotas
+        offset = e.sub(e.iota([1, cols], 1), e.iota([rows, 1], 0))
+        mask = e.binary(red.GeOp if upper else red.LeOp, offset, np.int64(k))
     return [e.select(mask, x, e.scalar(0, x))]
 
 

@@ -922,20 +922,23 @@ def test_missing_constant_input_is_named():
     )
 
 
-def test_symbolic_dimension_needs_a_shape():
+def test_symbolic_dimension_imports_as_named_dynamic_dim():
+    """Without --shape a dim_param is a `?` named in red.dims (test_onnx_symbolic covers the
+    shape arithmetic); with --shape the dims are fixed."""
     model = make_model(
         [node("Relu", ["input_ids"])], {"input_ids": rand(1, 8)}, symbolic={"input_ids": [1, "seq"]}
     )
 
-    with pytest.raises(DiagnosticError) as info:
-        import_onnx(model)
-    module = import_onnx(model, shapes={"input_ids": (1, 16)})
+    symbolic = import_onnx(model)
+    fixed = import_onnx(model, shapes={"input_ids": (1, 16)})
 
-    message = info.value.message
-    assert "graph input 'input_ids'" in message
-    assert "symbolic dimension 1 ('seq')" in message
-    assert "--shape input_ids=1xN" in message
-    assert red_ops(module) == ["red.relu"]
+    main = next(op for op in symbolic.walk() if isinstance(op, func.FuncOp))
+    assert str(main.function_type) == "(tensor<1x?xf32>) -> tensor<1x?xf32>"
+    assert main.arg_attrs is not None
+    assert str(main.arg_attrs.data[0]) == '{red.dims = ["", "seq"]}'
+    fixed_main = next(op for op in fixed.walk() if isinstance(op, func.FuncOp))
+    assert str(fixed_main.function_type) == "(tensor<1x16xf32>) -> tensor<1x16xf32>"
+    assert red_ops(fixed) == ["red.relu"]
 
 
 @pytest.mark.parametrize(
@@ -1002,10 +1005,11 @@ def test_cli_writes_the_module(tmp_path: Path, capsys: pytest.CaptureFixture[str
             id="unsupported-op",
         ),
         pytest.param(
-            "symbolic",
+            "size-decision",
             [],
-            "error: graph input 'x' has symbolic dimension 0 ('B')",
-            id="symbolic-dim",
+            "error: whether B == 1 depends on the input sizes (ONNX node 'is_one'); import with "
+            "static sizes: --shape x=Nx3",
+            id="symbolic-size-decision",
         ),
         pytest.param(
             "symbolic", ["--shape", "x=2"], "error: --shape x=2 has rank 1", id="shape-rank"
@@ -1038,6 +1042,16 @@ def test_cli_errors_exit_1_without_traceback(
         save(make_model([node("Det", ["x"], name="det")], {"x": rand(3, 3)}), path)
     elif model_kind == "symbolic":
         save(make_model([node("Relu", ["x"])], {"x": rand(2, 3)}, symbolic={"x": ["B", 3]}), path)
+    elif model_kind == "size-decision":
+        nodes = [
+            node("Shape", ["x"], ["s"]),
+            node("Gather", ["s", "zero"], ["b"]),
+            node("Equal", ["b", "one"], ["c"], name="is_one"),
+            node("Where", ["c", "x", "x"]),
+        ]
+        inits = {"zero": i64(0).reshape(()), "one": i64(1).reshape(())}
+        model = make_model(nodes, {"x": rand(2, 3)}, initializers=inits, symbolic={"x": ["B", 3]})
+        save(model, path)
     elif model_kind == "garbage":
         path.write_bytes(b"\x0fnot an onnx model\xff")
 
