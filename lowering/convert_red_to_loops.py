@@ -23,6 +23,7 @@ from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
     FunctionType,
+    IndexType,
     MemRefType,
     ModuleOp,
     StringAttr,
@@ -179,6 +180,11 @@ def _check_signature(fn: func.FuncOp) -> None:
             raise DiagnosticError.at(
                 fn, f"'@{name}' has a dynamic shape '{t}': the lowering needs static shapes"
             )
+        if isinstance(t.get_element_type(), IndexType):
+            raise DiagnosticError.at(fn, f"'@{name}' has {_INDEX_ELEMENTS} ('{t}')")
+
+
+_INDEX_ELEMENTS = "tensors of 'index' elements, which the C ABI has no type for (use i64)"
 
 
 class BlockLowering:
@@ -212,10 +218,14 @@ class BlockLowering:
     def lower_op(self, op: Operation) -> None:
         """Apply the op's rule (an elementwise rule writes a buffer with one loop nest)."""
         for r in op.results:
-            if isinstance(r.type, TensorType) and red.DYNAMIC in red.shape_of(r):
+            if not isinstance(r.type, TensorType):
+                continue
+            if red.DYNAMIC in red.shape_of(r):
                 raise DiagnosticError.at(
                     op, f"'{op.name}' op has a dynamic shape: the lowering needs static shapes"
                 )
+            if isinstance(r.type.get_element_type(), IndexType):
+                raise DiagnosticError.at(op, f"'{op.name}' op makes {_INDEX_ELEMENTS}")
         if (rule := OP_RULES.get(op)) is not None:
             rule(self, op)
         elif type(op) in ELEMENT_RULES:
@@ -320,6 +330,7 @@ def convert_module(module: ModuleOp, target: Target | None = None) -> None:
                 fn, f"'@{fn.sym_name.data}' is a declaration: the lowering needs bodies"
             )
         new_functions.append(FunctionLowering(lowering, fn).lower())
+    _check_names(lowering, functions, new_functions)
     for fn in functions:
         fn.detach()
         fn.erase(safe_erase=False)
@@ -328,6 +339,29 @@ def convert_module(module: ModuleOp, target: Target | None = None) -> None:
     for fn in [*lowering.functions.values(), *new_functions]:
         module.body.block.add_op(fn)
     module.body.block.add_op(memo.memo_reset_function(lowering.memo_flags))
+
+
+def _check_names(
+    lowering: ModuleLowering, functions: list[func.FuncOp], lowered: list[func.FuncOp]
+) -> None:
+    """No symbol twice. The names the lowering adds (`@red_memo_reset`, `__red_*` helpers and
+    globals) come first, then the C names of public functions (`@f` -> `@red_f`, DESIGN.md
+    §4), then private functions (which keep theirs): a clash is reported at the later one."""
+    taken = {MEMO_RESET: "the memo reset function the lowering exports"}
+    taken |= {name: "a function the lowering adds" for name in lowering.functions}
+    taken |= {
+        g.sym_name.data: "a global the lowering adds"
+        for g in lowering.globals
+        if isinstance(g, memref.GlobalOp)
+    }
+    pairs = sorted(zip(functions, lowered), key=lambda pair: is_private(pair[0]))
+    for fn, new in pairs:
+        name, original = new.sym_name.data, fn.sym_name.data
+        if name in taken:
+            raise DiagnosticError.at(
+                fn, f"'@{original}' lowers to '@{name}', which is also {taken[name]}"
+            )
+        taken[name] = f"the C name of the public function '@{original}'"
 
 
 def _on_tensors(fn: func.FuncOp) -> bool:

@@ -56,7 +56,8 @@ def address(
             term = conv.emit(llvm.MulOp(term, conv.const_int(stride)))
         linear = term if linear is None else conv.emit(llvm.AddOp(linear, term))
     assert linear is not None
-    gep = llvm.GEPOp.from_mixed_indices(base, [linear], typ.get_element_type(), inbounds=True)
+    elt = convert_type(typ.get_element_type())  # index is i64
+    gep = llvm.GEPOp.from_mixed_indices(base, [linear], elt, inbounds=True)
     return conv.emit(gep), align
 
 
@@ -145,7 +146,7 @@ def _global(module: ModuleConverter, op: memref.GlobalOp) -> llvm.GlobalOp:
     typ = op.type
     assert isinstance(typ, MemRefType)
     count = max(1, math.prod(typ.get_shape()))
-    gtype = llvm.LLVMArrayType(count, typ.get_element_type())
+    gtype = llvm.LLVMArrayType(count, convert_type(typ.get_element_type()))
     value = op.initial_value
     constant = op.constant is not None
     if isinstance(value, DenseIntOrFPElementsAttr) and math.prod(typ.get_shape()) > 0:

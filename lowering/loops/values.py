@@ -11,6 +11,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, M
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from red.dialects import red
+from red.dialects.numpy_interop import splat_value
 
 
 def memref_of(typ: Attribute) -> MemRefType:
@@ -49,12 +50,9 @@ class Const:
 
     @cached_property
     def splat(self) -> bool:
-        """Whether every element is bitwise equal to the first (then it is a scalar)."""
-        flat = self.array.reshape(-1)
-        if flat.size == 0:
-            return False
-        bits = flat.view(f"u{flat.itemsize}") if flat.dtype.kind == "f" else flat
-        return bool(np.all(bits == bits[0]))
+        """Whether every element is bitwise equal to the first (then it is a scalar). A
+        splat attribute is a broadcast view: this looks at its one element, never at all."""
+        return splat_value(self.array) is not None
 
 
 Lowered = Buffer | Fused | Const

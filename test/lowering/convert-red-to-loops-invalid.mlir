@@ -59,3 +59,57 @@ func.func @argmax_empty(%a: tensor<3x0xf32>) -> tensor<3xi64> {
   %i = red.argmax %a axis = 1 : tensor<3x0xf32> -> tensor<3xi64> // expected-error {{'red.argmax' op over an empty axis has no result}}
   func.return %i : tensor<3xi64>
 }
+
+// -----
+
+// The C ABI has no element type for index (use i64), in a signature ...
+// expected-error @below {{'@index_elements' has tensors of 'index' elements, which the C ABI has no type for (use i64) ('tensor<4xindex>')}}
+func.func @index_elements(%x: tensor<4xindex>) -> tensor<4xindex> {
+  %y = red.add %x, %x : tensor<4xindex>, tensor<4xindex> -> tensor<4xindex>
+  func.return %y : tensor<4xindex>
+}
+
+// -----
+
+// ... or inside a function.
+func.func @index_inside(%x: tensor<4xi64>) -> tensor<4xi64> {
+  %i = red.iota dim = 0 : tensor<4xindex> // expected-error {{'red.iota' op makes tensors of 'index' elements, which the C ABI has no type for (use i64)}}
+  func.return %x : tensor<4xi64>
+}
+
+// -----
+
+// A function whose lowered name is the exported memo reset function's.
+// expected-error @below {{'@red_memo_reset' lowers to '@red_memo_reset', which is also the memo reset function the lowering exports}}
+func.func private @red_memo_reset(%x: tensor<2xf32>) -> tensor<2xf32> {
+  func.return %x : tensor<2xf32>
+}
+
+// -----
+
+// Public @main is @red_main in the C ABI: a private @red_main clashes (before or after it).
+// expected-error @below {{'@red_main' lowers to '@red_main', which is also the C name of the public function '@main'}}
+func.func private @red_main(%x: tensor<2xf32>) -> tensor<2xf32> {
+  func.return %x : tensor<2xf32>
+}
+func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %y = func.call @red_main(%x) : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %y : tensor<2xf32>
+}
+
+// -----
+
+// A public function whose C name is the memo reset function's.
+// expected-error @below {{'@memo_reset' lowers to '@red_memo_reset', which is also the memo reset function the lowering exports}}
+func.func @memo_reset(%x: tensor<2xf32>) -> tensor<2xf32> {
+  func.return %x : tensor<2xf32>
+}
+
+// -----
+
+// A function named like the matmul kernel the lowering adds.
+// expected-error @below {{'@__red_matmul_f32' lowers to '@__red_matmul_f32', which is also a function the lowering adds}}
+func.func private @__red_matmul_f32(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %y = red.matmul %x, %x : tensor<2x2xf32>, tensor<2x2xf32> -> tensor<2x2xf32>
+  func.return %y : tensor<2x2xf32>
+}

@@ -117,3 +117,16 @@ func.func @views(%a: memref<4x8xf32>, %i: index) -> index {
   %p = "memref.extract_aligned_pointer_as_index"(%c) : (memref<?xf32>) -> index
   func.return %p : index
 }
+
+// -----
+
+// index elements are i64 in memory too.
+// CHECK-LABEL: llvm.func @index_elements
+// CHECK-SAME:    (%[[M:.*]]: !llvm.ptr, %[[I:.*]]: i64) -> i64 {
+// CHECK-NEXT:    %[[P:.*]] = llvm.getelementptr inbounds %[[M]][%[[I]]] : (!llvm.ptr, i64) -> !llvm.ptr, i64
+// CHECK-NEXT:    %[[X:.*]] = llvm.load %[[P]] {alignment = 8 : i64} : !llvm.ptr -> i64
+// CHECK-NEXT:    llvm.return %[[X]] : i64
+func.func @index_elements(%m: memref<4xindex>, %i: index) -> index {
+  %x = memref.load %m[%i] : memref<4xindex>
+  func.return %x : index
+}
