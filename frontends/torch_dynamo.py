@@ -119,8 +119,9 @@ class _CompiledGraph:
         self._unchecked = backend.verify
         self._cfunc = getattr(self.function, "_cfunc", None)
         self._in_shapes = [tuple(t.get_shape()) for t in self.function.inputs]
-        self._out_specs = [
-            (tuple(t.get_shape()), _torch_dtype(t.get_element_type()))
+        # empty_like of a template allocates in half the time of torch.empty(shape, dtype)
+        self._templates = [
+            torch.empty(tuple(t.get_shape()), dtype=_torch_dtype(t.get_element_type()))
             for t in self.function.outputs
         ]
         # on the instance: AOTAutograd wraps the backward's callable with functools.wraps,
@@ -151,7 +152,7 @@ class _CompiledGraph:
             if t.shape != shape:
                 raise ValueError(f"input {i} has shape {tuple(t.shape)}, red compiled {shape}")
             inputs.append(t if t.is_contiguous() else t.contiguous())
-        outputs = [torch.empty(shape, dtype=dtype) for shape, dtype in self._out_specs]
+        outputs = [torch.empty_like(t) for t in self._templates]
         self._cfunc(*[t.data_ptr() for t in inputs], *[o.data_ptr() for o in outputs])
         return outputs
 
@@ -179,17 +180,18 @@ class _CompiledGraph:
     def _outputs(self, args: list[Any], results: list[Any]) -> list[Any]:
         """The graph's outputs: red's results, inputs passed through, aliases, constants."""
         outputs: list[Any] = []
+        add = outputs.append
         for kind, value in self.imported.outputs:
             if kind == "result":
-                outputs.append(results[value])
+                add(results[value])
             elif kind == "input":
-                outputs.append(args[value])
+                add(args[value])
             elif kind == "alias":
-                outputs.append(torch.ops.aten.alias.default(outputs[value]))
+                add(torch.ops.aten.alias.default(outputs[value]))
             elif kind == "constant":
-                outputs.append(value.clone() if isinstance(value, torch.Tensor) else value)
+                add(value.clone() if isinstance(value, torch.Tensor) else value)
             else:
-                outputs.append(None)
+                add(None)
         return outputs
 
 
@@ -332,10 +334,11 @@ class RedBackend:
             except Exception as err:
                 reason = _stage_reason(stage, f"{type(err).__name__}: {err}", None)
                 return self._eager_graph(record, gm, reason)
-        record.seconds = time.perf_counter() - start
-        record.module = imported.module
-        reset = self.memo == "reset" or kind != "inference"
-        return _CompiledGraph(self, record, gm, imported, compiled, invariant, reset)
+            record.seconds = time.perf_counter() - start
+            record.module = imported.module
+            reset = self.memo == "reset" or kind != "inference"
+            # (its output templates must be real tensors: made outside the fake mode too)
+            return _CompiledGraph(self, record, gm, imported, compiled, invariant, reset)
 
     def _invariant(
         self, kind: str, gm: torch.fx.GraphModule, shared: dict[str, list[int]]
