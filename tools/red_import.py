@@ -31,8 +31,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=DIMS",
-        help="static shape of a graph input, e.g. input_ids=1x128 (repeatable; "
-        "'NAME=' is a scalar)",
+        help="static shape of a graph input, e.g. input_ids=1x128, fixing its symbolic dims "
+        "(repeatable; 'NAME=' is a scalar); without it a symbolic dim imports as '?', named "
+        "in the argument's red.dims",
     )
     p.add_argument(
         "--weights-as-args",

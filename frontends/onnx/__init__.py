@@ -1,13 +1,19 @@
 """The ONNX frontend (DESIGN.md §5): an ONNX model becomes a verified red module whose `@main`
 takes the graph inputs (then, with `weights_as_args`, the floating-point initializers) and
-returns the graph outputs, with static shapes, import-time constant propagation and a NameLoc
-on every op.
+returns the graph outputs, with import-time constant propagation and a NameLoc on every op.
 
-    module = import_onnx("model.onnx", shapes={"input_ids": (1, 128)})
+    module = import_onnx("model.onnx")                                  # input_ids: 1x?
+    module = import_onnx("model.onnx", shapes={"input_ids": (1, 128)})  # input_ids: 1x128
 
 How a node is imported:
-- Shapes are static. A symbolic input dimension is filled from `shapes` (`--shape`); every other
-  shape follows from red's own type inference (red op constructors infer result types).
+- Shapes: a symbolic input dimension (a `dim_param`, or an unknown size) is a `?` whose name
+  the argument's `red.dims` attribute carries, unless `shapes` (`--shape`) fixes it. Every
+  value's shape is known as `Dim`s (ints or polynomials in those names: `symbolic`, `sizes`),
+  and small integer tensors computed from sizes keep their values as Dims (`shape_arith`), so
+  Reshape, Expand, Slice, Range or ConstantOfShape get `?` exactly where a size is symbolic
+  and the run-time sizes they need are built from `tensor.dim`. What cannot stay symbolic (a
+  comparison of sizes the bounds do not decide, a shape computed from data) is a located
+  error naming the `--shape` flags that make the model static.
 - A node whose inputs are all compile-time constants (initializers, Constant nodes, shapes of
   static tensors, earlier folded nodes) is evaluated once with onnx's reference evaluator and
   becomes a constant: the Shape -> Gather -> Concat -> Reshape subgraphs exporters emit fold away.
@@ -21,9 +27,10 @@ How a node is imported:
   (a located DiagnosticError) naming it; never a traceback.
 
 Modules: `loader` (the file, input types, initializers), `importer` (the graph walk), `node`
-(what a converter sees), and one module per converter family: `elementwise`, `shape`,
-`indexing` (GatherND, ScatterND, ScatterElements), `reductions`, `contractions`, `recurrent`,
-`misc`.
+(what a converter sees), `symbolic` (Dims, size tensors, decided comparisons), `sizes` (the
+emitter's symbolic shapes and run-time sizes), `shape_arith` (shape arithmetic evaluated on
+sizes), and one module per converter family: `elementwise`, `shape`, `indexing` (GatherND,
+ScatterND, ScatterElements), `reductions`, `contractions`, `recurrent`, `misc`.
 
 The way back, red -> ONNX (`to_onnx`, `red-export`): `export` (the function walk, memos,
 calls, Loop and If), `exporter` (names, initializers, located nodes, the rule registry) and

@@ -120,7 +120,15 @@ class Importer:
         self._declare_inputs()
         self._declare_initializers()
         for index, proto in enumerate(self.graph.node):
-            node = Node(proto, index, self.env, self.file_loc, self.opset, self.e.materialize)
+            node = Node(
+                proto,
+                index,
+                self.env,
+                self.file_loc,
+                self.opset,
+                self.e.materialize,
+                symbolic=bool(self.static_flags),
+            )
             self._import_node(node)
         self.e.node = None
         results = [self._output(vi) for vi in self.graph.output]

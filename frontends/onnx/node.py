@@ -45,6 +45,7 @@ class Node:
         file_loc: FileLineColLoc,
         opset: int,
         materialize: Callable[[SymInts], Value] | None = None,
+        symbolic: bool = False,
     ):
         self.proto = proto
         self.op_type = proto.op_type
@@ -55,6 +56,9 @@ class Node:
         self._attrs = {a.name: a for a in proto.attribute}
         self._read: set[str] = set()
         self._materialize = materialize
+        self.symbolic = symbolic
+        """Whether the model has symbolic input sizes (then an operand that must be constant
+        but is computed at run time may only need static sizes: a SymbolicSizeError)."""
 
     # region Errors
 
@@ -130,10 +134,11 @@ class Node:
         if value is None:
             return None
         if not isinstance(value, np.ndarray):
-            raise self.unsupported(
+            message = (
                 f"'{self.op_type}' needs a compile-time constant '{role}' input (input #{i}); "
                 "it is computed at run time"
             )
+            raise SymbolicSizeError(message) if self.symbolic else self.unsupported(message)
         return value
 
     def dims_input(self, i: int, role: str) -> np.ndarray | None:

@@ -48,6 +48,11 @@ from red.frontends.onnx.symbolic import (
 Shape = tuple[Dim, ...]
 
 
+def _anonymous(d: Dim) -> bool:
+    """A symbol the analysis made up for a dim it could not size."""
+    return isinstance(d, Poly) and any(s.startswith("?") for s in d.symbols)
+
+
 def static_or_dynamic(dims: Sequence[Dim]) -> list[int]:
     """A red type's shape: `?` for a symbolic dim."""
     return [static(d) if is_static(d) else red.DYNAMIC for d in dims]
@@ -94,11 +99,25 @@ class SizedEmitter(Emitter):
         """Append `op` and record its results' symbolic shapes."""
         op = super().insert(op)
         self.shapes.visit_op(op)
+        self._same_shape_as_input(op)
         if self.block is self.top_block:
             for r in op.results:
                 if isinstance(r.type, TensorType):
                     self._note_carrier(r)
         return op
+
+    def _same_shape_as_input(self, op: Any) -> None:
+        """A `?` result dim the analysis could not size (a fresh `?N`: e.g. the axis a softmax
+        normalizes along) is its first operand's dim when the two have one type: such ops
+        keep their input's shape."""
+        if not op.results or not op.operands or op.operands[0].type != op.results[0].type:
+            return
+        result, source = op.results[0], op.operands[0]
+        dims, known = self.shapes.of(result), self.shapes.of(source)
+        if any(_anonymous(d) for d in dims):
+            self.shapes.shapes[result] = tuple(
+                k if _anonymous(d) else d for d, k in zip(dims, known)
+            )
 
     def _record(self, value: Value, dims: Sequence[Dim]) -> Value:
         """What the importer knows of a result's dims where the analysis would not."""
@@ -134,7 +153,9 @@ class SizedEmitter(Emitter):
 
         def build() -> SSAValue:
             total: SSAValue | None = None
-            for mono, coef in sorted(d.terms.items()):
+            # Positive terms first, the constant last: seq - 1 is dim - 1, not (0 - 1) + dim.
+            order = sorted(d.terms.items(), key=lambda mc: (not mc[0], mc[1] < 0, mc[0]))
+            for mono, coef in order:
                 term: SSAValue | None = None
                 for name, power in mono:
                     carrier, axis = self._symbol_carrier(name)
@@ -176,8 +197,8 @@ class SizedEmitter(Emitter):
             for mono, coef in sorted(d.terms.items()):
                 if coef < 0 or (mono and (len(mono) != 1 or mono[0][1] != 1)):
                     raise SymbolicSizeError(
-                        f"no value has a dim of size {format_dim(d)}, and it is not a sum of "
-                        "input sizes"
+                        f"a run-time size {format_dim(d)} is needed, which no value has and "
+                        "red cannot make (red.iota takes no run-time size)"
                     )
                 part = (
                     np.zeros(coef, dtype=np.bool_)
