@@ -23,12 +23,19 @@ Steps:
     ("select", cond, a, b)
     ("cast", x, dtype)
     ("call", k, (x0, x1, ...), j)            result j of a call of @f<k> (Program.callees[k])
+    ("weight", dtype, shape)                 a new `red.invariant` argument of @main
+    ("index_arg", shape, n)                  a new i64 argument holding indices in [-n, n)
+    ("gather", table, indices, axis)
+    ("memo", m, (k0, k1, ...), j)            result j of a red.memo keyed on weights k0, k1, ...
+                                             whose region is Program.memos[m] (its leading
+                                             "arg" steps are the region's block arguments)
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +43,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from xdsl.dialects.builtin import ModuleOp, TensorType, f32
+from xdsl.ir import Region
 
 from red.dialects import red
 from red.frontends import builder as rb
@@ -67,7 +75,15 @@ _UNARY_FUNCS = {
     "erf": rb.erf, "sin": rb.sin, "cos": rb.cos, "gelu": rb.gelu,
     "gelu_tanh": lambda x: rb.gelu(x, "tanh"),
 }  # fmt: skip
-_NP_DTYPES = {"f32": np.float32, "i64": np.int64, "i1": np.bool_}
+ARG_STEPS = ("arg", "weight", "index_arg")  # the steps that make an argument
+
+_NP_DTYPES = {
+    "f32": np.float32,
+    "f64": np.float64,
+    "i64": np.int64,
+    "i32": np.int32,
+    "i1": np.bool_,
+}
 
 
 # region Programs
@@ -95,17 +111,27 @@ class Program:
     steps: tuple[Step, ...]
     returns: tuple[int, ...]
     callees: tuple[Program, ...] = ()
+    memos: tuple[Program, ...] = ()
 
     def build(self) -> ModuleOp:
         """A fresh, verified module (passes mutate modules: build one per use)."""
+        mb, main = self.replay_main()
+        main.finish(self.returns)
+        return mb.build()
+
+    def replay_main(self) -> tuple[rb.ModuleBuilder, FunctionReplayer]:
+        """The callees built and @main's steps replayed, before @main returns: the module
+        builder and @main's replayer (whose `values` are the steps' values)."""
         mb = rb.ModuleBuilder()
         built: list[rb.FunctionBuilder] = []
         for k, callee in enumerate(self.callees):
             replayer = FunctionReplayer(mb.function(f"f{k}", private=True), built)
             replayer.replay(callee.steps, callee.returns)
             built.append(replayer.fb)
-        FunctionReplayer(mb.function("main"), built).replay(self.steps, self.returns)
-        return mb.build()
+        main = FunctionReplayer(mb.function("main"), built, self.memos)
+        for step in self.steps:
+            main.apply(step)
+        return mb, main
 
     def __repr__(self) -> str:
         return self._format("")
@@ -119,6 +145,11 @@ class Program:
                 f"\n{indent}        {c._format(indent + '        ')}," for c in self.callees
             )
             text += f"{indent}    callees=({callees}\n{indent}    ),\n"
+        if self.memos:
+            memos = "".join(
+                f"\n{indent}        {c._format(indent + '        ')}," for c in self.memos
+            )
+            text += f"{indent}    memos=({memos}\n{indent}    ),\n"
         return text + f"{indent})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -128,11 +159,18 @@ class Program:
 
 class FunctionReplayer:
     """Replays steps into one function through the Python builder; `values[i]` is the value
-    step i made; `callees[k]` is the function `("call", k, ...)` steps call."""
+    step i made; `callees[k]` is the function `("call", k, ...)` steps call and `memos[m]` the
+    region of `("memo", m, ...)` steps."""
 
-    def __init__(self, fb: rb.FunctionBuilder, callees: Sequence[rb.FunctionBuilder] = ()):
+    def __init__(
+        self,
+        fb: rb.FunctionBuilder,
+        callees: Sequence[rb.FunctionBuilder] = (),
+        memos: Sequence[Program] = (),
+    ):
         self.fb = fb
         self.callees = callees
+        self.memos = memos
         self.values: list[rb.Tensor] = []
         self.steps: list[Step] = []
 
@@ -193,6 +231,14 @@ class FunctionReplayer:
                 out = v[a].astype(dtype)
             case ("call", k, args, j):
                 out = fb.call(self.callees[k], *[v[a] for a in args])[j]
+            case ("weight", dtype, shape):
+                out = fb.arg(shape, dtype, invariant=True)
+            case ("index_arg", shape, _):
+                out = fb.arg(shape, "i64")
+            case ("gather", table, indices, axis):
+                out = rb.gather(v[table], v[indices], axis)
+            case ("memo", m, keys, j):
+                out = self.memo(self.memos[m], [v[k] for k in keys])[j]
             case _:
                 raise ValueError(f"unknown step {kind!r}: {step}")
         self.values.append(out)
@@ -201,6 +247,20 @@ class FunctionReplayer:
 
     def finish(self, returns: Sequence[int]) -> None:
         self.fb.returns(*[self.values[i] for i in returns])
+
+    def memo(self, body: Program, keys: Sequence[rb.Tensor]) -> list[rb.Tensor]:
+        """A red.memo keyed on `keys` whose region replays `body` and yields its returns."""
+        region_fb = rb.FunctionBuilder(self.fb.module, "memo")  # a block, not a function
+        replayer = FunctionReplayer(region_fb, self.callees)
+        for step in body.steps:
+            replayer.apply(step)
+        yielded = [replayer.values[i].value for i in body.returns]
+        region_fb.em.insert(red.YieldOp(yielded))
+        memo = red.MemoOp(
+            [k.value for k in keys], [y.type for y in yielded], Region(region_fb.block)
+        )
+        self.fb.em.insert(memo)
+        return [rb.Tensor(r, self.fb) for r in memo.results]
 
 
 def step_operands(step: Step) -> tuple[int, ...]:
@@ -220,8 +280,10 @@ def step_operands(step: Step) -> tuple[int, ...]:
             return tuple(xs)
         case ("select", c, a, b):
             return (c, a, b)
-        case ("call", _, args, _):
+        case ("call" | "memo", _, args, _):
             return tuple(args)
+        case ("gather", table, indices, _):
+            return (table, indices)
     return ()
 
 
@@ -243,11 +305,6 @@ def matmul_shape(lhs: Sequence[int], rhs: Sequence[int]) -> tuple[int, ...] | No
     return red.shape_of(typ)
 
 
-def _fits(shape: Sequence[int] | None) -> bool:
-    """Whether a shape exists and stays within the rank and size limits."""
-    return shape is not None and len(shape) <= MAX_RANK and math.prod(shape) <= MAX_ELEMENTS
-
-
 def _factor(n: int) -> list[int]:
     out, p = [], 2
     while n > 1:
@@ -267,21 +324,116 @@ def inverse_permutation(perm: Sequence[int]) -> tuple[int, ...]:
 
 # endregion Shapes
 
+# region Choices
+
+
+class Choices:
+    """The random choices a generator makes. `HypothesisChoices` takes them from a hypothesis
+    `draw` (so failing programs shrink), `SeededChoices` from a seeded `random.Random` (so a
+    program is replayed from its seed alone, as the differential fuzzer does)."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An integer in [lo, hi]."""
+        raise NotImplementedError
+
+    def pick(self, options: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    def flag(self) -> bool:
+        raise NotImplementedError
+
+    def permutation(self, n: int) -> tuple[int, ...]:
+        """A permutation of range(n)."""
+        raise NotImplementedError
+
+    def axes(self, rank: int) -> tuple[int, ...]:
+        """Between 1 and `rank` distinct axes of range(rank), in random order."""
+        raise NotImplementedError
+
+    def float32(self, pool: Sequence[float]) -> float:
+        """One of `pool`, or a float32 in [-4, 4] (no subnormals)."""
+        raise NotImplementedError
+
+
+class HypothesisChoices(Choices):
+    def __init__(self, draw: Any):
+        self.draw = draw
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def pick(self, options: Sequence[Any]) -> Any:
+        return self.draw(st.sampled_from(list(options)))
+
+    def flag(self) -> bool:
+        return self.draw(st.booleans())
+
+    def permutation(self, n: int) -> tuple[int, ...]:
+        return tuple(self.draw(st.permutations(range(n))))
+
+    def axes(self, rank: int) -> tuple[int, ...]:
+        axes = st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True)
+        return tuple(self.draw(axes))
+
+    def float32(self, pool: Sequence[float]) -> float:
+        floats = st.one_of(
+            st.sampled_from(list(pool)), st.floats(-4, 4, width=32, allow_subnormal=False)
+        )
+        return self.draw(floats)
+
+
+class SeededChoices(Choices):
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+    def pick(self, options: Sequence[Any]) -> Any:
+        return self.rng.choice(list(options))
+
+    def flag(self) -> bool:
+        return self.rng.random() < 0.5
+
+    def permutation(self, n: int) -> tuple[int, ...]:
+        perm = list(range(n))
+        self.rng.shuffle(perm)
+        return tuple(perm)
+
+    def axes(self, rank: int) -> tuple[int, ...]:
+        return tuple(self.rng.sample(range(rank), self.rng.randint(1, rank)))
+
+    def float32(self, pool: Sequence[float]) -> float:
+        if self.flag():
+            return self.rng.choice(list(pool))
+        return float(np.float32(self.rng.uniform(-4, 4)))
+
+
+# endregion Choices
+
 # region Generation
 
 
-class _Gen:
-    """Draws steps, replaying each at once so later draws see real shapes."""
+class ProgramGenerator:
+    """Draws steps, replaying each at once so later draws see real shapes. `fb` is the
+    function the steps go to (by default a new function `name` of `mb`, private unless it
+    is @main)."""
 
     def __init__(
-        self, draw: Any, mb: rb.ModuleBuilder, name: str = "main", allow_calls: bool = True
+        self,
+        ch: Choices,
+        mb: rb.ModuleBuilder,
+        name: str = "main",
+        allow_calls: bool = True,
+        fb: rb.FunctionBuilder | None = None,
     ):
-        self.draw = draw
+        self.ch = ch
         self.mb = mb
         self.allow_calls = allow_calls
         self.callees: list[Program] = []
         self.callee_fbs: list[rb.FunctionBuilder] = []
-        self.pb = FunctionReplayer(mb.function(name, private=name != "main"), self.callee_fbs)
+        fb = fb or mb.function(name, private=name != "main")
+        self.pb = FunctionReplayer(fb, self.callee_fbs)
 
     # helpers
 
@@ -300,53 +452,67 @@ class _Gen:
     def dtype(self, i: int) -> str:
         return self.pb.dtype(i)
 
+    max_elements = MAX_ELEMENTS
+    sizes: Sequence[int] = (2, 3, 1, 4)  # the dims new shapes draw from
+
+    def fits(self, shape: Sequence[int] | None) -> bool:
+        """Whether a shape exists and stays within the rank and size limits."""
+        return (
+            shape is not None and len(shape) <= MAX_RANK and math.prod(shape) <= self.max_elements
+        )
+
+    def usable(self) -> Sequence[int]:
+        """The values new steps may use (all of them here; subclasses restrict it)."""
+        return range(len(self.pb.values))
+
     def values_of(self, dtype: str) -> list[int]:
-        return [i for i in range(len(self.pb.values)) if self.dtype(i) == dtype]
+        return [i for i in self.usable() if self.dtype(i) == dtype]
 
     def pick(self, candidates: Sequence[Any]) -> Any:
-        return self.draw(st.sampled_from(list(candidates)))
+        return self.ch.pick(list(candidates))
 
     def pick_recent(self, candidates: Sequence[int]) -> int:
         """Prefer recent values so chains grow deep and most values stay live."""
         cands = list(candidates)
-        if self.draw(st.booleans()):
+        if self.ch.flag():
             cands = cands[-3:]
         return self.pick(cands)
 
     def flag(self) -> bool:
-        return self.draw(st.booleans())
+        return self.ch.flag()
 
     def dim(self) -> int:
-        return self.draw(st.sampled_from([2, 3, 1, 4]))
+        return self.ch.pick(self.sizes)
 
     def new_shape(self, min_rank: int = 0) -> tuple[int, ...]:
         """Mostly rank 2 or 3 (where permutations stop commuting), now and then a scalar."""
-        rank = max(min_rank, self.draw(st.sampled_from([3, 2, 1, 3, 2, 0])))
+        rank = max(min_rank, self.ch.pick([3, 2, 1, 3, 2, 0]))
         return tuple(self.dim() for _ in range(rank))
 
     def broadcastable_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
         """A shape that broadcasts with `shape` without growing it: a suffix with some 1s."""
-        k = self.draw(st.integers(0, len(shape)))
+        k = self.ch.integer(0, len(shape))
         tail = shape[len(shape) - k :]
-        return tuple(1 if self.draw(st.booleans()) else d for d in tail)
+        return tuple(1 if self.ch.flag() else d for d in tail)
 
     def constant(self, dtype: str, shape: Sequence[int], special: bool = True) -> int:
         n = math.prod(shape)
         if dtype == "i1":
             values: tuple[Any, ...] = (
-                (self.flag(),) if self.flag() else tuple(self.draw(st.booleans()) for _ in range(n))
+                (self.flag(),) if self.flag() else tuple(self.ch.flag() for _ in range(n))
             )
         elif dtype == "i64":
-            ints = st.integers(-3, 5)
-            values = (self.draw(ints),) if self.flag() else tuple(self.draw(ints) for _ in range(n))
+            values = (
+                (self.ch.integer(-3, 5),)
+                if self.flag()
+                else tuple(self.ch.integer(-3, 5) for _ in range(n))
+            )
         else:
             pool = SPECIAL_FLOATS if special else SPECIAL_FLOATS[:7]
-            floats = st.one_of(
-                st.sampled_from(pool),
-                st.floats(-4, 4, width=32, allow_subnormal=False),
-            )
             values = (
-                (self.draw(floats),) if self.flag() else tuple(self.draw(floats) for _ in range(n))
+                (self.ch.float32(pool),)
+                if self.flag()
+                else tuple(self.ch.float32(pool) for _ in range(n))
             )
         return self.emit(("const", dtype, tuple(shape), values))
 
@@ -357,15 +523,17 @@ class _Gen:
         """An existing value of one of `dtypes` (f32 preferred), or a new argument."""
         for dtype in dtypes:
             cands = [i for i in self.values_of(dtype) if len(self.shape(i)) >= min_rank]
-            if cands and (dtype != "i64" or self.draw(st.integers(0, 3)) == 0):
+            if cands and (dtype != "i64" or self.ch.integer(0, 3) == 0):
                 return self.pick_recent(cands)
         return self.new_arg(dtypes[0], self.new_shape(max(min_rank, 1)))
 
     def partner(self, x: int, dtype: str | None = None) -> int:
         """A value of x's dtype whose shape broadcasts with x's (within the size limits)."""
         dtype = dtype or self.dtype(x)
-        cands = [i for i in self.values_of(dtype) if _fits(broadcast(self.shape(i), self.shape(x)))]
-        choice = self.draw(st.integers(0, 7))
+        cands = [
+            i for i in self.values_of(dtype) if self.fits(broadcast(self.shape(i), self.shape(x)))
+        ]
+        choice = self.ch.integer(0, 7)
         if choice < 2:
             return self.constant(dtype, self.broadcastable_shape(self.shape(x)))
         if choice == 2 and dtype != "i1":
@@ -387,7 +555,7 @@ class _Gen:
         if self.dtype(x) == "i64":
             return self.emit(("unary", self.pick(INT_UNARY), x))
         name = self.pick(FLOAT_UNARY)
-        if name in ("sqrt", "log", "rsqrt") and self.draw(st.integers(0, 3)) != 0:
+        if name in ("sqrt", "log", "rsqrt") and self.ch.integer(0, 3) != 0:
             x = self.emit(("unary", "abs", x))  # mostly keep NaNs away
         return self.emit(("unary", name, x))
 
@@ -397,11 +565,9 @@ class _Gen:
         cands = [
             i
             for i in self.values_of("f32")
-            if len(s := self.shape(i)) >= 2
-            and s[-2] == sa[-1]
-            and _fits(matmul_shape(sa, s))
+            if len(s := self.shape(i)) >= 2 and s[-2] == sa[-1] and self.fits(matmul_shape(sa, s))
         ]
-        choice = self.draw(st.integers(0, 2))
+        choice = self.ch.integer(0, 2)
         if choice == 0 or not cands:
             # a @ aᵀ is always defined
             perm = list(range(len(sa)))
@@ -415,16 +581,16 @@ class _Gen:
 
     def op_transpose(self) -> int:
         x = self.operand(min_rank=2)
-        perm = self.draw(st.permutations(range(len(self.shape(x)))))
+        perm = self.ch.permutation(len(self.shape(x)))
         return self.emit(("transpose", x, tuple(perm)))
 
     def random_shape_of_size(self, n: int) -> tuple[int, ...]:
-        rank = self.draw(st.integers(1, 3))
+        rank = self.ch.integer(1, 3)
         dims = [1] * rank
         if n == 0:
-            dims[self.draw(st.integers(0, rank - 1))] = 0
+            dims[self.ch.integer(0, rank - 1)] = 0
         for p in _factor(n):
-            dims[self.draw(st.integers(0, rank - 1))] *= p
+            dims[self.ch.integer(0, rank - 1)] *= p
         return tuple(dims)
 
     def op_reshape(self) -> int:
@@ -434,9 +600,9 @@ class _Gen:
     def op_broadcast_to(self) -> int:
         x = self.operand()
         shape = self.shape(x)
-        lead = tuple(self.dim() for _ in range(self.draw(st.integers(0, 1))))
+        lead = tuple(self.dim() for _ in range(self.ch.integer(0, 1)))
         target = lead + tuple(self.dim() if d == 1 else d for d in shape)
-        if not _fits(target):
+        if not self.fits(target):
             target = shape
         return self.emit(("broadcast_to", x, target))
 
@@ -445,12 +611,14 @@ class _Gen:
     ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         start, limit, stride = [], [], []
         for n in shape:
-            if n == 0 or self.draw(st.integers(0, 15)) == 0:  # now and then an empty slice
-                lo = hi = self.draw(st.integers(0, n))
+            if n == 0 or self.ch.integer(0, 15) == 0:  # now and then an empty slice
+                lo = hi = self.ch.integer(0, n)
             else:
-                lo = self.draw(st.integers(0, n - 1))
-                hi = self.draw(st.integers(lo + 1, n))
-            start.append(lo), limit.append(hi), stride.append(self.draw(st.integers(1, 3)))
+                lo = self.ch.integer(0, n - 1)
+                hi = self.ch.integer(lo + 1, n)
+            start.append(lo)
+            limit.append(hi)
+            stride.append(self.ch.integer(1, 3))
         return tuple(start), tuple(limit), tuple(stride)
 
     def op_slice(self) -> int:
@@ -460,7 +628,7 @@ class _Gen:
     def op_concat(self) -> int:
         x = self.operand(min_rank=1)
         sx, dtype = self.shape(x), self.dtype(x)
-        axis = self.draw(st.integers(0, len(sx) - 1))
+        axis = self.ch.integer(0, len(sx) - 1)
 
         def compatible(i: int) -> bool:
             s = self.shape(i)
@@ -469,13 +637,13 @@ class _Gen:
             )
 
         cands = [i for i in self.values_of(dtype) if compatible(i)]
-        others = [self.pick_recent(cands) for _ in range(self.draw(st.integers(1, 2)))]
+        others = [self.pick_recent(cands) for _ in range(self.ch.integer(1, 2))]
         xs = [x, *others]
         if self.flag():
             xs.reverse()
         total = list(sx)
         total[axis] = sum(self.shape(i)[axis] for i in xs)
-        if not _fits(total):
+        if not self.fits(total):
             xs = [x]  # a single-input concat: an identity for canonicalize
         return self.emit(("concat", tuple(xs), axis))
 
@@ -483,12 +651,12 @@ class _Gen:
         x = self.operand(min_rank=1)
         rank = len(self.shape(x))
         name = self.pick(("sum", "mean", "max") if self.dtype(x) == "f32" else ("sum", "max"))
-        axes = self.draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True))
+        axes = self.ch.axes(rank)
         return self.emit(("reduce", name, x, tuple(axes), self.flag()))
 
     def op_norm(self) -> int:
         x = self.operand(("f32",), min_rank=1)
-        axis = self.draw(st.integers(0, len(self.shape(x)) - 1))
+        axis = self.ch.integer(0, len(self.shape(x)) - 1)
         return self.emit((self.pick(("softmax", "layer_norm")), x, axis))
 
     def mask(self) -> int:
@@ -496,7 +664,7 @@ class _Gen:
         if masks and self.flag():
             return self.pick_recent(masks)
         x = self.operand()
-        if self.draw(st.integers(0, 3)) == 0:  # select(true, a, b) and the like fold
+        if self.ch.integer(0, 3) == 0:  # select(true, a, b) and the like fold
             return self.constant("i1", self.broadcastable_shape(self.shape(x)))
         y = self.partner(x)
         return self.emit(("binary", self.pick(COMPARES), x, y))
@@ -504,11 +672,11 @@ class _Gen:
     def op_select(self) -> int:
         c = self.mask()
         sc = self.shape(c)
-        dtype = "f32" if self.draw(st.integers(0, 3)) else "i64"
-        cands = [i for i in self.values_of(dtype) if _fits(broadcast(self.shape(i), sc))]
+        dtype = "f32" if self.ch.integer(0, 3) else "i64"
+        cands = [i for i in self.values_of(dtype) if self.fits(broadcast(self.shape(i), sc))]
         a = self.pick_recent(cands) if cands else self.constant(dtype, self.broadcastable_shape(sc))
         b = self.partner(a)
-        if not _fits(broadcast(sc, self.shape(a), self.shape(b))):
+        if not self.fits(broadcast(sc, self.shape(a), self.shape(b))):
             b = a
         return self.emit(("select", c, a, b))
 
@@ -525,7 +693,7 @@ class _Gen:
         """A foldable subexpression: ops on constants only, then used with a live value."""
         shape = self.new_shape()
         c = self.constant("f32", shape, special=self.flag())
-        kind = self.draw(st.integers(0, 3))
+        kind = self.ch.integer(0, 3)
         if kind == 0:
             d = self.constant("f32", self.broadcastable_shape(shape), special=False)
             c = self.emit(("binary", self.pick(FLOAT_BINARY), c, d))
@@ -537,7 +705,7 @@ class _Gen:
             i = self.emit(("iota", shape or (1,), 0))
             c = self.emit(("cast", i, "f32"))
         x = self.partner(c, "f32") if self.flag() else self.operand(("f32",))
-        if not _fits(broadcast(self.shape(x), self.shape(c))):
+        if not self.fits(broadcast(self.shape(x), self.shape(c))):
             return c
         return self.emit(("binary", self.pick(FLOAT_BINARY), x, c))
 
@@ -545,21 +713,25 @@ class _Gen:
         """Two to four shape ops in a row: compositions for the inverse-pair and
         slice-of-slice rewrites, with permutations and strides that are not inverses."""
         x = self.operand(min_rank=1)
-        for _ in range(self.draw(st.integers(2, 4))):
+        for _ in range(self.ch.integer(2, 4)):
             shape = self.shape(x)
             kind = self.pick(
                 ("transpose", "slice", "reshape", "concat", "broadcast_to", "transpose")
             )
             if kind == "transpose" and len(shape) >= 2:
-                perm = tuple(self.draw(st.permutations(range(len(shape)))))
+                perm = tuple(self.ch.permutation(len(shape)))
                 x = self.emit(("transpose", x, perm))
             elif kind == "slice" and shape:
                 x = self.emit(("slice", x, *self.slice_bounds(shape)))
-            elif kind == "concat" and shape and _fits((*shape[:-1], 3 * shape[-1])):
-                axis = self.draw(st.integers(0, len(shape) - 1))
-                x = self.emit(("concat", (x,) * self.draw(st.integers(2, 3)), axis))
-            elif kind == "broadcast_to" and _fits((2, *shape)) and len(shape) < MAX_RANK:
-                x = self.emit(("broadcast_to", x, (self.dim(), *shape)))
+            elif kind == "concat" and shape and self.fits((*shape[:-1], 3 * shape[-1])):
+                axis = self.ch.integer(0, len(shape) - 1)
+                x = self.emit(("concat", (x,) * self.ch.integer(2, 3), axis))
+            elif (
+                kind == "broadcast_to"
+                and len(shape) < MAX_RANK
+                and self.fits((lead := self.dim(), *shape))
+            ):
+                x = self.emit(("broadcast_to", x, (lead, *shape)))
             else:
                 x = self.emit(("reshape", x, self.random_shape_of_size(math.prod(shape))))
         return x
@@ -574,7 +746,7 @@ class _Gen:
         rank = len(shape)
         kind = self.pick(("transpose", "slice", "reduce", "axis", "operands", "concat"))
         if kind == "transpose" and rank >= 2:
-            p = tuple(self.draw(st.permutations(range(rank))))
+            p = tuple(self.ch.permutation(rank))
             # Mostly another permutation with the same result type: only the property
             # tells the two apart.
             alike = [
@@ -582,36 +754,29 @@ class _Gen:
                 for q in itertools.permutations(range(rank))
                 if q != p and [shape[i] for i in q] == [shape[i] for i in p]
             ]
-            q = (
-                self.pick(alike)
-                if alike and self.flag()
-                else self.draw(st.permutations(range(rank)))
-            )
+            q = self.pick(alike) if alike and self.flag() else self.ch.permutation(rank)
             a = self.emit(("transpose", x, p))
             b = self.emit(("transpose", x, tuple(q)))
         elif kind == "slice":
             start, limit, stride = self.slice_bounds(shape)
             a = self.emit(("slice", x, start, limit, stride))
             if self.flag():  # the same window size elsewhere: the same result type
-                shift = [
-                    self.draw(st.integers(-lo, n - hi)) for lo, hi, n in zip(start, limit, shape)
-                ]
+                shift = [self.ch.integer(-lo, n - hi) for lo, hi, n in zip(start, limit, shape)]
                 start = tuple(lo + d for lo, d in zip(start, shift))
                 limit = tuple(hi + d for hi, d in zip(limit, shift))
                 b = self.emit(("slice", x, start, limit, stride))
             else:
                 b = self.emit(("slice", x, *self.slice_bounds(shape)))
         elif kind == "reduce":
-            axes = st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True)
             name = "sum" if dtype == "i64" else self.pick(("sum", "mean", "max"))
-            a = self.emit(("reduce", name, x, tuple(self.draw(axes)), self.flag()))
-            b = self.emit(("reduce", name, x, tuple(self.draw(axes)), self.flag()))
+            a = self.emit(("reduce", name, x, self.ch.axes(rank), self.flag()))
+            b = self.emit(("reduce", name, x, self.ch.axes(rank), self.flag()))
         elif kind == "axis" and dtype == "f32":
             name = self.pick(("softmax", "layer_norm"))
-            a = self.emit((name, x, self.draw(st.integers(0, rank - 1))))
-            b = self.emit((name, x, self.draw(st.integers(0, rank - 1))))
-        elif kind == "concat" and _fits((*shape[:-1], 2 * shape[-1])):
-            axis = self.draw(st.integers(0, rank - 1))
+            a = self.emit((name, x, self.ch.integer(0, rank - 1)))
+            b = self.emit((name, x, self.ch.integer(0, rank - 1)))
+        elif kind == "concat" and self.fits((*shape[:-1], 2 * shape[-1])):
+            axis = self.ch.integer(0, rank - 1)
             y = self.emit(("unary", "neg", x))
             a = self.emit(("concat", (x, y), axis))
             b = self.emit(("concat", (y, x), axis))
@@ -628,7 +793,7 @@ class _Gen:
 
     def plant_duplicate(self) -> int:
         """The same op on the same operands again (commutative operands maybe swapped)."""
-        made = [i for i, s in enumerate(self.pb.steps) if s[0] not in ("arg",)]
+        made = [i for i in self.usable() if self.pb.steps[i][0] not in ARG_STEPS]
         if not made:
             return self.op_binary()
         original = self.pick_recent(made)
@@ -670,12 +835,12 @@ class _Gen:
             case "negneg":
                 return self.emit(("unary", "neg", self.emit(("unary", "neg", x))))
             case "transpose2" if len(shape) >= 2:
-                p = tuple(self.draw(st.permutations(range(len(shape)))))
+                p = tuple(self.ch.permutation(len(shape)))
                 t = self.emit(("transpose", x, p))
                 q = (
                     inverse_permutation(p)
                     if self.flag()
-                    else tuple(self.draw(st.permutations(range(len(shape)))))
+                    else tuple(self.ch.permutation(len(shape)))
                 )
                 return self.emit(("transpose", t, q))
             case "reshape2":
@@ -689,13 +854,13 @@ class _Gen:
                 s = self.emit(("slice", x, *self.slice_bounds(shape)))
                 return self.emit(("slice", s, *self.slice_bounds(self.shape(s))))
             case "sliceconcat" if shape:
-                axis = self.draw(st.integers(0, len(shape) - 1))
+                axis = self.ch.integer(0, len(shape) - 1)
                 other = list(shape)
                 other[axis] = self.dim()
                 compatible = [i for i in self.values_of(dtype) if self.shape(i) == tuple(other)]
                 if compatible and self.flag():
                     y = self.pick_recent(compatible)
-                elif _fits(other) and self.flag():
+                elif self.fits(other) and self.flag():
                     y = self.new_arg(dtype, other)
                 else:
                     y = self.emit(("unary", "neg", x))
@@ -708,8 +873,8 @@ class _Gen:
                     start[axis] = 0 if first else m
                     limit[axis] = start[axis] + n
                 else:  # a window that may straddle both
-                    start[axis] = self.draw(st.integers(0, max(n + m - 1, 0)))
-                    limit[axis] = self.draw(st.integers(min(start[axis] + 1, n + m), n + m))
+                    start[axis] = self.ch.integer(0, max(n + m - 1, 0))
+                    limit[axis] = self.ch.integer(min(start[axis] + 1, n + m), n + m)
                 return self.emit(("slice", cat, tuple(start), tuple(limit), (1,) * len(shape)))
             case "self":
                 name = self.pick(("max", "min", "sub", "div", "mul", "add"))
@@ -722,16 +887,20 @@ class _Gen:
     def new_callee(self) -> None:
         """A private function @f<k> whose first arguments have the types of values here."""
         k = len(self.callees)
-        sub = _Gen(self.draw, self.mb, f"f{k}", allow_calls=False)
-        for _ in range(self.draw(st.integers(1, 2))):
+        sub = self.sub_generator(f"f{k}")
+        for _ in range(self.ch.integer(1, 2)):
             x = self.operand()
             sub.emit(("arg", self.dtype(x), self.shape(x)))
-        for _ in range(self.draw(st.integers(1, 5))):
+        for _ in range(self.ch.integer(1, 5)):
             sub.step()
         returns = sub.returns()
         sub.pb.finish(returns)
         self.callees.append(Program(tuple(sub.pb.steps), returns))
         self.callee_fbs.append(sub.pb.fb)
+
+    def sub_generator(self, name: str) -> ProgramGenerator:
+        """The generator of a private function @name (no calls of its own)."""
+        return type(self)(self.ch, self.mb, name, allow_calls=False)
 
     def op_call(self) -> int:
         """A call (maybe two equal calls, for cse) of a new or an earlier private function."""
@@ -739,19 +908,19 @@ class _Gen:
             return self.op_binary()
         if not self.callees or (len(self.callees) < 3 and self.flag()):
             self.new_callee()
-        k = self.draw(st.integers(0, len(self.callees) - 1))
+        k = self.ch.integer(0, len(self.callees) - 1)
         fb = self.callee_fbs[k]
         args = []
         for arg in fb.block.args:
-            cands = [i for i, v in enumerate(self.pb.values) if v.value.type == arg.type]
-            if cands and self.draw(st.integers(0, 3)):
+            cands = [i for i in self.usable() if self.pb.values[i].value.type == arg.type]
+            if cands and self.ch.integer(0, 3):
                 args.append(self.pick_recent(cands))
             else:
                 args.append(self.new_arg(str(red.element_type_of(arg)), red.shape_of(arg)))
         n = len(fb.result_types)
-        out = self.emit(("call", k, tuple(args), self.draw(st.integers(0, n - 1))))
+        out = self.emit(("call", k, tuple(args), self.ch.integer(0, n - 1)))
         if self.flag():
-            out = self.emit(("call", k, tuple(args), self.draw(st.integers(0, n - 1))))
+            out = self.emit(("call", k, tuple(args), self.ch.integer(0, n - 1)))
         return out
 
     KINDS = (
@@ -762,7 +931,10 @@ class _Gen:
     )  # fmt: skip
 
     def step(self) -> int:
-        kind = self.pick(self.KINDS)
+        return self.make(self.pick(self.KINDS))
+
+    def make(self, kind: str) -> int:
+        """A step (or a few) of the kind named in KINDS."""
         planted = {
             "duplicate": self.plant_duplicate,
             "near_duplicate": self.plant_near_duplicate,
@@ -776,8 +948,10 @@ class _Gen:
         """The last value and most other values nothing uses (the rest stays dead)."""
         steps = self.pb.steps
         used = {i for step in steps for i in step_operands(step)}
-        sinks = [i for i, s in enumerate(steps) if i not in used and s[0] not in ("arg", "const")]
-        kept = [i for i in sinks if self.draw(st.integers(0, 7))]
+        sinks = [
+            i for i, s in enumerate(steps) if i not in used and s[0] not in (*ARG_STEPS, "const")
+        ]
+        kept = [i for i in sinks if self.ch.integer(0, 7)]
         return tuple(dict.fromkeys([len(steps) - 1, *kept[-6:]]))
 
 
@@ -786,15 +960,16 @@ def programs(draw: Any, min_ops: int = 3, max_ops: int = 24) -> Program:
     """A random program: 1-3 arguments (f32, sometimes i64), then `min_ops..max_ops` random
     ops, planted redundancies and calls of private functions (random programs too),
     returning the last value and most values nothing else uses."""
-    g = _Gen(draw, rb.ModuleBuilder())
-    for _ in range(draw(st.integers(1, 3))):
+    ch = HypothesisChoices(draw)
+    g = ProgramGenerator(ch, rb.ModuleBuilder())
+    for _ in range(ch.integer(1, 3)):
         # Leading arguments without size-1 dims, so permutations and slices move data;
         # size-1 dims come with the broadcasting partners drawn later.
-        dtype = "i64" if draw(st.integers(0, 4)) == 0 else "f32"
-        rank = draw(st.sampled_from([2, 3, 1]))
-        g.new_arg(dtype, tuple(draw(st.sampled_from([2, 3, 4])) for _ in range(rank)))
+        dtype = "i64" if ch.integer(0, 4) == 0 else "f32"
+        rank = ch.pick([2, 3, 1])
+        g.new_arg(dtype, tuple(ch.pick([2, 3, 4]) for _ in range(rank)))
     # sampled_from, not integers: hypothesis draws small integers far more often.
-    for _ in range(draw(st.sampled_from(range(min_ops, max_ops + 1)))):
+    for _ in range(ch.pick(range(min_ops, max_ops + 1))):
         g.step()
     return Program(tuple(g.pb.steps), g.returns(), tuple(g.callees))
 
