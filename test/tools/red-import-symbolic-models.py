@@ -1,7 +1,9 @@
 """Writes the small ONNX models of red-import-symbolic.mlir into the directory given as the
 first argument: `positions.onnx` (token + position embeddings of ids [1, seq], the positions
 a Range over the run-time length), `last.onnx` (the row at seq - 1 of x [1, seq, 4], its
-bounds computed from Shape) and `undecided.onnx` (a Where on whether seq == 1)."""
+bounds computed from Shape), `head.onnx` (embedding, an MLP and an LM head over every
+position, of which only the last row is returned) and `undecided.onnx` (a Where on whether
+seq == 1)."""
 
 from __future__ import annotations
 
@@ -78,7 +80,27 @@ def main() -> None:
         [x],
         {"one": scalar(1)},
     )
-    for name, model in (("positions", positions), ("last", last), ("undecided", undecided)):
+    head = _model(
+        "head",
+        [
+            helper.make_node("Gather", ["wte", "ids"], ["e"], name="embed"),
+            helper.make_node("MatMul", ["e", "w1"], ["h1"], name="fc"),
+            helper.make_node("Tanh", ["h1"], ["a"], name="act"),
+            helper.make_node("MatMul", ["a", "head_w"], ["logits"], name="lm_head"),
+            helper.make_node("Shape", ["ids"], ["s"], start=1, end=2, name="shape"),
+            helper.make_node("Sub", ["s", "one1"], ["start"], name="minus_one"),
+            helper.make_node("Slice", ["logits", "start", "s", "one1"], ["y"], name="last_row"),
+        ],
+        [ids],
+        {
+            "wte": rng.standard_normal((32, 8)).astype(np.float32),
+            "w1": rng.standard_normal((8, 16)).astype(np.float32),
+            "head_w": rng.standard_normal((16, 32)).astype(np.float32),
+            "one1": np.asarray([1], dtype=np.int64),
+        },
+    )
+    models = {"positions": positions, "last": last, "head": head, "undecided": undecided}
+    for name, model in models.items():
         onnx.save(model, os.path.join(out, f"{name}.onnx"))
 
 

@@ -8,6 +8,8 @@
 // RUN: red-import %t/last.onnx | filecheck %s --check-prefix=LAST
 // RUN: red-import %t/positions.onnx --shape ids=1x5 | filecheck %s --check-prefix=STATIC
 // RUN: not red-import %t/undecided.onnx 2>&1 | filecheck %s --check-prefix=UNDECIDED
+// RUN: red-import %t/head.onnx | red-opt -p red-pipeline --redundancy-report -o /dev/null 2>&1 | filecheck %s --check-prefix=REPORT
+// RUN: red-import %t/head.onnx | red-opt -p red-pipeline --redundancy-report=json --assume seq=128 -o /dev/null 2>&1 | filecheck %s --check-prefix=ASSUMED
 
 // The positions are a Range over the run-time length: an iota of `seq` elements (a loop up to
 // tensor.dim, since red.iota has no run-time size) gathers the position embeddings.
@@ -45,3 +47,16 @@
 
 // UNDECIDED: undecided.onnx:0:0: 'is_one': error: whether seq == 1 depends on the input sizes (ONNX node 'is_one'); import with static sizes: --shape x=1xNx4
 // UNDECIDED-NOT: Traceback
+
+// Only the last position's logits are returned: the report gives the cost before as a
+// polynomial in `seq` and the saving of computing the MLP and the head on one row, whatever
+// the length; --assume evaluates them.
+// REPORT:      @main
+// REPORT:        FLOPs (first call)   1408*seq + 1 ->     1.409k
+// REPORT:        unused-rows         1 x, saving 1408*seq - 1408 FLOPs
+// ASSUMED:       "before": {
+// ASSUMED:         "flops": 180225,
+// ASSUMED-NEXT:    "flops_symbolic": "1408*seq + 1",
+// ASSUMED:       "after": {
+// ASSUMED-NEXT:    "ops": 12,
+// ASSUMED-NEXT:    "flops": 1409,
