@@ -514,8 +514,9 @@ def test_a_call_breaking_a_symbol_equality_is_refused():
 # region Models exported from PyTorch with a symbolic sequence
 
 
-def _export_symbolic(module: Any, path: Path) -> onnx.ModelProto:
-    """torch.onnx.export(dynamo=True) of input_ids [1, seq] with seq a torch.export Dim."""
+def _export_symbolic(module: Any, path: Path, optimize: bool = True) -> onnx.ModelProto:
+    """torch.onnx.export(dynamo=True) of input_ids [1, seq] with seq a torch.export Dim
+    (`optimize=False`: without onnxscript's optimizer, all the shape arithmetic stays)."""
     torch = _torch()
     from torch.export import Dim
 
@@ -526,6 +527,7 @@ def _export_symbolic(module: Any, path: Path) -> onnx.ModelProto:
             (torch.tensor(_ids(0)),),
             str(path),
             dynamo=True,
+            optimize=optimize,
             input_names=["input_ids"],
             dynamic_shapes={"input_ids": {1: Dim("seq", max=32)}},
             verbose=False,
@@ -534,8 +536,11 @@ def _export_symbolic(module: Any, path: Path) -> onnx.ModelProto:
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "llama"])
-def test_hf_decoder_imported_once_runs_at_every_length(kind: str, tmp_path: Path):
-    model = _export_symbolic(_hf_model(kind), tmp_path / f"{kind}.onnx")
+@pytest.mark.parametrize(
+    "optimize", [pytest.param(True, id="dynamo"), pytest.param(False, id="dynamo-unoptimized")]
+)
+def test_hf_decoder_imported_once_runs_at_every_length(kind: str, optimize: bool, tmp_path: Path):
+    model = _export_symbolic(_hf_model(kind), tmp_path / f"{kind}.onnx", optimize)
 
     module = import_onnx(model)
     runner = red.interpret(module)
@@ -546,6 +551,41 @@ def test_hf_decoder_imported_once_runs_at_every_length(kind: str, tmp_path: Path
         ids = np.random.default_rng(n).integers(0, 128, (1, n)).astype(np.int64)
         expected = run_onnxruntime(model, {"input_ids": ids})
         assert_close(runner.call("main", ids), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["bert", "llama"])
+def test_symbolic_batch_and_sequence_with_a_padding_mask(kind: str, tmp_path: Path):
+    """Two symbols (batch, seq) and an attention mask with left padding: the masks' GatherND
+    and the reshapes between [batch * seq, width] and [batch, seq, width] import too."""
+    torch = _torch()
+    from torch.export import Dim
+
+    batch, seq = Dim("batch"), Dim("seq", max=32)
+    path = tmp_path / f"{kind}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _hf_model(kind),
+            (torch.tensor(_ids(0)), torch.ones(1, 8, dtype=torch.int64)),
+            str(path),
+            dynamo=True,
+            input_names=["input_ids", "attention_mask"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            verbose=False,
+        )
+    model = onnx.load(str(path))
+
+    module = import_onnx(model)
+    runner = red.interpret(module)
+
+    assert main_of(module).arg_attrs is not None
+    assert [str(a) for a in main_of(module).arg_attrs.data] == ['{red.dims = ["batch", "seq"]}'] * 2
+    for b, n in ((1, 1), (2, 7), (3, 32)):
+        rng = np.random.default_rng(n)
+        mask = np.ones((b, n), dtype=np.int64)
+        mask[-1, : n // 2] = 0
+        feeds = {"input_ids": rng.integers(0, 128, (b, n)).astype(np.int64), "attention_mask": mask}
+        assert_close(runner.call("main", *feeds.values()), run_onnxruntime(model, feeds), atol=1e-4)
 
 
 def _last_position(inner: Any) -> Any:
