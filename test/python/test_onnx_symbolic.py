@@ -71,10 +71,12 @@ class Pattern:
     op_kinds: Sequence[str] = ()
     """red ops the import must contain (e.g. the dynamic_slice of a last position)."""
 
-    def model(self) -> onnx.ModelProto:
+    def model(self) -> Any:
         examples = {name: np.zeros([2 if isinstance(d, str) else d for d in shape], dtype)
                     for name, (dtype, shape) in self.inputs.items()}  # fmt: skip
-        symbolic = {name: shape for name, (_, shape) in self.inputs.items()}
+        symbolic: dict[str, Sequence[int | str]] = {
+            name: shape for name, (_, shape) in self.inputs.items()
+        }
         return make_model(self.nodes, examples, initializers=self.initializers, symbolic=symbolic)
 
     def feeds(self, n: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -308,8 +310,8 @@ PATTERNS = [
                 **CONSTS,
                 "zero": scalar(0),
                 "one_axis": i64(1),
-                "zero_f": np.float32(0.0).reshape(()),
-                "minus_inf": np.float32(-np.inf).reshape(()),
+                "zero_f": np.asarray(0.0, dtype=np.float32),
+                "minus_inf": np.asarray(-np.inf, dtype=np.float32),
             },
         ),
         id="causal-attention-mask",
@@ -514,7 +516,7 @@ def test_a_call_breaking_a_symbol_equality_is_refused():
 # region Models exported from PyTorch with a symbolic sequence
 
 
-def _export_symbolic(module: Any, path: Path, optimize: bool = True) -> onnx.ModelProto:
+def _export_symbolic(module: Any, path: Path, optimize: bool = True) -> Any:
     """torch.onnx.export(dynamo=True) of input_ids [1, seq] with seq a torch.export Dim
     (`optimize=False`: without onnxscript's optimizer, all the shape arithmetic stays)."""
     torch = _torch()
@@ -578,8 +580,9 @@ def test_symbolic_batch_and_sequence_with_a_padding_mask(kind: str, tmp_path: Pa
     module = import_onnx(model)
     runner = red.interpret(module)
 
-    assert main_of(module).arg_attrs is not None
-    assert [str(a) for a in main_of(module).arg_attrs.data] == ['{red.dims = ["batch", "seq"]}'] * 2
+    attrs = main_of(module).arg_attrs
+    assert attrs is not None
+    assert [str(a) for a in attrs.data] == ['{red.dims = ["batch", "seq"]}'] * 2
     for b, n in ((1, 1), (2, 7), (3, 32)):
         rng = np.random.default_rng(n)
         mask = np.ones((b, n), dtype=np.int64)
