@@ -10,8 +10,8 @@ import numpy as np
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
-from red.dialects.red.dims import is_static
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
+from red.frontends.onnx.symbolic import is_symbolic
 
 
 def matmul_nd(e: OnnxEmitter, a: Any, b: Any) -> Any:
@@ -64,7 +64,7 @@ def _cumsum(n: Node, e: OnnxEmitter) -> list[Any]:
     size = shape[axis]
     reverse, exclusive = n.attr("reverse", 0), n.attr("exclusive", 0)
     triangle: Any
-    if is_static(size):
+    if not is_symbolic(size):
         j, i = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")  # term j into sum i
         take = j >= i if reverse else j <= i
         if exclusive:

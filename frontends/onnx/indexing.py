@@ -26,9 +26,10 @@ import numpy as np
 from xdsl.dialects.builtin import i64
 
 from red.dialects import red
-from red.dialects.red.dims import Dim, is_static
+from red.dialects.red.dims import Dim
 from red.frontends.emitter import Value
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
+from red.frontends.onnx.symbolic import is_symbolic
 
 MAX_RUNTIME_UPDATES = 64
 """The most run-time index tuples a scatter is imported for (one select each)."""
@@ -47,7 +48,7 @@ _REDUCTIONS: dict[str, type[red.BinaryElementwiseOp] | None] = {
 
 def _wrapped(e: OnnxEmitter, index: Any, size: Dim) -> Value:
     """Indices in [-size, size) as [0, size)."""
-    if (array := e.const(index)) is not None and is_static(size):
+    if (array := e.const(index)) is not None and not is_symbolic(size):
         return np.where(array < 0, array + size, array)
     return e.select(e.binary(red.LtOp, index, 0), e.add(index, e.size_value(size)), index)
 
@@ -68,7 +69,7 @@ def _flat_rows(e: OnnxEmitter, tuples: Any, dims: Sequence[Dim]) -> Value:
 def _index_tuples(n: Node, e: OnnxEmitter, indices: Any, dims: Sequence[Dim]) -> Any:
     """indices [..., k] as int64, k checked against the data's rank."""
     shape = e.shape(indices)
-    if not shape or not is_static(shape[-1]) or shape[-1] > len(dims):
+    if not shape or is_symbolic(shape[-1]) or shape[-1] > len(dims):
         raise n.error(
             f"'{n.op_type}' indices of shape {list(shape)} do not index data of rank {len(dims)}"
         )

@@ -13,7 +13,7 @@ from xdsl.dialects.builtin import i64
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
-from red.dialects.red.dims import format_dim, is_static
+from red.dialects.red.dims import format_dim
 from red.frontends.onnx.node import Node, OnnxEmitter, OnnxSequence, converts
 from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, ceil_div, is_symbolic
 
@@ -56,7 +56,7 @@ def _constant_of_shape(n: Node, e: OnnxEmitter) -> list[Any]:
     dims = list(n.required_dims(0, "shape").reshape(-1))
     value = n.attr("value")
     fill = np.zeros(1, dtype=np.float32) if value is None else value.reshape(-1)
-    if all(is_static(d) for d in dims):
+    if all(not is_symbolic(d) for d in dims):
         return [np.full([int(d) for d in dims], fill[0], dtype=fill.dtype)]
     return [e.broadcast_to(np.asarray(fill[0], dtype=fill.dtype), dims)]
 

@@ -14,7 +14,7 @@ import numpy as np
 from xdsl.dialects.builtin import i64
 
 from red.dialects import red
-from red.dialects.red.dims import format_dim, is_static
+from red.dialects.red.dims import format_dim
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
 from red.frontends.onnx.symbolic import (
     SymInts,
@@ -320,7 +320,7 @@ def _trilu(n: Node, e: OnnxEmitter) -> list[Any]:
     shape = e.shape(x)
     rows, cols = shape[-2], shape[-1]
     upper = n.attr("upper", 1)
-    if is_static(rows) and is_static(cols):
+    if not is_symbolic(rows) and not is_symbolic(cols):
         ones = np.ones((int(rows), int(cols)), dtype=bool)
         mask: Any = np.triu(ones, k) if upper else np.tril(ones, k)
     else:  # column - row >= k (upper) or <= k (lower), from run-time iotas

@@ -33,7 +33,7 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
-from red.dialects.red.dims import Dim, Poly, format_dim, is_static, product
+from red.dialects.red.dims import Dim, Poly, format_dim, product
 from red.dialects.symbolic_shapes import SymbolicShapes
 from red.frontends.emitter import Emitter, Value
 from red.frontends.onnx.symbolic import (
@@ -55,7 +55,7 @@ def _anonymous(d: Dim) -> bool:
 
 def static_or_dynamic(dims: Sequence[Dim]) -> list[int]:
     """A red type's shape: `?` for a symbolic dim."""
-    return [static(d) if is_static(d) else red.DYNAMIC for d in dims]
+    return [static(d) if not is_symbolic(d) else red.DYNAMIC for d in dims]
 
 
 class SizedEmitter(Emitter):
@@ -279,7 +279,7 @@ class SizedEmitter(Emitter):
 
     def iota(self, shape: Sequence[Dim], axis: int, elt: Attribute = i64) -> Any:
         """Counts along `axis`, broadcast over the other dims."""
-        if all(is_static(d) for d in shape):
+        if all(not is_symbolic(d) for d in shape):
             return super().iota([static(d) for d in shape], axis, elt)
         ramp = self.cast(self.arange(shape[axis]), elt)
         unit: list[Dim] = [1] * len(shape)
@@ -291,7 +291,7 @@ class SizedEmitter(Emitter):
         current = self.dims(x)
         if tuple(dims) == current:
             return self.value(x)  # type: ignore[return-value]
-        if all(is_static(d) for d in dims) and all(is_static(d) for d in current):
+        if all(not is_symbolic(d) for d in dims) and all(not is_symbolic(d) for d in current):
             return super().reshape(x, [static(d) for d in dims])
         if product(dims) != product(current):
             raise SymbolicSizeError(
@@ -346,13 +346,13 @@ class SizedEmitter(Emitter):
         current = self.dims(x)
         if tuple(dims) == current:
             return self.value(x)  # type: ignore[return-value]
-        if all(is_static(d) for d in dims):
+        if all(not is_symbolic(d) for d in dims):
             return super().broadcast_to(x, [static(d) for d in dims])
         rank = len(dims)
         aligned = [1] * (rank - len(current)) + list(current)
         staged: list[Dim] = []
         for have, want in zip(aligned, dims):
-            if have == want or (is_static(want) and want != 1):
+            if have == want or (not is_symbolic(want) and want != 1):
                 staged.append(want)
             elif have == 1:
                 staged.append(1)  # a symbolic dim the select below gives
@@ -381,7 +381,7 @@ class SizedEmitter(Emitter):
         self, x: Any, start: Sequence[Dim], limit: Sequence[Dim], stride: Sequence[int]
     ) -> Value:
         dims = self.dims(x)
-        if all(is_static(d) for d in (*dims, *start, *limit)):
+        if all(not is_symbolic(d) for d in (*dims, *start, *limit)):
             return super().slice(x, start, limit, stride)  # type: ignore[arg-type]
         y: Any = self.value(x)
         for axis, (lo, hi, st, n) in enumerate(zip(start, limit, stride, dims)):
@@ -392,7 +392,7 @@ class SizedEmitter(Emitter):
     def slice_axis(self, x: Any, axis: int, lo: Any, hi: Any, step: int = 1) -> Value:
         """x[lo:hi:step] along `axis` (lo and hi already in range)."""
         dims = self.dims(x)
-        if all(is_static(d) for d in (*dims, lo, hi)):
+        if all(not is_symbolic(d) for d in (*dims, lo, hi)):
             return super().slice_axis(x, axis, int(lo), int(hi), step)
         if step > 0:
             count = ceil_div(hi - lo, step, "a slice's length")
@@ -405,22 +405,22 @@ class SizedEmitter(Emitter):
         dims = self.dims(x)
         out = list(dims)
         out[axis] = count
-        others_static = all(is_static(d) for a, d in enumerate(dims) if a != axis)
-        if others_static and is_static(lo) and is_static(count) and step > 0:
+        others_static = all(not is_symbolic(d) for a, d in enumerate(dims) if a != axis)
+        if others_static and not is_symbolic(lo) and not is_symbolic(count) and step > 0:
             start = [0] * len(dims)
-            limit = [static(d) if is_static(d) else 0 for d in dims]
+            limit = [static(d) if not is_symbolic(d) else 0 for d in dims]
             start[axis] = static(lo)
             limit[axis] = static(lo) + (static(count) - 1) * step + 1
             stride = [1] * len(dims)
             stride[axis] = step
             op = red.SliceOp
             return self._record(self.op(lambda v: op(v, start, limit, stride), x), out)
-        if others_static and is_static(count) and step == 1:
+        if others_static and not is_symbolic(count) and step == 1:
             offsets = [self.index(0)] * len(dims)
             offsets[axis] = self.index_of(lo)
             sizes = [static(d) for d in out]
             return self._record(self.dynamic_slice(x, offsets, sizes), out)
-        if is_static(lo) and is_static(count):
+        if not is_symbolic(lo) and not is_symbolic(count):
             first, last = static(lo), static(lo) + static(count) * step
             rows: Value = np.arange(first, last, step, dtype=np.int64)
         else:
@@ -439,7 +439,7 @@ class SizedEmitter(Emitter):
 
     def scalar_size(self, d: Dim, like: Any) -> Value:
         """`d` in the element type of `like` (a Python scalar when static)."""
-        if is_static(d):
+        if not is_symbolic(d):
             return np.asarray(d, dtype=numpy_dtype(self.elt(like)))
         return self.cast(self.size_value(d), self.elt(like))
 
