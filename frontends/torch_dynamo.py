@@ -50,6 +50,7 @@ import torch
 from torch._decomp import core_aten_decompositions
 from torch._dynamo.backends.common import aot_autograd
 from torch._functorch._aot_autograd.utils import make_boxed_func
+from torch._functorch.partitioners import min_cut_rematerialization_partition
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
 from red.dialects.diagnostics import DiagnosticError
@@ -238,7 +239,10 @@ class RedBackend:
     graph imports unrolled), `memo` ("auto" or "reset", the memo policy), `report` (keep
     red's redundancy report of each graph in `graphs`), `verify` (the first call of each
     graph also runs it eagerly and compares every output, saved tensors included; a
-    mismatch makes the graph run eagerly from then on, with a warning)."""
+    mismatch makes the graph run eagerly from then on, with a warning), `min_cut`
+    (AOTAutograd's min-cut partitioner, as inductor uses: the backward recomputes cheap
+    elementwise ops instead of the forward saving their results; fewer tensors cross from
+    forward to backward, and red optimises the recomputation with the rest)."""
 
     def __init__(
         self,
@@ -249,6 +253,7 @@ class RedBackend:
         memo: str = "auto",
         report: bool = False,
         verify: bool = True,
+        min_cut: bool = True,
     ):
         if memo not in MEMO_POLICIES:
             raise ValueError(f"memo policy '{memo}' is not one of {', '.join(MEMO_POLICIES)}")
@@ -258,6 +263,7 @@ class RedBackend:
         self.memo = memo
         self.report = report
         self.verify = verify
+        self.min_cut = min_cut
         self.graphs: list[GraphRecord] = []
         self._warned: set[str] = set()
         self.__name__ = BACKEND_NAME
@@ -290,6 +296,7 @@ class RedBackend:
             bw_compiler=compiler("backward"),
             inference_compiler=compiler("inference"),
             decompositions=core_aten_decompositions(),
+            **({"partition_fn": min_cut_rematerialization_partition} if self.min_cut else {}),
         )
         try:
             with _decomposable():
