@@ -21,6 +21,7 @@ from random_programs import (
     SeededChoices,
     Step,
     broadcast,
+    matmul_shape,
     step_operands,
 )
 
@@ -56,7 +57,7 @@ class FuzzGenerator(ProgramGenerator):
         *ProgramGenerator.KINDS,
         "int_binary", "int_binary", "int_binary", "int_unary", "int_compare", "cast_to_int",
         "cast_to_int", "int_cast", "gather", "gather", "reduce_all", "reduce_all", "memo",
-        "memo", "weight_expression", "weight_expression", "weight_call",
+        "memo", "weight_expression", "weight_expression", "weight_call", "int_matmul",
     )  # fmt: skip
     MAIN_ONLY = ("memo", "weight_expression", "weight_call")
 
@@ -156,6 +157,20 @@ class FuzzGenerator(ProgramGenerator):
         name = self.pick((*INT_BINARY, "div", "div", "mul"))  # division at 0 and -1 most
         a, b = (y, x) if self.flag() else (x, y)
         return self.emit(("binary", name, a, b))
+
+    def op_int_matmul(self) -> int:
+        """An integer matmul (wrapping products and sums), x @ xᵀ or with a new argument."""
+        cands = [i for d in INT_KINDS for i in self.values_of(d) if len(self.shape(i)) >= 2]
+        a = self.pick_recent(cands) if cands else self.new_arg("i64", (self.dim(), self.dim()))
+        shape = self.shape(a)
+        if self.flag():
+            b = self.new_arg(self.dtype(a), (shape[-1], self.dim()))
+        else:
+            perm = [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2]
+            b = self.emit(("transpose", a, tuple(perm)))
+        if not self.fits(matmul_shape(shape, self.shape(b))):
+            return b
+        return self.emit(("matmul", a, b))
 
     def op_int_unary(self) -> int:
         return self.emit(("unary", self.pick(("neg", "abs", "relu")), self.int_operand()))
