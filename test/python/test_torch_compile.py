@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -311,3 +313,21 @@ def test_registered_by_name_with_options():
     shared = torch_dynamo.backend_for(memo="reset")
     assert engines(shared)[-2:] == [("forward", "red"), ("backward", "red")]
     np.testing.assert_allclose(got.detach().numpy(), model(x).detach().numpy(), rtol=1e-5)
+
+
+def test_entry_point_registers_red_in_a_fresh_process():
+    """The installed `torch_dynamo_backends` entry point alone (no register() call, no
+    import of red) makes backend="red" resolve, as it does for a user's script."""
+    script = (
+        "import torch\n"
+        "from torch._dynamo.backends.registry import lookup_backend\n"
+        "print(lookup_backend('red').__module__)\n"
+        "f = torch.compile(lambda x: torch.tanh(x) * 2, backend='red')\n"
+        "x = torch.randn(5)\n"
+        "print(bool(torch.allclose(f(x), torch.tanh(x) * 2)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd="/"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["red.frontends.torch_dynamo", "True"]
