@@ -110,7 +110,7 @@ def _raw_tensor(name: str, dims: list[int], data: bytes):
 
 
 def _unary(
-    op_type: str, x_dims: list, y_dims: list, name: str, output: str = "y", **attrs
+    op_type: str, x_dims: list | None, y_dims: list, name: str, output: str = "y", **attrs
 ) -> bytes:
     """One node named `name`, y = op_type(x); the graph's output is `output`."""
     _, _, helper, _ = _onnx()
@@ -126,6 +126,11 @@ def relu() -> bytes:
 def symbolic_dim() -> bytes:
     """x has a symbolic batch dimension 'n': red-import needs --shape x=..."""
     return _unary("Relu", ["n", 4], ["n", 4], "r")
+
+
+def unshaped_input() -> bytes:
+    """x has an element type and no shape at all: red-import needs --shape x=..."""
+    return _unary("Relu", None, [2, 4], "r")
 
 
 def truncated() -> bytes:
@@ -230,6 +235,7 @@ MODELS: dict[str, Callable[[], bytes]] = {
     "empty": _raw(b""),
     "relu": relu,
     "symbolic_dim": symbolic_dim,
+    "unshaped_input": unshaped_input,
     "truncated": truncated,
     "unsupported_op": unsupported_op,
     "unknown_op": unknown_op,

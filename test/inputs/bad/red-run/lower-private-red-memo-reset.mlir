@@ -1,5 +1,4 @@
-// A private function named red_memo_reset beside a memo, under the JIT; expects 4:1: error: 
-// XFAIL: lowering: the memo reset function's name clashes with the user's (DuplicatedNameError)
+// A private function named red_memo_reset beside a memo, under the JIT; expects 3:1: error: '@red_memo_reset' lowers to '@red_memo_reset', which is also the memo reset function the lowering exports
 // ARGS: {input} --engine jit --random --output-dir {results}
 func.func private @red_memo_reset() {
   func.return

@@ -1,5 +1,4 @@
-// A function named like a generated constant global; expects 3:1: error: 
-// XFAIL: lowering: a user symbol named __red_constant_0 is a DuplicatedNameError
+// A function named like a generated constant global; expects 2:1: error: '@__red_constant_0' lowers to '@__red_constant_0', which is also a global the lowering adds
 func.func private @__red_constant_0() {
   func.return
 }

@@ -1,5 +1,4 @@
-// A public @memo_reset, whose C name red_memo_reset the memo reset function takes; expects 3:1: error: 
-// XFAIL: lowering: ABI name clash is a DuplicatedNameError
+// A public @memo_reset, whose C name red_memo_reset the memo reset function takes; expects 2:1: error: '@memo_reset' lowers to '@red_memo_reset', which is also the memo reset function the lowering exports
 func.func @memo_reset(%x: tensor<4xf32>) -> tensor<4xf32> {
   func.return %x : tensor<4xf32>
 }
