@@ -247,7 +247,8 @@ class TuneResult:
         return (
             f"{head}; chose #{self.trials.index(chosen) + 1} ({chosen.describe()}): the fastest "
             f"of {len(ok)} validated candidate(s) at {chosen.seconds * 1e3:.4f} ms"  # type: ignore[operator]
-            f"{speedup}; {rejected} rejected"
+            f"{speedup} (under {TIE_MARGIN:.0%} apart counts as a tie, won by the earlier "
+            f"candidate); {rejected} rejected"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -424,13 +425,34 @@ def _candidates(knobs: Sequence[Knob], overrides: Mapping[str, Sequence[Any]]) -
     return found
 
 
+WARMUP_CALLS = 3
+SAMPLE_SECONDS = 1e-3
+"""Calls are timed in batches lasting about this long: a call of a few microseconds timed
+alone measures the timer and the machine's noise more than the call."""
+
+
 def _median_seconds(call: Caller, inputs: Sequence[Any], repeat: int) -> float:
+    """The median over `repeat` samples of the time per call, after warm-up calls (memos
+    filled, code and data in cache); each sample times a batch of calls lasting about
+    SAMPLE_SECONDS."""
+    start = time.perf_counter()
+    for _ in range(WARMUP_CALLS):
+        call(*inputs)
+    one = (time.perf_counter() - start) / WARMUP_CALLS
+    batch = max(1, min(1000, int(SAMPLE_SECONDS / max(one, 1e-9))))
     times: list[float] = []
     for _ in range(max(1, repeat)):
         start = time.perf_counter()
-        call(*inputs)
-        times.append(time.perf_counter() - start)
+        for _ in range(batch):
+            call(*inputs)
+        times.append((time.perf_counter() - start) / batch)
     return statistics.median(times)
+
+
+TIE_MARGIN = 0.03
+"""A candidate must be this much faster (relatively) than the best before it to replace it:
+closer timings are noise on a shared machine, and the earlier candidate (the defaults come
+first) wins the tie."""
 
 
 class _Interrupted(Exception):
@@ -456,8 +478,9 @@ def tune(
     `inputs` random inputs validate each candidate (drawn as `red-run --random`); `repeat`
     timed calls give its median. `overrides` replaces a knob's values by name (e.g.
     `{"threads": (1, 2)}`); `knobs` replaces the search space (unavailable knobs are dropped).
-    The choice goes to `store` (default: the compile cache's), and a stored complete search
-    for the same module and machine is reused unless `retune`. `stop` (an Event, set by a
+    The choice goes to `store` (default: the compile cache's); a stored complete search of
+    the same module on this machine that tried every candidate asked for now is reused unless
+    `retune`. `stop` (an Event, set by a
     signal handler) or a KeyboardInterrupt ends the search early with the best so far."""
     overrides = dict(overrides or {})
     knobs = available_knobs(KNOBS if knobs is None else knobs)
@@ -466,16 +489,16 @@ def tune(
         raise ValueError(f"no knob named {', '.join(sorted(repr(n) for n in unknown))} here")
     backend = _store(store, use_cache)
     key = tuning_key(module, function)
+    candidates = _candidates(knobs, overrides)
     if backend is not None and not retune:
         stored = _load(backend, key)
-        if stored is not None and stored.complete and stored.function == function:
+        if stored is not None and _covers(stored, candidates):
             return stored
 
     reference = _Reference(module, function, inputs)
     say = progress or (lambda _: None)
     trials: list[Trial] = []
     optimized: dict[str | None, ModuleOp | str] = {}  # pipeline -> module, or its error
-    candidates = _candidates(knobs, overrides)
     complete = True
     for index, candidate in enumerate(candidates, 1):
         try:
@@ -489,6 +512,13 @@ def tune(
             trials += [Trial(c.config, "interrupted") for c in candidates[index:]]
             break
     return _finish(function, key, trials, candidates, complete, backend, inputs, repeat)
+
+
+def _covers(stored: TuneResult, candidates: Sequence[_Candidate]) -> bool:
+    """Whether a stored search answers this one: complete, and every candidate asked for now
+    was tried then (a new knob or value searches again)."""
+    tried = [t.config for t in stored.trials if t.verdict != "interrupted"]
+    return stored.complete and all(c.config in tried for c in candidates)
 
 
 def _try(
@@ -548,8 +578,11 @@ def _finish(
     inputs: int,
     repeat: int,
 ) -> TuneResult:
-    validated = [t for t in trials if t.verdict == "ok" and t.seconds is not None]
-    best = min(validated, key=lambda t: t.seconds or math.inf, default=None)
+    best: Trial | None = None
+    for t in trials:  # in order: the defaults first, so a tie keeps them
+        if t.verdict == "ok" and t.seconds is not None:
+            if best is None or t.seconds < best.seconds * (1 - TIE_MARGIN):  # type: ignore[operator]
+                best = t
     config: dict[str, Any] | None = None
     pipeline: str | None = None
     kwargs: dict[str, Any] = {}

@@ -18,9 +18,12 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from xdsl.dialects import func
+
 from red.dialects.context import make_context
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.red_interpreter import ModuleRunner
+from red.dialects.symbols import is_private
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import parse_mlir
 from red.tools import diagnostics
@@ -32,7 +35,7 @@ from red.tools.cli import (
     require_functions,
     require_text,
 )
-from red.tools.red_run import check_peak_memory, check_random_sizes, entry_function, memory_limit
+from red.tools.red_run import check_peak_memory, check_random_sizes, memory_limit
 
 STOP = threading.Event()
 """Set by the first Ctrl-C: the search stops after the candidate being measured."""
@@ -79,6 +82,18 @@ def parse_counts(flag: str, text: str) -> tuple[int, ...]:
     return tuple(counts)
 
 
+def tuned_function(runner: ModuleRunner, name: str) -> func.FuncOp:
+    """The function to tune: defined and public (what red.compile exports)."""
+    fn = runner.function(name)
+    if is_private(fn):
+        raise DiagnosticError.at(
+            fn, f"'@{name}' is private: red-tune tunes public functions (what red.compile exports)"
+        )
+    if not fn.body.blocks:
+        raise DiagnosticError.at(fn, f"'@{name}' is a declaration: it has no body to tune")
+    return fn
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     if args.inputs < 1:
@@ -97,7 +112,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     module = parse_mlir(text, filename, make_context())
     verify_module(module)
     require_functions(module, "red-tune")
-    fn = entry_function(ModuleRunner(module), args.function)
+    fn = tuned_function(ModuleRunner(module), args.function)
     check_random_sizes(fn, memory_limit())
     check_peak_memory(fn, memory_limit())
 
