@@ -28,6 +28,10 @@ static or anonymous one."""
 
 Shape = tuple[Dim, ...]
 
+SIZE_DISPATCH_ATTR = "red.size_dispatch"
+"""Marks an scf.if that selects by a size the cheapest of equivalent computations (the
+order of a matmul chain): the branch taken at a size is the cheapest there."""
+
 
 def argument_dim_names(fn: func.FuncOp, index: int) -> list[str] | None:
     """The names `red.dims` gives the dims of argument `index` (None without the attribute)."""

@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, func, scf, tensor
 from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, UnitAttr
@@ -25,18 +26,23 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.dialects import red
-from red.dialects.red.dims import Poly, evaluate
-from red.dialects.symbolic_shapes import SymbolicShapes
+from red.dialects.red.dims import Dim, Poly, evaluate, format_dim
+from red.dialects.symbolic_shapes import SIZE_DISPATCH_ATTR, SymbolicShapes
 from red.passes.rewriting import report
 
 MAX_EXACT_CANDIDATES = 8
 """Up to this many candidate shared products, every subset is tried; beyond, greedily."""
 
-DISPATCH_ATTR = "red.size_dispatch"
+DISPATCH_ATTR = SIZE_DISPATCH_ATTR
 """Marks an scf.if that selects a chain's order by size: the orders inside stay as built."""
 
-SAMPLE_SIZES = tuple(2**i for i in range(17))
-"""Sizes a symbolic dim is tried at to find where the best order changes (1 .. 65536)."""
+MAX_DISPATCH_FACTORS = 8
+"""Chains up to this many factors with a symbolic dim get every parenthesization costed as
+a polynomial (Catalan(7) = 429 orders at 8 factors); longer ones are left as written."""
+
+REPORT_SIZE = 1024
+"""The size of the symbol at which a dispatched chain's FLOPs saved are reported (the
+finding's note gives every branch's cost polynomial)."""
 
 
 class _Sizes:
@@ -441,68 +447,146 @@ def _plan_at(chain: Chain, symbol: str, size: int) -> tuple[int, Split]:
     """(cost, split points) of the cheapest order of a chain when `symbol` is `size`."""
     _SIZES.at = {symbol: size}
     cost, split = Planner(set()).solve(chain.factors, allow_whole=True)
-    return cost, tuple(sorted(split.items()))
+    return cost, tree_of(split, len(chain.factors))
 
 
-def _current_at(chain: Chain, symbol: str, size: int) -> int:
-    _SIZES.at = {symbol: size}
-    return current_cost([chain])
+def tree_of(split: dict[tuple[int, int], int], n: int) -> Split:
+    """The split points of the tree a solution builds over n factors (the planner's table
+    also holds intervals the tree does not use)."""
+    out: list[tuple[tuple[int, int], int]] = []
+    pending = [(0, n - 1)]
+    while pending:
+        i, j = pending.pop()
+        if i < j:
+            k = split[(i, j)]
+            out.append(((i, j), k))
+            pending += [(i, k), (k + 1, j)]
+    return tuple(sorted(out))
 
 
-def _orders(chain: Chain, symbol: str) -> list[tuple[int, tuple[tuple[tuple[int, int], int], ...]]]:
-    """[(first size, split points)] of the orders that are cheapest somewhere, in
-    increasing size: each from the exact size on which it becomes the cheapest."""
-    orders: list[tuple[int, Split]] = []
-    previous = None
-    for size in SAMPLE_SIZES:
-        _, split = _plan_at(chain, symbol, size)
-        if split == previous:
+def order_costs(seq: Seq, shapes: SymbolicShapes) -> dict[Split, Dim]:
+    """Every parenthesization of `seq` (as split points) with its FLOPs as a polynomial in
+    the symbols of the factors' dims."""
+    dims = {f: tuple(shapes.of(f.value)) for f in seq}
+
+    def rows(f: Factor) -> Dim:
+        return dims[f][-1] if f.transposed else dims[f][-2]
+
+    def cols(f: Factor) -> Dim:
+        return dims[f][-2] if f.transposed else dims[f][-1]
+
+    trees: dict[tuple[int, int], list[tuple[Split, Dim]]] = {}
+    for i in range(len(seq)):
+        trees[(i, i)] = [((), 0)]
+    for length in range(2, len(seq) + 1):
+        for i in range(len(seq) - length + 1):
+            j = i + length - 1
+            out: list[tuple[Split, Dim]] = []
+            for k in range(i, j):
+                step = 2 * rows(seq[i]) * cols(seq[k]) * cols(seq[j])
+                for left, lc in trees[(i, k)]:
+                    for right, rc in trees[(k + 1, j)]:
+                        out.append(((*left, *right, ((i, j), k)), lc + rc + step))  # type: ignore[operator]
+            trees[(i, j)] = out
+    return {tuple(sorted(split)): cost for split, cost in trees[(0, len(seq) - 1)]}
+
+
+def crossovers(costs: Sequence[Dim], symbol: str) -> list[int]:
+    """1 and the sizes of `symbol` next to which two of the cost polynomials (in that symbol
+    alone) cross: the integers around the real roots >= 1/2 of their differences."""
+    points = {1}
+    polys = [np.polynomial.Polynomial(_coefficients(c, symbol)) for c in costs]
+    for a, b in itertools.combinations(polys, 2):
+        diff = a - b
+        if not np.any(diff.coef):
             continue
-        start = size
-        if orders:  # the exact size where the cheapest order changes, by bisection
-            lo, hi = orders[-1][0], size
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if _plan_at(chain, symbol, mid)[1] == split:
-                    hi = mid
-                else:
-                    lo = mid
-            start = hi
-        orders.append((start, split))
-        previous = split
+        for root in diff.roots():
+            if abs(root.imag) < 1e-9 and root.real >= 0.5:
+                base = int(np.floor(root.real))
+                points.update(p for p in (base, base + 1, base + 2) if p >= 1)
+    return sorted(points)
+
+
+def _coefficients(d: Dim, symbol: str) -> list[float]:
+    """Coefficients (constant first) of a polynomial in `symbol` alone."""
+    poly = Poly.of(d)
+    coef = [0.0] * (1 + max((p for m in poly.terms for _, p in m), default=0))
+    for mono, c in poly.terms.items():
+        assert all(s == symbol for s, _ in mono), f"{poly} is not a polynomial in {symbol}"
+        coef[sum(p for _, p in mono)] += float(c)
+    return coef
+
+
+def _orders(chain: Chain, symbol: str, costs: dict[Split, Dim]) -> list[tuple[int, Split]]:
+    """[(first size, split points)] of the orders that are the cheapest for some size of
+    `symbol`, in increasing size. Between consecutive crossovers of the cost polynomials no
+    two orders swap, so the cheapest order at a crossover (by the exact planner, whose
+    tie-break is the static case's) holds until the next one."""
+    orders: list[tuple[int, Split]] = []
+    for size in crossovers(list(costs.values()), symbol):
+        _, split = _plan_at(chain, symbol, size)
+        if not orders or orders[-1][1] != split:
+            orders.append((size, split))
     return orders
+
+
+def _written_split(chain: Chain) -> Split | None:
+    """The split points of the chain as written, if its matmuls form one tree over the
+    factors without a transpose inside (else None: it cannot be compared by splits)."""
+    spans: list[tuple[tuple[int, int], int]] = []
+    count = 0
+
+    def walk(v: SSAValue) -> tuple[int, int] | None:
+        nonlocal count
+        op = v.owner
+        if isinstance(op, red.MatmulOp) and (op is chain.root or op in chain.inner):
+            left, right = walk(op.lhs), walk(op.rhs)
+            if left is None or right is None:
+                return None
+            spans.append(((left[0], right[1]), left[1]))
+            return (left[0], right[1])
+        if isinstance(op, Operation) and op in chain.inner:
+            return None
+        count += 1
+        return (count - 1, count - 1)
+
+    if walk(chain.root.result) is None or count != len(chain.factors):
+        return None
+    return tuple(sorted(spans))
 
 
 def dispatch_on_size(chain: Chain, shapes: SymbolicShapes, ctx: Context | None) -> bool:
     """A chain whose cheapest order depends on one symbolic dim S: every order that is the
     cheapest for some S is emitted, and `scf.if` on S (read with tensor.dim) selects one at
-    run time; a chain with one best order everywhere is simply reordered."""
+    run time, with thresholds at the crossovers of the orders' cost polynomials. A chain
+    with one best order everywhere is reordered without a branch, or left alone when it is
+    written in that order."""
     symbols = _chain_symbols(chain, shapes)
-    if len(symbols) != 1:
-        return False  # no symbol (static chains are handled above) or several: left as is
+    if len(symbols) != 1 or len(chain.factors) > MAX_DISPATCH_FACTORS:
+        return False  # no symbol (static chains are handled above), several, or too long
     (symbol,) = symbols
+    costs = order_costs(chain.factors, shapes)
     _SIZES.shapes = shapes
     try:
-        orders = _orders(chain, symbol)
-        current = {size: _current_at(chain, symbol, size) for size in (1, 1024)}
-        costs = {size: _plan_at(chain, symbol, size)[0] for size in (1, 1024)}
+        orders = _orders(chain, symbol, costs)
     finally:
         _SIZES.shapes, _SIZES.at = None, {}
-    if len(orders) == 1 and all(costs[s] >= current[s] for s in costs):
+    written = _written_split(chain)
+    if len(orders) == 1 and written is not None and costs[orders[0][1]] == costs[written]:
         return False  # the written order is already the cheapest everywhere
-    size = _size_of(chain, shapes, symbol)
+    size = _size_of(chain, shapes, symbol) if len(orders) > 1 else chain.root.result
     if size is None:
         return False
-    result = _emit_orders(chain, orders, size)
-    report(
-        ctx,
-        "reassociated",
-        [chain.root],
-        flops_saved=max(0, current[1024] - costs[1024]),
-        bytes_saved=0,
-        note=f"{len(orders)} orders of {len(chain.factors)} factors, chosen at run time by "
-        f"{symbol} (from {', '.join(str(s) for s, _ in orders)}); saving given at {symbol}=1024",
-    )
+    pieces = "; ".join(f"{symbol} >= {start}: {format_dim(costs[s])}" for start, s in orders)
+    note = f"{len(orders)} orders of {len(chain.factors)} factors by {symbol}, FLOPs {pieces}"
+    saved = None
+    if written is not None:
+        note += f" (as written: {format_dim(costs[written])})"
+        best = [s for start, s in orders if start <= REPORT_SIZE][-1]
+        at = {symbol: REPORT_SIZE}
+        saved = int(evaluate(costs[written], at)) - int(evaluate(costs[best], at))  # type: ignore[arg-type]
+    result = _emit_orders(chain, orders, size, chain.root)
+    report(ctx, "reassociated", [chain.root], flops_saved=saved, bytes_saved=0, note=note)
     chain.root.result.replace_all_uses_with(result)
     old = [*chain.inner, chain.root]
     for op in old:
@@ -525,46 +609,28 @@ def _size_of(chain: Chain, shapes: SymbolicShapes, symbol: str) -> SSAValue | No
     return None
 
 
-def _emit_orders(chain: Chain, orders: list[tuple[int, Split]], size: SSAValue) -> SSAValue:
-    """scf.if size < start(order 2) {order 1} else { scf.if ... {order 2} else {...} }."""
-    first_split = dict(orders[0][1])
+def _emit_orders(
+    chain: Chain, orders: list[tuple[int, Split]], size: SSAValue, before: Operation
+) -> SSAValue:
+    """Before `before`: scf.if size < start(order 2) {order 1} else {order 2 if it is the
+    last, else the dispatch of orders 2, 3, ... nested the same way}."""
     if len(orders) == 1:
-        return Emitter({}).build(chain.factors, first_split, chain.root, allow_whole=True)
-    result_type = chain.root.result.type
+        return Emitter({}).build(chain.factors, dict(orders[0][1]), before, allow_whole=True)
     threshold = arith.ConstantOp(IntegerAttr(orders[1][0], IndexType()))
-    Emitter.insert(threshold, chain.root)
     small = arith.CmpiOp(size, threshold.result, "ult")
-    Emitter.insert(small, chain.root)
+    for op in (threshold, small):
+        Emitter.insert(op, before)
     branches: list[Region] = []
     for part in (orders[:1], orders[1:]):
         yield_op = scf.YieldOp()
+        yield_op.location = chain.root.location
         block = Block([yield_op])
-        value = (
-            Emitter({}).build(chain.factors, dict(part[0][1]), yield_op, allow_whole=True)
-            if len(part) == 1
-            else _emit_orders_into(chain, part, size, yield_op)
-        )
-        yield_op.operands = [value]
+        yield_op.operands = [_emit_orders(chain, part, size, yield_op)]
         branches.append(Region(block))
-    select = scf.IfOp(small.result, [result_type], branches[0], branches[1])
+    select = scf.IfOp(small.result, [chain.root.result.type], branches[0], branches[1])
     select.attributes[DISPATCH_ATTR] = UnitAttr()
-    Emitter.insert(select, chain.root)
+    Emitter.insert(select, before)
     return select.results[0]
-
-
-def _emit_orders_into(
-    chain: Chain,
-    orders: list[tuple[int, Split]],
-    size: SSAValue,
-    before: Operation,
-) -> SSAValue:
-    """The dispatch of `orders` built before `before` (a nested else branch)."""
-    marker = chain.root
-    chain.root = before  # type: ignore[assignment]
-    try:
-        return _emit_orders(chain, orders, size)
-    finally:
-        chain.root = marker
 
 
 # endregion Dispatch on sizes

@@ -80,6 +80,69 @@ def test_each_order_is_taken_at_its_lengths(length: int, first_product: tuple):
     np.testing.assert_allclose(got, (x @ a) @ b, rtol=1e-3, atol=1e-3)
 
 
+THREE_ORDERS = """
+func.func @main(%x: tensor<?x16xf32> {red.dims = ["seq", ""]}, %a: tensor<16x256xf32>, %b: tensor<256x32xf32>, %c: tensor<32x512xf32>) -> tensor<?x512xf32> {
+  %xa = red.matmul %x, %a : tensor<?x16xf32>, tensor<16x256xf32> -> tensor<?x256xf32>
+  %xb = red.matmul %xa, %b : tensor<?x256xf32>, tensor<256x32xf32> -> tensor<?x32xf32>
+  %y = red.matmul %xb, %c : tensor<?x32xf32>, tensor<32x512xf32> -> tensor<?x512xf32>
+  func.return %y : tensor<?x512xf32>
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("length", "products"),
+    [
+        pytest.param(
+            1,
+            [((1, 16), (16, 256)), ((1, 256), (256, 32)), ((1, 32), (32, 512))],
+            id="1-left-to-right",
+        ),
+        pytest.param(
+            11,
+            [((11, 16), (16, 256)), ((11, 256), (256, 32)), ((11, 32), (32, 512))],
+            id="11-left-to-right",
+        ),
+        pytest.param(
+            12,
+            [((16, 256), (256, 32)), ((12, 16), (16, 32)), ((12, 32), (32, 512))],
+            id="12-x-times-ab-first",
+        ),
+        pytest.param(
+            30,
+            [((16, 256), (256, 32)), ((30, 16), (16, 32)), ((30, 32), (32, 512))],
+            id="30-x-times-ab-first",
+        ),
+        pytest.param(
+            31,
+            [((16, 256), (256, 32)), ((16, 32), (32, 512)), ((31, 16), (16, 512))],
+            id="31-x-last",
+        ),
+        pytest.param(
+            128,
+            [((16, 256), (256, 32)), ((16, 32), (32, 512)), ((128, 16), (16, 512))],
+            id="128-x-last",
+        ),
+    ],
+)
+def test_three_orders_each_taken_and_exact(length: int, products: list):
+    module = red.parse(THREE_ORDERS)
+    red.run_pipeline(module, "optimize-chains")
+    rng = np.random.default_rng(length)
+    x = rng.standard_normal((length, 16)).astype(np.float32)
+    a, b, c = (
+        (rng.standard_normal(shape) * 0.1).astype(np.float32)
+        for shape in ((16, 256), (256, 32), (32, 512))
+    )
+    listener = MatmulShapes()
+
+    (got,) = ModuleRunner(module, [listener]).call("main", x, a, b, c)
+
+    assert listener.shapes == products
+    expected = ((x.astype(np.float64) @ a) @ b) @ c
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
 def test_symbolic_shapes_follow_the_row_facts():
     module = red.parse(LAST_ROW)
     fn = next(o for o in module.body.ops if isinstance(o, func.FuncOp))

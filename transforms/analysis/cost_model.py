@@ -22,7 +22,12 @@ from xdsl.traits import IsTerminator
 from red.dialects import red
 from red.dialects.red import TYPE_SIZES, Cost, Sizes, byte_size
 from red.dialects.red.dims import magnitude
-from red.dialects.symbolic_shapes import SymbolicShapes, SymbolicSizes, has_dynamic_shapes
+from red.dialects.symbolic_shapes import (
+    SIZE_DISPATCH_ATTR,
+    SymbolicShapes,
+    SymbolicSizes,
+    has_dynamic_shapes,
+)
 
 FREE_OPS = (red.ConstantOp, ArithConstantOp, red.ReshapeOp, tensor.DimOp)
 """Ops that move no data at run time (constants, reshape views, size queries)."""
@@ -97,7 +102,10 @@ class CostModel:
             return cost + body.scaled(trips)
         if isinstance(op, scf.IfOp):
             branches = [self.block_cost(r.blocks, first_call) for r in op.regions]
-            return cost + max(branches, key=lambda c: _magnitude(c.flops), default=Cost())
+            # A size dispatch takes the cheapest branch (at the size symbols are ranked
+            # at); another branch may cost the most.
+            pick = min if SIZE_DISPATCH_ATTR in op.attributes else max
+            return cost + pick(branches, key=lambda c: _magnitude(c.flops), default=Cost())
         if op.regions:
             return cost + self.region_cost(op, first_call)
         return cost
