@@ -11,7 +11,10 @@ written straight into its result buffer.
 This file is the driver: per function, per block, it plans fusion and buffer lifetimes
 (lowering/loops/plan.py), looks up each op's rule by class (lowering/loops/rules.py) and frees
 buffers after their last use. The rules live with their op family in lowering/loops/:
-elementwise.py, shape.py, reductions.py, matmul.py, constants.py, memo.py, calls.py."""
+elementwise.py, shape.py, reductions.py, matmul.py, constants.py, memo.py, calls.py, and
+control_flow.py (scf loops and conditionals over tensors). Scalar arithmetic (loop bounds,
+offsets: arith and math ops on scalars) is copied as it is, on the lowered scalars; a scalar
+argument of a function stays a scalar (passed by value: `index` is `int64_t` in C)."""
 
 from __future__ import annotations
 
@@ -20,17 +23,21 @@ from dataclasses import dataclass
 
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import func, memref
+from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
+    AnyFloat,
+    FloatAttr,
     FunctionType,
     IndexType,
+    IntegerAttr,
+    IntegerType,
     MemRefType,
     ModuleOp,
     StringAttr,
     TensorType,
     UnitAttr,
 )
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 
@@ -41,6 +48,7 @@ from red.lowering.gc_pause import gc_paused
 from red.lowering.loops import (
     calls,
     constants,
+    control_flow,
     elementwise,
     matmul,
     memo,
@@ -48,12 +56,12 @@ from red.lowering.loops import (
     shape,
 )
 from red.lowering.loops.emitter import Emitter
-from red.lowering.loops.plan import BlockPlan, BufferLiveness, plan_block
+from red.lowering.loops.plan import BlockPlan, BufferLiveness, defined_in, plan_block
 from red.lowering.loops.rules import ELEMENT_RULES, NO_DESTINATION, OP_RULES, is_fusable
 from red.lowering.loops.target import Target, host_target
 from red.lowering.loops.values import Buffer, Const, Fused, Lowered, memref_of
 
-RULE_MODULES = (calls, constants, elementwise, matmul, memo, reductions, shape)
+RULE_MODULES = (calls, constants, control_flow, elementwise, matmul, memo, reductions, shape)
 """The rule modules; importing them registers their rules."""
 
 MEMO_RESET = memo.MEMO_RESET
@@ -115,6 +123,8 @@ class FunctionLowering:
         self.module = module
         self.fn = fn
         self.values: dict[SSAValue, Lowered] = {}
+        self.scalars: dict[SSAValue, SSAValue] = {}
+        """Scalar (non-tensor) values -> their lowered values."""
         self.builder = Builder(InsertPoint.at_end(Block()))
         self.e = Emitter(self.builder)
 
@@ -123,9 +133,12 @@ class FunctionLowering:
         name = fn.sym_name.data
         _check_signature(fn)
         inputs, outputs = fn.function_type.inputs.data, fn.function_type.outputs.data
-        block = Block(arg_types=[memref_of(t) for t in (*inputs, *outputs)])
+        block = Block(arg_types=[_lowered_type(t) for t in (*inputs, *outputs)])
         for arg, new in zip(fn.body.block.args, block.args):
-            self.values[arg] = Buffer(new)
+            if isinstance(arg.type, TensorType):
+                self.values[arg] = Buffer(new)
+            else:
+                self.scalars[arg] = new
             new.name_hint = arg.name_hint
         outs = list(block.args[len(inputs) :])
         for i, o in enumerate(outs):
@@ -136,6 +149,7 @@ class FunctionLowering:
         assert isinstance(ret, func.ReturnOp)
         self.lower_body(fn.body.block, list(ret.arguments), outs)
         self.builder.insert(func.ReturnOp())
+        self.scalars.clear()
         public = name in self.module.public
         new_fn = func.FuncOp(
             abi_name(name) if public else name,
@@ -145,6 +159,15 @@ class FunctionLowering:
         )
         new_fn.location = fn.location
         return new_fn
+
+    def scalar(self, v: SSAValue) -> SSAValue:
+        """The lowered value of scalar `v`."""
+        if (lowered := self.scalars.get(v)) is None:
+            raise DiagnosticError.at(
+                v.owner if isinstance(v.owner, Operation) else self.fn,
+                f"the scalar '{v.type}' is not supported by the lowering",
+            )
+        return lowered
 
     def lower_body(
         self, body: Block, results: Sequence[SSAValue], outs: Sequence[SSAValue]
@@ -173,15 +196,31 @@ def _check_signature(fn: func.FuncOp) -> None:
         raise DiagnosticError.at(
             fn, f"'@{name}' has {len(fn.body.blocks)} blocks: the lowering handles one"
         )
-    for t in (*fn.function_type.inputs.data, *fn.function_type.outputs.data):
+    inputs, outputs = fn.function_type.inputs.data, fn.function_type.outputs.data
+    for t in outputs:
         if not isinstance(t, TensorType):
-            raise DiagnosticError.at(fn, f"'@{name}' has a non-tensor argument or result '{t}'")
+            raise DiagnosticError.at(fn, f"'@{name}' has a non-tensor result '{t}'")
+    for t in inputs:
+        if not isinstance(t, TensorType) and not is_scalar_type(t):
+            raise DiagnosticError.at(fn, f"'@{name}' has an argument of type '{t}'")
+    for t in (*inputs, *outputs):
+        if not isinstance(t, TensorType):
+            continue
         if red.DYNAMIC in t.get_shape():
             raise DiagnosticError.at(
                 fn, f"'@{name}' has a dynamic shape '{t}': the lowering needs static shapes"
             )
         if isinstance(t.get_element_type(), IndexType):
             raise DiagnosticError.at(fn, f"'@{name}' has {_INDEX_ELEMENTS} ('{t}')")
+
+
+def is_scalar_type(t: Attribute) -> bool:
+    """index, an integer or a float: what the lowering keeps as a scalar."""
+    return isinstance(t, IndexType | IntegerType | AnyFloat)
+
+
+def _lowered_type(t: Attribute) -> Attribute:
+    return memref_of(t) if isinstance(t, TensorType) else t
 
 
 _INDEX_ELEMENTS = "tensors of 'index' elements, which the C ABI has no type for (use i64)"
@@ -200,13 +239,14 @@ class BlockLowering:
         self.dests = dests
         self.plan: BlockPlan = plan_block(block, dests, is_fusable)
         self.liveness = BufferLiveness()
+        self.liveness.writable.update(dests.values())
 
     # region driver
 
     def lower(self) -> None:
         """Lower every op but the terminator, freeing buffers after their last use."""
         for op in list(self.block.ops):
-            if isinstance(op, func.ReturnOp | red.YieldOp):
+            if isinstance(op, func.ReturnOp | red.YieldOp | scf.YieldOp):
                 break
             if op in self.plan.fused:
                 self.values[op.results[0]] = Fused(op)
@@ -226,12 +266,38 @@ class BlockLowering:
                 )
             if isinstance(r.type.get_element_type(), IndexType):
                 raise DiagnosticError.at(op, f"'{op.name}' op makes {_INDEX_ELEMENTS}")
-        if (rule := OP_RULES.get(op)) is not None:
+        if _is_scalar_op(op):
+            self.lower_scalar_op(op)
+        elif (rule := OP_RULES.get(op)) is not None:
             rule(self, op)
         elif type(op) in ELEMENT_RULES:
             self.emit_elementwise(op, self.result_buffer(op))
         else:
             raise DiagnosticError.at(op, f"'{op.name}' op is not supported by the lowering")
+
+    def scalar(self, v: SSAValue) -> SSAValue:
+        """The lowered value of scalar `v` (an index, an integer or a float)."""
+        return self.fn.scalar(v)
+
+    def can_overwrite(self, v: SSAValue, op: Operation) -> bool:
+        """Whether `op` may write into the buffer of tensor `v`: `v` is defined in this
+        block and dies at `op`, and its buffer is one this block may overwrite (not an
+        argument, a constant or a memo's cache) that no other live value holds."""
+        return (
+            defined_in(v, self.block)
+            and self.plan.dies_at_op(v, op)
+            and self.liveness.sole_writable_holder(self.values.get(v))  # type: ignore[arg-type]
+        )
+
+    def lower_scalar_op(self, op: Operation) -> None:
+        """A copy of `op` on the lowered scalars; a constant is made once per function."""
+        if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr | FloatAttr):
+            self.fn.scalars[op.result] = self.e.constant(op.value)
+            return
+        new = op.clone(value_mapper={v: self.scalar(v) for v in op.operands})
+        self.e.op(new)
+        for old, lowered in zip(op.results, new.results):
+            self.fn.scalars[old] = lowered
 
     def free_dead(self, position: int) -> None:
         """Free the owned buffers whose values (and views) all die at `position`."""
@@ -315,6 +381,18 @@ class BlockLowering:
         )
 
     # endregion scalar reads
+
+
+SCALAR_DIALECTS = ("arith", "math", "index")
+
+
+def _is_scalar_op(op: Operation) -> bool:
+    """An arith/math/index op on scalars (loop bounds, offsets), copied as it is."""
+    return (
+        op.dialect_name() in SCALAR_DIALECTS
+        and not op.regions
+        and all(is_scalar_type(v.type) for v in (*op.operands, *op.results))
+    )
 
 
 def convert_module(module: ModuleOp, target: Target | None = None) -> None:

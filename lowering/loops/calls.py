@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 @lowers(func.CallOp)
 def _call(bl: BlockLowering, op: func.CallOp) -> None:
-    """call @f(args) -> results  ->  call @f(arg buffers, result buffers); public callees
-    are called by their C name (`red_f`)."""
-    args = [bl.buffer(v) if isinstance(v.type, TensorType) else v for v in op.operands]
+    """call @f(args) -> results  ->  call @f(arg buffers, result buffers); scalar
+    arguments are passed as they are; public callees are called by their C name (`red_f`)."""
+    args = [bl.buffer(v) if isinstance(v.type, TensorType) else bl.scalar(v) for v in op.operands]
     outs = [bl.result_buffer(op, i) for i in range(len(op.results))]
     callee = bl.module.callee_name(op.callee.root_reference.data)
     bl.e.op(func.CallOp(callee, [*args, *outs], []))

@@ -89,13 +89,13 @@ class Emitter:
         self,
         lo: Bound,
         hi: Bound,
-        step: int,
+        step: Bound,
         carried: Sequence[SSAValue],
         body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
     ) -> list[SSAValue]:
         """scf.for lo..hi step `step`; `body(iv, carried)` emits the body and returns the
         values carried to the next iteration; the loop's results are returned."""
-        lo_v, hi_v, step_v = self.bound(lo), self.bound(hi), self.index(step)
+        lo_v, hi_v, step_v = self.bound(lo), self.bound(hi), self.bound(step)
         block = Block(arg_types=[INDEX, *[c.type for c in carried]])
 
         def emit_body() -> None:

@@ -22,7 +22,13 @@ class BlockPlan:
     dies_at: dict[int, list[SSAValue]]
     """Position -> the values last used there (a use inside an op's regions counts at the op,
     a use by a fused op counts at the op it is fused into)."""
+    last_use: dict[SSAValue, int]
+    """Value -> the position of its last use (as in `dies_at`); unused values are absent."""
     _planned: set[SSAValue] = field(default_factory=set[SSAValue])
+
+    def dies_at_op(self, v: SSAValue, op: Operation) -> bool:
+        """Whether `v` (defined in this block) is last used by `op`."""
+        return self.last_use.get(v) == self.position[op]
 
     def note_results(self, op: Operation) -> None:
         """A result nobody uses dies at its own op."""
@@ -52,12 +58,12 @@ def plan_block(
     for op in ops:
         for nested in op.walk():
             for v in nested.operands:
-                if _defined_in(v, block):
+                if defined_in(v, block):
                     last_use[v] = max(last_use.get(v, -1), computed_at[op])
     dies_at: dict[int, list[SSAValue]] = {}
     for v, at in last_use.items():
         dies_at.setdefault(at, []).append(v)
-    return BlockPlan(position, fused, dies_at, set(last_use))
+    return BlockPlan(position, fused, dies_at, last_use, set(last_use))
 
 
 def _fuses_into_user(
@@ -82,31 +88,53 @@ def _fuses_into_user(
     )
 
 
-def _defined_in(v: SSAValue, block: Block) -> bool:
+def defined_in(v: SSAValue, block: Block) -> bool:
+    """Whether `v` is a result of an op of `block` or an argument of `block`."""
     owner = v.owner
     return (owner.parent if isinstance(owner, Operation) else owner) is block
 
 
 class BufferLiveness:
-    """Counts, for every owned buffer, the live values it holds (itself and its views): it
-    is freed once the last of them has died."""
+    """The buffers a block frees and may overwrite, and for each buffer the live values of
+    the block that hold it (itself and its views): an owned buffer is freed once the last
+    of them has died; a value may be overwritten in place when it is the only holder.
+
+    A buffer is freed by the block that allocated it: a view made in a nested block (a loop
+    body) of a buffer of an enclosing block holds it without owning it."""
 
     def __init__(self) -> None:
         self._holders: dict[SSAValue, int] = {}
+        self._frees: set[SSAValue] = set()
+        self.writable: set[SSAValue] = set()
+        """Buffers the block may overwrite: what it allocates, its destination buffers and
+        the buffers of the loop-carried values of a loop body."""
 
     def define(self, lowered: Lowered) -> None:
-        if isinstance(lowered, Buffer) and lowered.owned:
-            storage = lowered.storage
-            self._holders[storage] = self._holders.get(storage, 0) + 1
+        if not isinstance(lowered, Buffer):
+            return
+        storage = lowered.storage
+        if lowered.owned and lowered.root is None:  # allocated by this block
+            self._frees.add(storage)
+            self.writable.add(storage)
+        self._holders[storage] = self._holders.get(storage, 0) + 1
+
+    def sole_writable_holder(self, lowered: Lowered) -> bool:
+        """Whether `lowered` is a buffer the block may overwrite, held by no other value."""
+        return (
+            isinstance(lowered, Buffer)
+            and lowered.storage in self.writable
+            and self._holders.get(lowered.storage) == 1
+        )
 
     def release(self, dying: list[Lowered | None]) -> list[SSAValue]:
         """The buffers to free when the values `dying` die together, in their order."""
-        owned = [d for d in dying if isinstance(d, Buffer) and d.owned]
-        for d in owned:
+        held = [d for d in dying if isinstance(d, Buffer) and d.storage in self._holders]
+        for d in held:
             self._holders[d.storage] -= 1
         freed: list[SSAValue] = []
-        for d in owned:
+        for d in held:
             if self._holders.get(d.storage) == 0:
                 del self._holders[d.storage]
-                freed.append(d.storage)
+                if d.storage in self._frees:
+                    freed.append(d.storage)
         return freed

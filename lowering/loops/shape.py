@@ -1,20 +1,22 @@
-"""Shape ops: broadcast_to, transpose, slice and gather read their input at another index
-(so they fuse like elementwise ops); reshape is a view of its input's buffer; concat writes
-each input into its part of the result."""
+"""Shape ops: broadcast_to, transpose, slice, dynamic_slice and gather read their input at
+another index (so they fuse like elementwise ops); reshape is a view of its input's buffer;
+concat writes each input into its part of the result; dynamic_update_slice writes its update
+into its input's buffer when the input dies there, else into a copy."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import MemRefType
+from xdsl.dialects.builtin import IndexType, MemRefType, TensorType
 from xdsl.ir import SSAValue
 
 from red.dialects import red
 from red.lowering.loops.emitter import INDEX, Emitter
 from red.lowering.loops.rules import lowers, lowers_elementwise
-from red.lowering.loops.values import Buffer, memref_of
+from red.lowering.loops.values import Buffer, Fused, memref_of
 
 if TYPE_CHECKING:
     from red.lowering.convert_red_to_loops import BlockLowering
@@ -101,3 +103,77 @@ def _concat(bl: BlockLowering, op: red.ConcatOp) -> None:
 
         bl.e.loop_nest(shape, body)
         offset += shape[axis]
+
+
+# region dynamic slices
+
+
+def offset_starts(
+    bl: BlockLowering, offsets: Sequence[SSAValue], dims: Sequence[int], sizes: Sequence[int]
+) -> list[SSAValue]:
+    """The start of a block of `sizes` at run-time `offsets` in a tensor of `dims`, as
+    indices clamped to [0, dim - size] (XLA's DynamicSlice, as the interpreter does)."""
+    e = bl.e
+    starts = []
+    for v, n, size in zip(offsets, dims, sizes):
+        if size == n:
+            starts.append(e.index(0))  # the block is the whole axis: the offset is clamped to 0
+            continue
+        raw = bl.load(v, []) if isinstance(v.type, TensorType) else bl.scalar(v)
+        i = raw if isinstance(raw.type, IndexType) else e.op(arith.IndexCastOp(raw, INDEX))
+        zero, top = e.index(0), e.index(n - size)
+        i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), zero, i))
+        starts.append(e.op(arith.SelectOp(e.op(arith.CmpiOp(i, top, "sgt")), top, i)))
+    return starts
+
+
+@lowers_elementwise(red.DynamicSliceOp)
+def _dynamic_slice(bl: BlockLowering, op: red.DynamicSliceOp, idx: list[SSAValue]) -> SSAValue:
+    """result[i] = input[start + i], start clamped into range (computed where the element
+    is read: LLVM hoists it out of the loops)."""
+    starts = offset_starts(bl, op.offsets, red.shape_of(op.input), op.size_list)
+    return bl.load(op.input, [bl.e.add_index(s, i) for s, i in zip(starts, idx)])
+
+
+@lowers(red.DynamicUpdateSliceOp)
+def _dynamic_update_slice(bl: BlockLowering, op: red.DynamicUpdateSliceOp) -> None:
+    """The update written at the clamped offsets: into the input's own buffer when the
+    input dies here and nothing else holds that buffer (a KV cache row written in place),
+    else into a copy of the input."""
+    shape = red.shape_of(op.input)
+    starts = offset_starts(bl, op.offsets, shape, red.shape_of(op.update))
+    target = bl.values.get(op.input)
+    if (
+        isinstance(target, Buffer)
+        and bl.can_overwrite(op.input, op)
+        and not reads_storage(bl, op.update, target.storage)
+    ):
+        dest = target.mem
+        bl.define(op.result, Buffer(dest, owned=target.owned, root=target.storage))
+    else:
+        dest = bl.result_buffer(op)
+        bl.copy(op.input, dest)
+    e = bl.e
+
+    def write(idx: list[SSAValue]) -> None:
+        at = [e.add_index(s, i) for s, i in zip(starts, idx)]
+        e.op(memref.StoreOp.get(bl.load(op.update, idx), dest, at))
+
+    e.loop_nest(red.shape_of(op.update), write)
+
+
+def reads_storage(bl: BlockLowering, v: SSAValue, storage: SSAValue) -> bool:
+    """Whether reading tensor `v` reads the buffer `storage` (directly, through a view, or
+    through the operands of a fused op)."""
+    match bl.values.get(v):
+        case Buffer() as b:
+            return b.storage is storage
+        case Fused(op=op):
+            return any(
+                reads_storage(bl, w, storage) for w in op.operands if isinstance(w.type, TensorType)
+            )
+        case _:
+            return False
+
+
+# endregion dynamic slices

@@ -9,11 +9,18 @@ func.func @dynamic(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
 
 // -----
 
-// Arguments and results are tensors (the C ABI passes one buffer per tensor).
-// expected-error @below {{'@scalar_argument' has a non-tensor argument or result 'f32'}}
-func.func @scalar_argument(%s: f32) -> tensor<2xf32> {
-  %c = red.constant dense<1.0> : tensor<2xf32>
-  func.return %c : tensor<2xf32>
+// Results are tensors (the C ABI writes each into a buffer passed by the caller).
+// expected-error @below {{'@scalar_result' has a non-tensor result 'f32'}}
+func.func @scalar_result(%s: f32) -> f32 {
+  func.return %s : f32
+}
+
+// -----
+
+// An argument is a tensor or a scalar (index, integer, float: passed by value).
+// expected-error @below {{'@memref_argument' has an argument of type 'memref<2xf32>'}}
+func.func @memref_argument(%m: memref<2xf32>, %a: tensor<2xf32>) -> tensor<2xf32> {
+  func.return %a : tensor<2xf32>
 }
 
 // -----
