@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from xdsl.context import Context
@@ -38,12 +39,17 @@ def _dims(v: SSAValue) -> tuple[int, ...]:
 
 
 def normalize(v: SSAValue, d: Demand) -> Demand:
-    """Rows covering a whole axis (or a dynamic one) are ALL."""
+    """Rows in [0, n): a negative row (a gather's index in [-n, 0)) counts from the end; rows
+    covering a whole axis (or a dynamic one) are ALL, and so are rows out of range (the
+    gather that reads them keeps its whole input and its run-time semantics)."""
     if isinstance(d, Rows):
         n = _dims(v)[d.axis]
         if not d.indices:
             return None
-        if n == red.DYNAMIC or len(d.indices) == n:
+        if n == red.DYNAMIC or not all(-n <= i < n for i in d.indices):
+            return ALL
+        d = Rows(d.axis, tuple(sorted({i % n for i in d.indices})))
+        if len(d.indices) == n:
             return ALL
     return d
 
@@ -108,7 +114,9 @@ class Narrower:
         self.demand: dict[SSAValue, Demand] = {}
         self.narrowed: dict[SSAValue, tuple[SSAValue, Rows | RowAt]] = {}
         self.cost = CostModel()
-        self.saved = 0
+        self.saved: Any = 0
+        self.built: list[tuple[Operation, Operation, Any, Any]] = []
+        """(original op, its narrowed rebuild, their FLOPs), in build order."""
         self.first_root: Attribute | None = None
 
     def hoist_offsets(self) -> None:
@@ -152,14 +160,13 @@ class Narrower:
 
     def narrowable(self, op: Operation) -> bool:
         d = self.demand.get(op.results[0]) if len(op.results) == 1 else None
-        if isinstance(d, RowAt):  # one row: the other axes must be static to slice it out
-            dims = _dims(op.results[0])
-            static = all(n != red.DYNAMIC for a, n in enumerate(dims) if a != d.axis)
+        if isinstance(d, RowAt):  # one row at a run-time index
+            wants = operand_demands(op, d)
             return (
-                static
-                and operand_demands(op, d) is not None
+                wants is not None
                 and not isinstance(op, red.SliceOp | red.DynamicSliceOp)
                 and not op.regions
+                and all(self.has_row(v, w) for v, w in zip(op.operands, wants))
             )
         return (
             isinstance(d, Rows)
@@ -189,7 +196,37 @@ class Narrower:
         self.first_root = frontier[0].location if frontier else None
         for op in frontier:
             self.redirect(op)
+        self.saved = self.saving()
         return built
+
+    def saving(self) -> Any:
+        """FLOPs saved: an original op whose rebuild is used and which no one else uses
+        any more saves the difference; a rebuild used beside its original costs its own
+        FLOPs; a rebuild no one uses (a frontier further down could not take it) dies
+        and changes nothing."""
+        rebuilt = {new for _, new, _, _ in self.built}
+        live: set[Operation] = set()
+        dead: set[Operation] = set()
+        saved: Any = 0
+        for op, new, old_flops, new_flops in reversed(self.built):  # users come later
+            if all(u.operation in dead for r in op.results for u in r.uses):
+                dead.add(op)
+                saved = saved + old_flops
+            users = {u.operation for r in new.results for u in r.uses}
+            if any(u not in rebuilt or u in live for u in users):
+                live.add(new)
+                saved = saved - new_flops
+        return saved
+
+    def has_row(self, v: SSAValue, want: Demand) -> bool:
+        """Whether `view` can give `v`'s row `want`: from the narrowed `v`, or sliced out by
+        a red.dynamic_slice, whose sizes must be static (the row's other axes are; a row of
+        attention scores, whose key axis has the sequence's length, comes narrowed only)."""
+        if not isinstance(want, RowAt):
+            return True
+        if v in self.narrowed and self.narrowed[v][1] == want:
+            return True
+        return all(n != red.DYNAMIC for a, n in enumerate(_dims(v)) if a != want.axis)
 
     def build_narrow(self, op: Operation) -> None:
         d = self.demand[op.results[0]]
@@ -204,7 +241,7 @@ class Narrower:
         new = red.rebuilt(op, operands, [result_type])
         self.block.insert_op_before(new, op)
         self.narrowed[op.results[0]] = (new.results[0], d)
-        self.saved += self.cost.op_cost(op).flops - self.cost.op_cost(new).flops
+        self.built.append((op, new, self.cost.op_cost(op).flops, self.cost.op_cost(new).flops))
 
     def view(self, v: SSAValue, want: Demand, before: Operation) -> SSAValue:
         """`v` restricted to the rows `want` (in order), from its narrowed form if any."""
@@ -288,7 +325,9 @@ class Narrower:
             const = red.constant_value(op.indices)
             assert const is not None
             position = {row: i for i, row in enumerate(want.indices)}
-            remapped = np.vectorize(position.__getitem__, otypes=[np.int64])(const)
+            n = _dims(op.operands[0])[want.axis]
+            rows = np.where(const < 0, const + n, const)  # normalize counts from the end too
+            remapped = np.vectorize(position.__getitem__, otypes=[np.int64])(rows)
             idx = red.ConstantOp(
                 numpy_to_dense(remapped.astype(np.int64), red.element_type_of(op.indices))
             )
@@ -307,7 +346,9 @@ def narrow_block(block: Block, ctx: Context | None = None) -> int:
     n.analyse()
     built = n.rewrite()
     if built and is_observed(ctx) and n.saved != 0:
-        anchor = next((o for o in block.ops if o.location == n.first_root), None)
+        at_root = [o for o in block.ops if o.location == n.first_root]
+        anchor = next((o for o in at_root if isinstance(o, red.RedOp)), None)
+        anchor = anchor or next(iter(at_root), None)
         anchor = anchor or block.first_op
         if anchor is not None:
             report(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from fuzz_engines import LOWERING_BUG, LOWERING_CRASH, PASS_CRASH, PROCESS_DIED, Failure
+from fuzz_engines import LOWERING_BUG, LOWERING_CRASH, PROCESS_DIED, Failure
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, Region, SSAValue
 
@@ -179,11 +179,5 @@ KNOWN_BUGS = (
         "result depends on the operand order of a Commutative op",
         matches=_message(LOWERING_BUG, r"only in the sign of zero"),
         workaround=ieee_max_min,
-    ),
-    KnownBug(
-        "narrow-negative-gather-indices",
-        "narrow-to-uses takes a gather's constant indices as table rows without wrapping "
-        "negative ones: KeyError in NarrowToUses.view on indices in [-n, 0)",
-        matches=_message(PASS_CRASH, r"KeyError: -\d+ \(at narrow_to_uses\.py"),
     ),
 )

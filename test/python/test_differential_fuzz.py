@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import signal
 import time
 from collections import Counter
@@ -287,14 +288,17 @@ func.func @main(%x: tensor<4x3xf32>) -> tensor<1x3xf32> {
 """
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[3].summary)
-def test_known_narrow_negative_gather_indices():
-    assert KNOWN_BUGS[3].name == "narrow-negative-gather-indices"
+def test_narrow_to_uses_wraps_negative_gather_indices():
+    """Fixed (was the known bug narrow-negative-gather-indices: KeyError -1 in
+    narrow-to-uses): a gather's index in [-n, 0) demands row n + i of its table."""
     x = np.arange(12, dtype=np.float32).reshape(4, 3) / 4
     expected = red.interpret(red.parse(NEGATIVE_GATHER)).call("main", x)
 
-    module = red.optimize(red.parse(NEGATIVE_GATHER))  # KeyError: -1 in narrow-to-uses
+    module = red.optimize(red.parse(NEGATIVE_GATHER))
 
+    text = str(module)
+    assert "red.slice %x [3, 0] [4, 3] [1, 1]" in text  # row -1 is row 3
+    assert re.search(r"red\.exp %\w+ : tensor<1x3xf32>", text), text
     np.testing.assert_array_equal(red.interpret(module).call("main", x)[0], expected[0])
 
 
@@ -486,10 +490,7 @@ def test_generator_covers_what_the_fuzzer_is_for():
                 if "i32" in str(r.type):
                     features["i32 value"] += 1
         if seed < 12:
-            try:
-                red.optimize(module)
-            except KeyError:  # narrow-negative-gather-indices (a known bug, tested above)
-                continue
+            red.optimize(module)
             features["memo after red-pipeline"] += any(
                 isinstance(op, rd.MemoOp) for op in module.walk()
             )
