@@ -82,6 +82,9 @@ class Generator:
             for t in prefill.function_type.outputs.data
             if isinstance(t, TensorType)
         ]
+        self.entry_weights = [
+            self.weights[i] for i in entry_weight_indices(self._function(function), prefill)
+        ]
         tokens_type = prefill.function_type.inputs.data[0]
         self.tokens_shape = shape_of(tokens_type)
         self.fingerprint = model_fingerprint(self.module, self.weights)
@@ -142,7 +145,9 @@ class Generator:
         start = cached
         while start < rows:
             states = list(
-                self._call(f"{self.function}_prefill_block", tokens, *self.weights, *states, start)
+                self._call(
+                    f"{self.function}_prefill_block", tokens, *self.entry_weights, *states, start
+                )
             )
             start += self.block_size
         if self.cache is not None and rows >= self.block_size:
@@ -151,8 +156,32 @@ class Generator:
             per_block = split_blocks(states, full, self.block_size, self.state_axes)[first:]
             if per_block:
                 self.cache.store(self.fingerprint, prompt, per_block, first_block=first)
-        (out,) = self._call(f"{self.function}_decode", tokens, *self.weights, *states, n_prompt)
+        decode = f"{self.function}_decode"
+        (out,) = self._call(decode, tokens, *self.entry_weights, *states, n_prompt)
         return out
+
+
+def entry_weight_indices(generate: func.FuncOp, prefill: func.FuncOp) -> list[int]:
+    """Which weights of @generate (its arguments after the prompt) the entry points take:
+    incrementalize passes only those its loop reads, in order; they are matched by name."""
+    weights = list(generate.body.block.args[1:])
+    states = len(prefill.function_type.outputs)
+    taken = list(prefill.body.block.args[1 : len(prefill.body.block.args) - states - 1])
+    if len(taken) == len(weights):
+        return list(range(len(weights)))
+    names = [w.name_hint for w in weights]
+    indices: list[int] = []
+    for arg in taken:
+        start = indices[-1] + 1 if indices else 0
+        at = next((i for i in range(start, len(weights)) if names[i] == arg.name_hint), None)
+        if arg.name_hint is None or at is None or weights[at].type != arg.type:
+            raise DiagnosticError.at(
+                prefill,
+                f"'@{prefill.sym_name.data}' takes {len(taken)} of the {len(weights)} weights "
+                f"of '@{generate.sym_name.data}', which cannot be matched by name",
+            )
+        indices.append(at)
+    return indices
 
 
 def entry_points(module: ModuleOp, function: str) -> ModuleOp:

@@ -179,3 +179,98 @@ def test_redis_backed_cache_is_shared_between_generators(model):
 
     assert reader.last_cached_tokens == 8
     np.testing.assert_array_equal(tokens, expected)
+
+
+# region JIT
+
+
+@pytest.mark.parametrize("length", [1, 5, 13])
+def test_jit_tokens_equal_the_naive_loop_without_a_cache(model, length: int):
+    module, weights = model
+    gen = Generator(module, weights, block_size=BLOCK, engine="jit", use_cache=False)
+    prompt = prompt_of(length)
+
+    tokens = gen(prompt)
+
+    np.testing.assert_array_equal(tokens, reference(module, weights, prompt))
+    assert gen.last_cached_tokens == 0
+
+
+@pytest.fixture(scope="module")
+def hf_generators():
+    """HF GPT-2 and Llama (GQA) from small configs in a greedy loop over CAPACITY tokens:
+    per model, the HF model, the naive module, and JIT and interpreter generators sharing
+    one prefix cache each."""
+    pytest.importorskip("torch", reason="the HF models need the red[torch] extra")
+    pytest.importorskip("transformers", reason="the HF models need transformers")
+    import torch
+    from test_incrementalize import hf_model
+
+    from red.frontends.torch_importer import import_torch
+
+    class AllLogits(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, ids):
+            return self.model(ids, use_cache=False).logits
+
+    made = {}
+    for name in ("gpt2", "llama"):
+        hf = hf_model(name)
+        zeros = torch.zeros(1, CAPACITY, dtype=torch.long)
+        imported = import_torch(AllLogits(hf), (zeros,))
+        naive = greedy(imported.module, 10, CAPACITY - 10)
+        weights = [np.asarray(w) for w in imported.weights]
+        jit = Generator(naive, weights, block_size=BLOCK, engine="jit",
+                        cache=PrefixCache(MemoryStore(1 << 26), block_size=BLOCK))  # fmt: skip
+        interp = Generator(naive, weights, block_size=BLOCK, engine="interp", use_cache=False)
+        made[name] = (hf, naive, weights, jit, interp)
+    return made
+
+
+def hf_tokens(hf, prompt: np.ndarray) -> np.ndarray:
+    import torch
+
+    new = CAPACITY - len(prompt)
+    out = hf.generate(torch.tensor(prompt).reshape(1, -1), max_new_tokens=new,
+                      min_new_tokens=new, do_sample=False, use_cache=True, pad_token_id=0)  # fmt: skip
+    return out.numpy()
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param("gpt2", id="hf-gpt2"), pytest.param("llama", id="hf-llama")]
+)
+@pytest.mark.parametrize("length", [2, 10, 13])
+def test_jit_tokens_equal_the_interpreter_and_hf_with_and_without_cached_blocks(
+    hf_generators, name: str, length: int
+):
+    hf, _, _, jit, interp = hf_generators[name]
+    prompt = prompt_of(length, seed=length + 10) % 128
+    expected = interp(prompt)
+
+    first = jit(prompt)
+    first_cached = jit.last_cached_tokens
+    second = jit(prompt)
+
+    np.testing.assert_array_equal(first, expected)
+    np.testing.assert_array_equal(second, expected)
+    np.testing.assert_array_equal(expected, hf_tokens(hf, prompt))
+    assert first_cached == 0
+    assert jit.last_cached_tokens == (length - 1) // BLOCK * BLOCK
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param("gpt2", id="hf-gpt2"), pytest.param("llama", id="hf-llama")]
+)
+def test_jit_tokens_equal_the_naive_loop(hf_generators, name: str):
+    _, naive, weights, jit, _ = hf_generators[name]
+    prompt = prompt_of(10, seed=3) % 128
+
+    (expected,) = red.interpret(naive).call("generate", prompt.reshape(1, -1), *weights)
+
+    np.testing.assert_array_equal(jit(prompt), expected)
+
+
+# endregion JIT
