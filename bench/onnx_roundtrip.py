@@ -9,11 +9,12 @@ calls alternate between the two, and the table gives the median time per call of
 ratio, and the largest difference between their outputs. Models: the small config of the tests
 (2 layers, 128 wide, vocabulary 2048, sequence 32) and GPT-2 small (GPT2Config() defaults: 12
 layers, 768 wide, vocabulary 50257) at sequence 128. Run: `python bench/onnx_roundtrip.py
-[--calls N] [--small-only]`."""
+[--calls N] [--small-only] [--threads N]` (ORT on one thread unless --threads says otherwise)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import tempfile
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)  # torch.onnx's registry warns about every missing torchvision op
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import onnx  # noqa: E402
@@ -59,9 +61,16 @@ def gpt2(small: bool) -> Any:
     return LastLogits(model).eval(), cfg.vocab_size
 
 
+THREADS = 1
+"""onnxruntime's intra-op threads (`--threads`): one by default, as the other benchmarks, so
+that a shared machine's load does not turn ORT's spinning thread pool into the measurement."""
+
+
 def session(model: onnx.ModelProto | str) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = THREADS
+    options.inter_op_num_threads = 1
     blob = model if isinstance(model, str) else model.SerializeToString()
     return ort.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
 
@@ -108,7 +117,8 @@ def compare(label: str, small: bool, seq: int, calls: int, tmp: str) -> None:
     print(
         f"== {label}: input {tuple(ids.shape)}, {len(original.graph.node)} nodes as exported "
         f"(torch.onnx {exported_s:.1f} s), {len(optimized.graph.node)} after red "
-        f"(import + red-pipeline + export {red_s:.1f} s); {calls} interleaved calls =="
+        f"(import + red-pipeline + export {red_s:.1f} s); {calls} interleaved calls, "
+        f"{THREADS} ORT thread(s) =="
     )
     print(f"{'graph':<16} {'median ms/call':>15} {'original/graph':>15} {'max |diff|':>12}")
     for k in sessions:
@@ -121,7 +131,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--small-only", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="ORT intra-op threads")
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
     with tempfile.TemporaryDirectory() as tmp:
         compare("gpt2-tiny", True, 32, args.calls, tmp)
         if not args.small_only:

@@ -152,7 +152,7 @@ def print_runs(title: str, runs: list[Run], backend: RedBackend) -> None:
 
 def print_redundancy(title: str, backend: RedBackend) -> None:
     print(f"== {title}: what red-pipeline removes (red.report of each graph) ==")
-    print(f"{'graph':<10}{'aten ops':>9}{'red ops':>14}{'FLOPs per call':>28}{'bytes moved':>28}"
+    print(f"{'graph':<10}{'aten ops':>9}{'red ops':>14}{'FLOPs per call':>30}  {'bytes moved':>28}"
           f"{'compile (s)':>12}  findings (bytes moved they saved)")  # fmt: skip
     for g in backend.graphs:
         if g.report is None:
@@ -169,7 +169,7 @@ def print_redundancy(title: str, backend: RedBackend) -> None:
         flops = f"{before['flops']:,} -> {after['flops_per_call']:,}"
         moved = f"{before['bytes']:,} -> {after['bytes']:,}"
         print(
-            f"{g.kind:<10}{g.aten_ops:>9}{ops:>14}{flops:>26}{moved:>24}{g.seconds:>12.1f}  "
+            f"{g.kind:<10}{g.aten_ops:>9}{ops:>14}{flops:>30}  {moved:>28}{g.seconds:>12.1f}  "
             f"{findings or '-'}"
         )
 
