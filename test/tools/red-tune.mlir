@@ -19,6 +19,10 @@
 // REUSE:     <- chosen
 // REUSE:     {{^}}@main: stored choice reused; chose #
 
+// --retune searches again and replaces the stored choice.
+// RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --retune --inputs 1 --repeat 2 2>/dev/null | filecheck %s --check-prefix=RETUNE
+// RETUNE: {{^}}@main: searched; chose #
+
 // --json: the choice as red.compile(..., tune=True) applies it.
 // RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --json | filecheck %s --check-prefix=JSON
 // JSON: "cached": true,
