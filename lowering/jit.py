@@ -1,19 +1,25 @@
 """The JIT: compile a module (any level; red-lower runs on what is not lowered) with
-llvmlite at LLVM's O3 for the host CPU, and call its functions on numpy arrays."""
+llvmlite at LLVM's O3 for the host CPU, and call its functions on numpy arrays. The kernel
+library parts the module calls are compiled first (once per process), so that the module's
+declarations of them resolve; the module's kernel calls use `threads` threads."""
 
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 import llvmlite.binding as llvm
+import llvmlite.ir as ir
 from xdsl.dialects.builtin import ModuleOp
 
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
+from red.lowering import kernels
 from red.lowering.compiled_function import CompiledFunction
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
 from red.lowering.llvm_ir import llvm_ir_module
+from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
 
 _initialized = False
 
@@ -52,13 +58,17 @@ def optimize(module: llvm.ModuleRef, tm: llvm.TargetMachine, level: int = 3) -> 
 
 class CompiledModule:
     """The compiled public functions of a module, by name: `compiled.main(x, w)` or
-    `compiled.function("main")(x, w)`; `memo_reset()` forgets cached memo results."""
+    `compiled.function("main")(x, w)`; `memo_reset()` forgets cached memo results.
+    `threads`: the threads of its kernel calls (None: RED_NUM_THREADS, else the CPUs the
+    process may use); each call of a compiled function still comes from one thread."""
 
-    def __init__(self, module: ModuleOp, opt: int = 3):
+    def __init__(self, module: ModuleOp, opt: int = 3, threads: int | None = None):
         self.source = module
         self.checker = ModuleRunner(module)
+        self.threads = resolve_threads(threads)
         public = public_functions(module)
-        ir_module = llvm_ir_module(module)
+        ir_module = llvm_ir_module(module)  # the library parts it calls are ready
+        set_kernel_threads(ir_module, self.threads)
         self.llvm_ir = str(ir_module)
         self.tm = host_target_machine(opt)
         try:
@@ -101,5 +111,24 @@ class CompiledModule:
         return self.llvm_ir
 
 
-def compile_module(module: ModuleOp, opt: int = 3) -> CompiledModule:
-    return CompiledModule(module, opt)
+def resolve_threads(threads: int | None) -> int:
+    """The thread count of kernel calls: `threads`, else RED_NUM_THREADS, else the CPUs
+    this process may use (os.sched_getaffinity)."""
+    if threads is None:
+        return kernels.default_threads()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"'threads' must be a positive integer, got {threads!r}")
+    return threads
+
+
+def set_kernel_threads(ir_module: ir.Module, threads: int) -> None:
+    """Make the module's kernel calls use `threads` threads: its thread-count global
+    becomes that constant (LLVM folds it into every call)."""
+    gvar: Any = ir_module.globals.get(NUM_THREADS_GLOBAL)  # llvmlite types initializer None
+    if gvar is not None:
+        gvar.initializer = ir.Constant(gvar.value_type, [ir.Constant(ir.IntType(32), threads)])
+        gvar.global_constant = True
+
+
+def compile_module(module: ModuleOp, opt: int = 3, threads: int | None = None) -> CompiledModule:
+    return CompiledModule(module, opt, threads)

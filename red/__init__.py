@@ -129,11 +129,14 @@ def to_llvm_ir(module: ModuleOp) -> str:
     return module_to_llvm_ir(module)
 
 
-def compile(module: ModuleOp, opt: int = 3) -> CompiledModule:
-    """JIT-compile: returns an object whose attributes are the public functions."""
+def compile(module: ModuleOp, opt: int = 3, threads: int | None = None) -> CompiledModule:
+    """JIT-compile: returns an object whose attributes are the public functions. `threads`:
+    how many threads its matmuls and row kernels use (default: the RED_NUM_THREADS
+    environment variable, else the CPUs this process may use, os.sched_getaffinity); every
+    call of a compiled function is made from, and returns on, the calling thread."""
     from red.lowering.jit import compile_module
 
-    return compile_module(module, opt)
+    return compile_module(module, opt, threads)
 
 
 def to_onnx(module: ModuleOp, **options: Any) -> Any:

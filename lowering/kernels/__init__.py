@@ -43,6 +43,7 @@ from red.lowering.kernels.library import (
     library,
     library_ir,
     library_module,
+    load_libgomp,
     object_code,
 )
 from red.lowering.kernels.ndarray import PackedB, matmul, matmul_prepacked, pack_b, row_kernel
@@ -63,6 +64,7 @@ __all__ = [
     "library",
     "library_ir",
     "library_module",
+    "load_libgomp",
     "matmul",
     "matmul_prepacked",
     "object_code",

@@ -213,6 +213,36 @@ def find_libgomp() -> str | None:
     return str(candidates[0]) if candidates else None
 
 
+_gomp: list[str | None] = []
+
+
+def load_libgomp() -> str | None:
+    """Load libgomp into the process once (for the library's threads, and for JIT-compiled
+    code that references its symbols weakly: MCJIT links an unresolved weak symbol to a bad
+    address, not null); returns its path, or None when there is none (calls run serially)."""
+    with _lock:
+        if _gomp:
+            return _gomp[0]
+        gomp = find_libgomp()
+        if gomp:
+            # libgomp reads its wait policy once, when it loads. Its default spins after each
+            # region, which on a machine with more runnable processes than cores made 2-thread
+            # calls up to 100x slower than 1-thread ones (a spinning thread holds a core for a
+            # whole time slice); passive threads sleep at once and cost a wake-up per region.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            try:
+                # Never unloaded: at exit LLVM dlcloses the libraries it loaded, and a libgomp
+                # thread still spinning after a parallel region would run unmapped code.
+                mode = os.RTLD_NOW | os.RTLD_GLOBAL | os.RTLD_NODELETE
+                _gomp_handles.append(ctypes.CDLL(gomp, mode=mode))
+                llvm.load_library_permanently(gomp)
+            except (OSError, RuntimeError):
+                gomp = None
+        _gomp.append(gomp)
+        return gomp
+
+
+_gomp_handles: list[ctypes.CDLL] = []
 _initialized = False
 
 
@@ -247,21 +277,7 @@ class KernelLibrary:
     def __init__(self, target: KernelTarget, register: bool = True):
         self.target = target
         self.register = register
-        self.gomp = find_libgomp()
-        if self.gomp:
-            # libgomp reads its wait policy once, when it loads. Its default spins after each
-            # region, which on a machine with more runnable processes than cores made 2-thread
-            # calls up to 100x slower than 1-thread ones (a spinning thread holds a core for a
-            # whole time slice); passive threads sleep at once and cost a wake-up per region.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            try:
-                # Never unloaded: at exit LLVM dlcloses the libraries it loaded, and a libgomp
-                # thread still spinning after a parallel region would run unmapped code.
-                mode = os.RTLD_NOW | os.RTLD_GLOBAL | os.RTLD_NODELETE
-                self._gomp_handle = ctypes.CDLL(self.gomp, mode=mode)
-                llvm.load_library_permanently(self.gomp)
-            except (OSError, RuntimeError):
-                self.gomp = None
+        self.gomp = load_libgomp()
         self.addresses: dict[str, int] = {}
         self.compile_seconds: dict[str, float] = {}
         self._engines: list[llvm.ExecutionEngine] = []

@@ -49,7 +49,7 @@ class Runtime:
     threads: ir.Function  # i64 (i32 requested): requested > 0 ? requested : the default
     gomp_parallel: ir.Function  # weak: null without libgomp
     malloc: ir.Function  # ptr (i64 bytes): 64-byte aligned; abort() when out of memory
-    free: ir.Function
+    free: ir.Function  # of a block from `malloc` (null: nothing)
 
     @staticmethod
     def build(module: ir.Module, state: bool = True, getter: str = GET_NUM_THREADS) -> Runtime:
@@ -58,10 +58,9 @@ class Runtime:
         gomp_parallel = get_or_declare(
             module, "GOMP_parallel", VOID, [PTR, PTR, I32, I32], weak=True
         )
-        aligned_alloc = get_or_declare(module, "aligned_alloc", PTR, [I64, I64])
-        free = get_or_declare(module, "free", VOID, [PTR])
+        c_malloc = get_or_declare(module, "malloc", PTR, [I64])
+        c_free = get_or_declare(module, "free", VOID, [PTR])
         get = build_state(module) if state else get_or_declare(module, getter, I32, [])
-
         threads = define(module, "red_kernels.threads", I64, [("requested", I32)])
         g = Gen(threads)
         requested = threads.args[0]
@@ -69,16 +68,30 @@ class Runtime:
         positive = g.b.select(g.b.icmp_signed(">", chosen, g.i32(0)), chosen, g.i32(1))
         g.b.ret(g.b.sext(positive, I64))
 
+        # 64-byte aligned blocks from plain malloc/free (the block's start is stored just
+        # before the aligned address): a library built into a model's module then allocates
+        # through the same two functions as the model's code, which tools that count or
+        # replace them (leak checks, a custom allocator linked in) see whole.
         malloc = define(module, "red_kernels.malloc", PTR, [("bytes", I64)])
         g = Gen(malloc)
-        size = g.round_up(g.max(malloc.args[0], g.i64(1)), ALIGN)
-        block = g.b.call(aligned_alloc, [g.i64(ALIGN), size])
+        size = g.b.add(g.round_up(g.max(malloc.args[0], g.i64(1)), ALIGN), g.i64(ALIGN))
+        block = g.b.call(c_malloc, [size])
         # Out of memory: the C ABI has no error result, so stop rather than write through null.
         abort = get_or_declare(module, "abort", VOID, [])
         with g.b.if_then(g.b.icmp_unsigned("==", block, ir.Constant(PTR, None)), likely=False):
             g.b.call(abort, [])
             g.b.unreachable()
-        g.b.ret(block)
+        # malloc aligns to at least 16 bytes, so the skip is 16..64 and the slot fits before
+        skip = g.b.sub(g.i64(ALIGN), g.b.and_(g.b.ptrtoint(block, I64), g.i64(ALIGN - 1)))
+        aligned = g.offset(block, skip, I8)
+        g.b.store(block, g.offset(aligned, g.i64(-1), PTR))
+        g.b.ret(aligned)
+
+        free = define(module, "red_kernels.free", VOID, [("block", PTR)])
+        g = Gen(free)
+        with g.b.if_then(g.b.icmp_unsigned("!=", free.args[0], ir.Constant(PTR, None))):
+            g.b.call(c_free, [g.load(free.args[0], g.i64(-1), PTR)])
+        g.b.ret_void()
         return Runtime(module, threads, gomp_parallel, malloc, free)
 
     def parallel_tasks(

@@ -1,7 +1,8 @@
 """memref -> llvm: a memref is a pointer to its contiguous row-major data; an access is one
 `getelementptr inbounds` at the linear index (no ptrtoint/inttoptr, so LLVM keeps the
 pointer's provenance); buffers come from malloc/free; memref.global becomes an llvm global
-(flat array, 64-byte aligned); views (reinterpret_cast, cast) are the same pointer."""
+(flat array, 64-byte aligned); views (reinterpret_cast, cast) and a memref cast to `!llvm.ptr`
+(an argument of a kernel library call) are the same pointer."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     TensorType,
     UnitAttr,
+    UnrealizedConversionCastOp,
     i64,
 )
 from xdsl.ir import Operation, SSAValue
@@ -133,6 +135,28 @@ def _reinterpret_cast(conv: FunctionConverter, op: memref.ReinterpretCastOp) -> 
 def _cast(conv: FunctionConverter, op: memref.CastOp) -> None:
     """The same pointer (static <-> dynamic sizes)."""
     conv.set(op.dest, conv.get(op.source))
+
+
+@lowers(UnrealizedConversionCastOp)
+def _pointer_cast(conv: FunctionConverter, op: UnrealizedConversionCastOp) -> None:
+    """A memref passed as `!llvm.ptr` (a kernel library argument): the same pointer."""
+    src, res = op.inputs, op.outputs
+    if (
+        len(src) != 1
+        or len(res) != 1
+        or not isinstance(src[0].type, MemRefType | llvm.LLVMPointerType)
+        or res[0].type != PTR
+    ):
+        raise DiagnosticError.at(
+            op, f"'{op.name}' op other than memref -> '!llvm.ptr' is not supported"
+        )
+    conv.set(res[0], conv.get(src[0]))
+
+
+@lowers(llvm.ZeroOp)
+def _null(conv: FunctionConverter, op: llvm.ZeroOp) -> None:
+    """The null pointer (an optional kernel argument left out)."""
+    conv.set(op.res, conv.emit(llvm.ZeroOp.build(result_types=[op.res.type])))
 
 
 @lowers(memref.ExtractAlignedPointerAsIndexOp)

@@ -1,6 +1,9 @@
-"""red.matmul: a call of the module's matmul kernel per (broadcast) batch entry, and the
-kernel itself, one private function per element type: a register-blocked micro-kernel whose
-tiles of C stay in vector registers across the k loop (FMA)."""
+"""red.matmul: a call of the kernel library's matmul (lowering/kernels: packed, cache-blocked,
+threaded; the matrix-vector path when M = 1) for f32 and f64 on at most two batch dims after
+merging, with a transposed operand read through strides; otherwise (integers, f16, more batch
+dims, empty operands) a call of the module's own matmul kernel per (broadcast) batch entry,
+one private function per element type: a register-blocked micro-kernel whose tiles of C stay
+in vector registers across the k loop (FMA)."""
 
 from __future__ import annotations
 
@@ -11,23 +14,125 @@ from typing import TYPE_CHECKING
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, memref, vector
-from xdsl.dialects.builtin import FunctionType, MemRefType, VectorType, i1
+from xdsl.dialects.builtin import FunctionType, MemRefType, VectorType, f32, f64, i1
 from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from red.dialects import red
 from red.lowering.loops.emitter import INDEX, Emitter, is_float
+from red.lowering.loops.kernel_calls import call_kernel, num_threads, pointer
 from red.lowering.loops.rules import lowers
 from red.lowering.loops.target import Target
+from red.lowering.loops.values import Fused
 
 if TYPE_CHECKING:
     from red.lowering.convert_red_to_loops import BlockLowering
 
+_GEMM = {f32: "red_sgemm", f64: "red_dgemm"}
+"""The library's matmul entry points by element type."""
+
 
 @lowers(red.MatmulOp)
 def _matmul(bl: BlockLowering, op: red.MatmulOp) -> None:
-    """C = A·B: one kernel call per entry of the broadcast batch dims, on flat views."""
+    """C = A·B: a library call where it covers the op, else the module's loop kernel."""
+    if not library_matmul(bl, op):
+        loop_matmul(bl, op)
+
+
+@dataclass
+class StridedOperand:
+    """A matmul operand as the library reads it: element (batch..., i, j) of `mem` at
+    sum(batch index * batch stride) + i*rs + j*cs (in elements; stride 0 broadcasts)."""
+
+    mem: SSAValue
+    batch: list[int]
+    rs: int
+    cs: int
+
+
+def strided_operand(bl: BlockLowering, v: SSAValue, batch_shape: Sequence[int]) -> StridedOperand:
+    """`v` (a matmul operand) over the result's batch dims `batch_shape`. A transpose of the
+    last two dims that the driver left unmaterialized (fused into this use) is read from its
+    input with the row and column strides swapped."""
+    lowered = bl.values.get(v)
+    swap = False
+    if isinstance(lowered, Fused) and isinstance(t := lowered.op, red.TransposeOp):
+        perm = list(t.permutation.get_values())
+        rank = len(perm)
+        if perm == [*range(rank - 2), rank - 1, rank - 2]:
+            v, swap = t.input, True
+    shape = red.shape_of(v)
+    strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
+    rs, cs = strides[-2], strides[-1]
+    if swap:
+        rs, cs = cs, rs
+    lead = len(batch_shape) - (len(shape) - 2)
+    batch = [
+        0 if d < 0 or shape[d] == 1 else strides[d]
+        for d in (j - lead for j in range(len(batch_shape)))
+    ]
+    return StridedOperand(bl.buffer(v), batch, rs, cs)
+
+
+def merge_batch_dims(
+    sizes: Sequence[int], operands: Sequence[StridedOperand]
+) -> tuple[list[int], list[list[int]]]:
+    """The batch dims with those of size 1 dropped and neighbours merged where every operand
+    steps through both as through one (stride[d] = stride[d+1]·size[d+1]): (sizes, strides
+    per operand)."""
+    dims = [(n, [o.batch[d] for o in operands]) for d, n in enumerate(sizes) if n != 1]
+    merged: list[tuple[int, list[int]]] = []
+    for n, st in dims:
+        if merged:
+            pn, pst = merged[-1]
+            if all(p == s * n for p, s in zip(pst, st)):
+                merged[-1] = (pn * n, st)
+                continue
+        merged.append((n, st))
+    return [n for n, _ in merged], [[st[i] for _, st in merged] for i in range(len(operands))]
+
+
+def library_matmul(bl: BlockLowering, op: red.MatmulOp) -> bool:
+    """C = A·B as one call of red_{s,d}gemm (or _batched, on up to two merged batch dims;
+    a broadcast B whose A and C rows run on through the batch is one gemm of batch·M rows).
+    False when the library does not cover the op (nothing is emitted then)."""
+    elt = red.element_type_of(op.result)
+    c_shape = red.shape_of(op.result)
+    if elt not in _GEMM or math.prod(c_shape) == 0 or red.shape_of(op.lhs)[-1] == 0:
+        return False
+    m, n, k = c_shape[-2], c_shape[-1], red.shape_of(op.lhs)[-1]
+    batch_shape = c_shape[:-2]
+    a = strided_operand(bl, op.lhs, batch_shape)
+    b = strided_operand(bl, op.rhs, batch_shape)
     dest = bl.result_buffer(op)
+    c = StridedOperand(dest, [math.prod(c_shape[d + 1 :]) for d in range(len(batch_shape))], n, 1)
+    sizes, (a_bs, b_bs, c_bs) = merge_batch_dims(batch_shape, [a, b, c])
+    if len(sizes) == 1 and b_bs[0] == 0 and a_bs[0] == m * a.rs and c_bs[0] == m * c.rs:
+        m, sizes = m * sizes[0], []  # B shared by every batch entry: one taller product
+    if len(sizes) > 2:
+        loop_matmul(bl, op, dest)
+        return True
+    name = _GEMM[elt]
+    threads = num_threads(bl)
+    ptrs = [pointer(bl, x.mem) for x in (a, b, c)]
+    if not sizes:
+        args = [m, n, k]
+        for ptr, x in zip(ptrs, (a, b, c)):
+            args += [ptr, x.rs, x.cs]
+        call_kernel(bl, name, [*args, 0, threads])
+        return True
+    pad = [1] * (2 - len(sizes))
+    args = [*pad, *sizes, m, n, k]
+    for ptr, x, bs in zip(ptrs, (a, b, c), (a_bs, b_bs, c_bs)):
+        args += [ptr, *[0] * len(pad), *bs, x.rs, x.cs]
+    call_kernel(bl, f"{name}_batched", [*args, 0, threads])
+    return True
+
+
+def loop_matmul(bl: BlockLowering, op: red.MatmulOp, dest: SSAValue | None = None) -> None:
+    """C = A·B: one call of the module's kernel per entry of the broadcast batch dims, on
+    flat views (`dest`: the result buffer if already made)."""
+    dest = dest if dest is not None else bl.result_buffer(op)
     e = bl.e
     a, b, c = flat_view(bl.buffer(op.lhs), e), flat_view(bl.buffer(op.rhs), e), flat_view(dest, e)
     a_shape, b_shape, c_shape = red.shape_of(op.lhs), red.shape_of(op.rhs), red.shape_of(op.result)

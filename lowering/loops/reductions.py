@@ -1,6 +1,7 @@
 """Reductions and normalizations: reduce_sum/mean/max and argmax as one loop over the
-reduced axes per output element, and softmax, layer_norm and rms_norm as passes over each
-row (the normalized axes) inside a loop nest over the other axes."""
+reduced axes per output element; softmax, layer_norm and rms_norm over trailing axes of f32
+as calls of the kernel library's row kernels (vectorised, threaded), else as passes over
+each row (the normalized axes) inside a loop nest over the other axes."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, memref
 from xdsl.dialects import math as mathd
-from xdsl.dialects.builtin import IntegerType, i1, i64
+from xdsl.dialects.builtin import IntegerType, f32, i1, i64
 from xdsl.ir import Attribute, SSAValue
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
 from red.lowering.loops.emitter import Emitter, is_float
+from red.lowering.loops.kernel_calls import call_kernel, null_pointer, num_threads, pointer
 from red.lowering.loops.rules import lowers
 
 if TYPE_CHECKING:
@@ -185,10 +187,42 @@ class RowLoops:
         self.each(outer, store)
 
 
+def row_kernel_call(bl: BlockLowering, op: red.AxisNormOp) -> bool:
+    """`op` as one call of the library's row kernel over [rows, n] when it normalizes the
+    trailing axes of a non-empty f32 tensor (False, and nothing emitted, otherwise)."""
+    shape = red.shape_of(op.input)
+    axes = op.normalized_axes()
+    if (
+        red.element_type_of(op.input) != f32
+        or axes != list(range(len(shape) - len(axes), len(shape)))
+        or math.prod(shape) == 0
+    ):
+        return False
+    n = math.prod(shape[a] for a in axes)
+    x = pointer(bl, bl.buffer(op.input))
+    y = pointer(bl, bl.result_buffer(op))
+    rows = [math.prod(shape) // n, n, x, n, y, n]
+    threads = num_threads(bl)
+    if isinstance(op, red.SoftmaxOp):
+        call_kernel(bl, "red_softmax_f32", [*rows, threads])
+    elif isinstance(op, red.LayerNormOp):
+        none = null_pointer(bl)
+        eps = op.eps.value.data
+        call_kernel(bl, "red_layer_norm_f32", [*rows, eps, none, none, threads])
+    else:
+        assert isinstance(op, red.RmsNormOp)
+        eps = op.eps.value.data
+        call_kernel(bl, "red_rms_norm_f32", [*rows, eps, null_pointer(bl), threads])
+    return True
+
+
 @lowers(red.SoftmaxOp)
 def _softmax(bl: BlockLowering, op: red.SoftmaxOp) -> None:
-    """exp(x - max) / sum along `axis`: a max pass, an exp pass into the result (exp in a
-    loop of its own, with no carried sum, so it vectorizes), a sum pass and a divide pass."""
+    """exp(x - max) / sum along `axis`: a row kernel call, else a max pass, an exp pass into
+    the result (exp in a loop of its own, with no carried sum, so it vectorizes), a sum pass
+    and a divide pass."""
+    if row_kernel_call(bl, op):
+        return
     rows = RowLoops(bl, op, [op.axis.value.data])
     e, dest = bl.e, rows.dest
 
@@ -223,8 +257,10 @@ def _trailing_axes(op: red.NormOp) -> range:
 
 @lowers(red.LayerNormOp)
 def _layer_norm(bl: BlockLowering, op: red.LayerNormOp) -> None:
-    """(x - mean) / sqrt(var + eps) over the axes from `axis` on: a sum pass, a pass
-    summing squared deviations, and the normalizing pass."""
+    """(x - mean) / sqrt(var + eps) over the axes from `axis` on: a row kernel call, else a
+    sum pass, a pass summing squared deviations, and the normalizing pass."""
+    if row_kernel_call(bl, op):
+        return
     rows = RowLoops(bl, op, _trailing_axes(op))
     e = bl.e
 
@@ -243,8 +279,10 @@ def _layer_norm(bl: BlockLowering, op: red.LayerNormOp) -> None:
 
 @lowers(red.RmsNormOp)
 def _rms_norm(bl: BlockLowering, op: red.RmsNormOp) -> None:
-    """x / sqrt(mean(x^2) + eps) over the axes from `axis` on: a pass summing squares,
-    and the normalizing pass."""
+    """x / sqrt(mean(x^2) + eps) over the axes from `axis` on: a row kernel call, else a
+    pass summing squares, and the normalizing pass."""
+    if row_kernel_call(bl, op):
+        return
     rows = RowLoops(bl, op, _trailing_axes(op))
     e = bl.e
 

@@ -2,7 +2,9 @@
 
 // The reduction rules of convert-red-to-loops (lowering/loops/reductions.py): per output
 // element, a loop over the reduced axes carrying the accumulator; softmax, layer_norm and
-// rms_norm as passes over each row inside a loop over the other axes.
+// rms_norm, where the kernel library's row kernels do not take them (f64 here, or not over
+// the trailing axes; f32 rows call the library, red-to-loops-kernel-calls.mlir), as passes
+// over each row inside a loop over the other axes.
 
 // reduce_sum over the last axis: the sum starts at 0 and is carried by the inner loop.
 // CHECK-LABEL: func.func @red_reduce_sum
@@ -73,35 +75,35 @@ func.func @reduce_max(%a: tensor<2x3xf32>, %b: tensor<2x3xi32>) -> (tensor<f32>,
 // softmax along axis 1, per row: a max pass (maximumf from -inf), exp(x - max) stored into
 // the result in a loop of its own (it vectorizes), a sum pass over the result, a divide pass.
 // CHECK-LABEL: func.func @red_softmax
-// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf32>, %[[RES:.*]]: memref<2x4xf32>) {
-// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-DAG:     %[[NEG_INF:.*]] = arith.constant 0xff800000 : f32
+// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf64>, %[[RES:.*]]: memref<2x4xf64>) {
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK-DAG:     %[[NEG_INF:.*]] = arith.constant 0xfff0000000000000 : f64
 // CHECK:         scf.for %[[I:.*]] = {{.*}} {
-// CHECK-NEXT:      %[[PEAK:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args(%[[M:.*]] = %[[NEG_INF]]) -> (f32) {
-// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[M2:.*]] = arith.maximumf %[[M]], %[[X]] : f32
-// CHECK-NEXT:        scf.yield %[[M2]] : f32
+// CHECK-NEXT:      %[[PEAK:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args(%[[M:.*]] = %[[NEG_INF]]) -> (f64) {
+// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[M2:.*]] = arith.maximumf %[[M]], %[[X]] : f64
+// CHECK-NEXT:        scf.yield %[[M2]] : f64
 // CHECK-NEXT:      }
 // CHECK-NEXT:      scf.for %[[J2:.*]] = {{.*}} {
-// CHECK-NEXT:        %[[X2:.*]] = memref.load %[[A]][%[[I]], %[[J2]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[SHIFTED:.*]] = arith.subf %[[X2]], %[[PEAK]] : f32
-// CHECK-NEXT:        %[[E:.*]] = math.exp %[[SHIFTED]] : f32
-// CHECK-NEXT:        memref.store %[[E]], %[[RES]][%[[I]], %[[J2]]] : memref<2x4xf32>
+// CHECK-NEXT:        %[[X2:.*]] = memref.load %[[A]][%[[I]], %[[J2]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[SHIFTED:.*]] = arith.subf %[[X2]], %[[PEAK]] : f64
+// CHECK-NEXT:        %[[E:.*]] = math.exp %[[SHIFTED]] : f64
+// CHECK-NEXT:        memref.store %[[E]], %[[RES]][%[[I]], %[[J2]]] : memref<2x4xf64>
 // CHECK-NEXT:      }
-// CHECK-NEXT:      %[[TOTAL:.*]] = scf.for %[[J3:.*]] = {{.*}} iter_args(%[[S:.*]] = %[[ZERO]]) -> (f32) {
-// CHECK-NEXT:        %[[E2:.*]] = memref.load %[[RES]][%[[I]], %[[J3]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[S2:.*]] = arith.addf %[[S]], %[[E2]] : f32
-// CHECK-NEXT:        scf.yield %[[S2]] : f32
+// CHECK-NEXT:      %[[TOTAL:.*]] = scf.for %[[J3:.*]] = {{.*}} iter_args(%[[S:.*]] = %[[ZERO]]) -> (f64) {
+// CHECK-NEXT:        %[[E2:.*]] = memref.load %[[RES]][%[[I]], %[[J3]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[S2:.*]] = arith.addf %[[S]], %[[E2]] : f64
+// CHECK-NEXT:        scf.yield %[[S2]] : f64
 // CHECK-NEXT:      }
 // CHECK-NEXT:      scf.for %[[J4:.*]] = {{.*}} {
-// CHECK-NEXT:        %[[E3:.*]] = memref.load %[[RES]][%[[I]], %[[J4]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[Q:.*]] = arith.divf %[[E3]], %[[TOTAL]] : f32
-// CHECK-NEXT:        memref.store %[[Q]], %[[RES]][%[[I]], %[[J4]]] : memref<2x4xf32>
+// CHECK-NEXT:        %[[E3:.*]] = memref.load %[[RES]][%[[I]], %[[J4]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[Q:.*]] = arith.divf %[[E3]], %[[TOTAL]] : f64
+// CHECK-NEXT:        memref.store %[[Q]], %[[RES]][%[[I]], %[[J4]]] : memref<2x4xf64>
 // CHECK-NEXT:      }
 // CHECK-NEXT:    }
-func.func @softmax(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
-  %r = red.softmax %a axis = 1 : tensor<2x4xf32>
-  func.return %r : tensor<2x4xf32>
+func.func @softmax(%a: tensor<2x4xf64>) -> tensor<2x4xf64> {
+  %r = red.softmax %a axis = 1 : tensor<2x4xf64>
+  func.return %r : tensor<2x4xf64>
 }
 
 // -----
@@ -109,62 +111,62 @@ func.func @softmax(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
 // layer_norm over the axes from `axis` on, per row: the mean, the mean of squared
 // deviations, then (x - mean) / sqrt(var + eps).
 // CHECK-LABEL: func.func @red_layer_norm
-// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf32>, %[[RES:.*]]: memref<2x4xf32>) {
-// CHECK-DAG:     %[[EPS:.*]] = arith.constant 1.000000e-05 : f32
-// CHECK-DAG:     %[[N:.*]] = arith.constant 4.000000e+00 : f32
-// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf64>, %[[RES:.*]]: memref<2x4xf64>) {
+// CHECK-DAG:     %[[EPS:.*]] = arith.constant 1.000000e-05 : f64
+// CHECK-DAG:     %[[N:.*]] = arith.constant 4.000000e+00 : f64
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK:         scf.for %[[I:.*]] = {{.*}} {
-// CHECK-NEXT:      %[[SUM:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args(%[[S:.*]] = %[[ZERO]]) -> (f32) {
-// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[S2:.*]] = arith.addf %[[S]], %[[X]] : f32
-// CHECK-NEXT:        scf.yield %[[S2]] : f32
+// CHECK-NEXT:      %[[SUM:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args(%[[S:.*]] = %[[ZERO]]) -> (f64) {
+// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[S2:.*]] = arith.addf %[[S]], %[[X]] : f64
+// CHECK-NEXT:        scf.yield %[[S2]] : f64
 // CHECK-NEXT:      }
-// CHECK-NEXT:      %[[MEAN:.*]] = arith.divf %[[SUM]], %[[N]] : f32
-// CHECK-NEXT:      %[[SQ:.*]] = scf.for %[[J2:.*]] = {{.*}} iter_args(%[[V:.*]] = %[[ZERO]]) -> (f32) {
-// CHECK-NEXT:        %[[X2:.*]] = memref.load %[[A]][%[[I]], %[[J2]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[C:.*]] = arith.subf %[[X2]], %[[MEAN]] : f32
-// CHECK-NEXT:        %[[C2:.*]] = arith.mulf %[[C]], %[[C]] : f32
-// CHECK-NEXT:        %[[V2:.*]] = arith.addf %[[V]], %[[C2]] : f32
-// CHECK-NEXT:        scf.yield %[[V2]] : f32
+// CHECK-NEXT:      %[[MEAN:.*]] = arith.divf %[[SUM]], %[[N]] : f64
+// CHECK-NEXT:      %[[SQ:.*]] = scf.for %[[J2:.*]] = {{.*}} iter_args(%[[V:.*]] = %[[ZERO]]) -> (f64) {
+// CHECK-NEXT:        %[[X2:.*]] = memref.load %[[A]][%[[I]], %[[J2]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[C:.*]] = arith.subf %[[X2]], %[[MEAN]] : f64
+// CHECK-NEXT:        %[[C2:.*]] = arith.mulf %[[C]], %[[C]] : f64
+// CHECK-NEXT:        %[[V2:.*]] = arith.addf %[[V]], %[[C2]] : f64
+// CHECK-NEXT:        scf.yield %[[V2]] : f64
 // CHECK-NEXT:      }
-// CHECK-NEXT:      %[[VAR:.*]] = arith.divf %[[SQ]], %[[N]] : f32
-// CHECK-NEXT:      %[[VE:.*]] = arith.addf %[[VAR]], %[[EPS]] : f32
-// CHECK-NEXT:      %[[DEN:.*]] = math.sqrt %[[VE]] : f32
+// CHECK-NEXT:      %[[VAR:.*]] = arith.divf %[[SQ]], %[[N]] : f64
+// CHECK-NEXT:      %[[VE:.*]] = arith.addf %[[VAR]], %[[EPS]] : f64
+// CHECK-NEXT:      %[[DEN:.*]] = math.sqrt %[[VE]] : f64
 // CHECK-NEXT:      scf.for %[[J3:.*]] = {{.*}} {
-// CHECK-NEXT:        %[[X3:.*]] = memref.load %[[A]][%[[I]], %[[J3]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[C3:.*]] = arith.subf %[[X3]], %[[MEAN]] : f32
-// CHECK-NEXT:        %[[Y:.*]] = arith.divf %[[C3]], %[[DEN]] : f32
-// CHECK-NEXT:        memref.store %[[Y]], %[[RES]][%[[I]], %[[J3]]] : memref<2x4xf32>
-func.func @layer_norm(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
-  %r = red.layer_norm %a axis = 1 eps = 1.0e-05 : tensor<2x4xf32>
-  func.return %r : tensor<2x4xf32>
+// CHECK-NEXT:        %[[X3:.*]] = memref.load %[[A]][%[[I]], %[[J3]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[C3:.*]] = arith.subf %[[X3]], %[[MEAN]] : f64
+// CHECK-NEXT:        %[[Y:.*]] = arith.divf %[[C3]], %[[DEN]] : f64
+// CHECK-NEXT:        memref.store %[[Y]], %[[RES]][%[[I]], %[[J3]]] : memref<2x4xf64>
+func.func @layer_norm(%a: tensor<2x4xf64>) -> tensor<2x4xf64> {
+  %r = red.layer_norm %a axis = 1 eps = 1.0e-05 : tensor<2x4xf64>
+  func.return %r : tensor<2x4xf64>
 }
 
 // -----
 
 // rms_norm, per row: the mean of squares, then x / sqrt(mean + eps) (no centering).
 // CHECK-LABEL: func.func @red_rms_norm
-// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf32>, %[[RES:.*]]: memref<2x4xf32>) {
-// CHECK-DAG:     %[[EPS:.*]] = arith.constant 1.000000e-06 : f32
-// CHECK-DAG:     %[[N:.*]] = arith.constant 4.000000e+00 : f32
-// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf64>, %[[RES:.*]]: memref<2x4xf64>) {
+// CHECK-DAG:     %[[EPS:.*]] = arith.constant 1.000000e-06 : f64
+// CHECK-DAG:     %[[N:.*]] = arith.constant 4.000000e+00 : f64
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK:         scf.for %[[I:.*]] = {{.*}} {
-// CHECK-NEXT:      %[[SQ:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args(%[[S:.*]] = %[[ZERO]]) -> (f32) {
-// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[X2:.*]] = arith.mulf %[[X]], %[[X]] : f32
-// CHECK-NEXT:        %[[S2:.*]] = arith.addf %[[S]], %[[X2]] : f32
-// CHECK-NEXT:        scf.yield %[[S2]] : f32
+// CHECK-NEXT:      %[[SQ:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args(%[[S:.*]] = %[[ZERO]]) -> (f64) {
+// CHECK-NEXT:        %[[X:.*]] = memref.load %[[A]][%[[I]], %[[J]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[X2:.*]] = arith.mulf %[[X]], %[[X]] : f64
+// CHECK-NEXT:        %[[S2:.*]] = arith.addf %[[S]], %[[X2]] : f64
+// CHECK-NEXT:        scf.yield %[[S2]] : f64
 // CHECK-NEXT:      }
-// CHECK-NEXT:      %[[MS:.*]] = arith.divf %[[SQ]], %[[N]] : f32
-// CHECK-NEXT:      %[[ME:.*]] = arith.addf %[[MS]], %[[EPS]] : f32
-// CHECK-NEXT:      %[[DEN:.*]] = math.sqrt %[[ME]] : f32
+// CHECK-NEXT:      %[[MS:.*]] = arith.divf %[[SQ]], %[[N]] : f64
+// CHECK-NEXT:      %[[ME:.*]] = arith.addf %[[MS]], %[[EPS]] : f64
+// CHECK-NEXT:      %[[DEN:.*]] = math.sqrt %[[ME]] : f64
 // CHECK-NEXT:      scf.for %[[J2:.*]] = {{.*}} {
-// CHECK-NEXT:        %[[X3:.*]] = memref.load %[[A]][%[[I]], %[[J2]]] : memref<2x4xf32>
-// CHECK-NEXT:        %[[Y:.*]] = arith.divf %[[X3]], %[[DEN]] : f32
-// CHECK-NEXT:        memref.store %[[Y]], %[[RES]][%[[I]], %[[J2]]] : memref<2x4xf32>
-func.func @rms_norm(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
-  %r = red.rms_norm %a axis = 1 eps = 1.0e-06 : tensor<2x4xf32>
-  func.return %r : tensor<2x4xf32>
+// CHECK-NEXT:        %[[X3:.*]] = memref.load %[[A]][%[[I]], %[[J2]]] : memref<2x4xf64>
+// CHECK-NEXT:        %[[Y:.*]] = arith.divf %[[X3]], %[[DEN]] : f64
+// CHECK-NEXT:        memref.store %[[Y]], %[[RES]][%[[I]], %[[J2]]] : memref<2x4xf64>
+func.func @rms_norm(%a: tensor<2x4xf64>) -> tensor<2x4xf64> {
+  %r = red.rms_norm %a axis = 1 eps = 1.0e-06 : tensor<2x4xf64>
+  func.return %r : tensor<2x4xf64>
 }
 
 // -----
@@ -172,18 +174,18 @@ func.func @rms_norm(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
 // A normalization's input that is an elementwise op is not fused (it is read three times):
 // it gets a buffer, freed after the normalization.
 // CHECK-LABEL: func.func @red_no_fusion_into_norm
-// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf32>, %[[RES:.*]]: memref<2x4xf32>) {
-// CHECK:         %[[E:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK-SAME:    (%[[A:.*]]: memref<2x4xf64>, %[[RES:.*]]: memref<2x4xf64>) {
+// CHECK:         %[[E:.*]] = memref.alloc() : memref<2x4xf64>
 // CHECK:         math.exp
 // CHECK-NEXT:    memref.store %{{.*}}, %[[E]]
 // CHECK:         memref.load %[[E]]
 // CHECK:         memref.store %{{.*}}, %[[RES]]
-// CHECK:         memref.dealloc %[[E]] : memref<2x4xf32>
+// CHECK:         memref.dealloc %[[E]] : memref<2x4xf64>
 // CHECK-NEXT:    func.return
-func.func @no_fusion_into_norm(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
-  %e = red.exp %a : tensor<2x4xf32>
-  %r = red.rms_norm %e axis = 1 eps = 1.0e-06 : tensor<2x4xf32>
-  func.return %r : tensor<2x4xf32>
+func.func @no_fusion_into_norm(%a: tensor<2x4xf64>) -> tensor<2x4xf64> {
+  %e = red.exp %a : tensor<2x4xf64>
+  %r = red.rms_norm %e axis = 1 eps = 1.0e-06 : tensor<2x4xf64>
+  func.return %r : tensor<2x4xf64>
 }
 
 // -----
