@@ -116,6 +116,26 @@ def _trunc_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(b == 0, 0, out).astype(dtype)
 
 
+def _trunc_rem(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The remainder of _trunc_div (the sign of the dividend, as C's %), total: x % 0 = 0
+    and MIN % -1 = 0."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtype = np.result_type(a, b)
+    safe = np.where((b == 0) | (b == -1), 1, b).astype(dtype)
+    return np.fmod(a, safe).astype(dtype)
+
+
+def ieee_max_along(x: np.ndarray, axis: int) -> np.ndarray:
+    """The IEEE maximum of the elements along `axis` (as ieee_max folds them, in any
+    order): NaN propagates, and a maximum of zeros is +0 if any of them is (np.max returns
+    whichever zero its loop meets last)."""
+    r = np.max(x, axis=axis)
+    if x.dtype.kind == "f":
+        positive_zero = np.any((x == 0) & ~np.signbit(x), axis=axis)
+        r = np.where(r == 0, np.where(positive_zero, 0.0, -0.0).astype(x.dtype), r)
+    return r
+
+
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -385,7 +405,7 @@ class RedFunctions(InterpreterFunctions):
             if math.prod(shape) != 0:
                 raise InterpretationError("reduce_max over an empty axis has no identity")
             return _checked(op, (np.empty(shape, dtype=x.dtype),))
-        return _checked(op, (reduce(x, op.axis_list, op.keeps_dims, np.max),))
+        return _checked(op, (reduce(x, op.axis_list, op.keeps_dims, ieee_max_along),))
 
     @impl(red.ArgmaxOp)
     def run_argmax(self, interpreter: Interpreter, op: red.ArgmaxOp, args: PythonValues):
@@ -486,15 +506,15 @@ ARITH_BINARY: dict[type[Operation], Callable[[Any, Any], Any]] = {
     arith.SubfOp: np.subtract,
     arith.MulfOp: np.multiply,
     arith.DivfOp: np.divide,
-    arith.MaximumfOp: np.maximum,
-    arith.MinimumfOp: np.minimum,
+    arith.MaximumfOp: lambda a, b: ieee_max(np.asarray(a), np.asarray(b)),
+    arith.MinimumfOp: lambda a, b: ieee_min(np.asarray(a), np.asarray(b)),
     arith.MaxnumfOp: np.fmax,
     arith.MinnumfOp: np.fmin,
     arith.AddiOp: lambda a, b: a + b,
     arith.SubiOp: lambda a, b: a - b,
     arith.MuliOp: lambda a, b: a * b,
     arith.DivSIOp: lambda a, b: _trunc_div(np.asarray(a), np.asarray(b)),
-    arith.RemSIOp: lambda a, b: np.fmod(a, b),
+    arith.RemSIOp: lambda a, b: _trunc_rem(np.asarray(a), np.asarray(b)),
     arith.MaxSIOp: np.maximum,
     arith.MinSIOp: np.minimum,
     arith.AndIOp: np.bitwise_and,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, llvm
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, IntegerType, i64
+from xdsl.dialects.builtin import AnyFloat, FloatAttr, IntegerAttr, IntegerType, i64
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from red.lowering.llvm.rules import FCMP, ICMP, convert_type, intrinsic_suffix, lowers
@@ -36,8 +36,6 @@ _BINARY: dict[type[Operation], Callable[[SSAValue, SSAValue], Operation]] = {
     arith.AddiOp: llvm.AddOp,
     arith.SubiOp: llvm.SubOp,
     arith.MuliOp: llvm.MulOp,
-    arith.DivSIOp: llvm.SDivOp,
-    arith.RemSIOp: llvm.SRemOp,
     arith.AndIOp: llvm.AndOp,
     arith.OrIOp: llvm.OrOp,
     arith.XOrIOp: llvm.XOrOp,
@@ -51,6 +49,36 @@ def _binary(conv: FunctionConverter, op: Operation) -> None:
     conv.set(op.results[0], conv.emit(_BINARY[type(op)](lhs, rhs)))
 
 
+@lowers(arith.DivSIOp, arith.RemSIOp)
+def _divsi_remsi(conv: FunctionConverter, op: arith.DivSIOp | arith.RemSIOp) -> None:
+    """red's total signed division (DESIGN.md, README "Run-time semantics"): x / 0 = 0 and
+    MIN / -1 = MIN (wrapping), x % 0 = 0 and MIN % -1 = 0, where sdiv and srem trap on x86
+    and are undefined to LLVM (which folds x / x to 1). The machine divides by
+    `y == 0 || y == -1 ? 1 : y` (x % 1 = 0 is then already right); the quotient is
+    `y == 0 ? 0 : y == -1 ? 0 - x : x / y'`. Selects, not branches, so loops still
+    vectorize; a constant divisor other than 0 and -1 needs no guard."""
+    x, y = conv.get(op.lhs), conv.get(op.rhs)
+    divide = llvm.SDivOp if isinstance(op, arith.DivSIOp) else llvm.SRemOp
+    divisor = op.rhs.owner
+    if isinstance(divisor, arith.ConstantOp) and isinstance(divisor.value, IntegerAttr):
+        if divisor.value.value.data not in (0, -1):
+            conv.set(op.result, conv.emit(divide(x, y)))
+            return
+    typ = convert_type(op.result.type)
+    assert isinstance(typ, IntegerType)
+    eq = IntegerAttr(ICMP["eq"], i64)
+    zero, one, minus_one = (conv.const_int(v, typ) for v in (0, 1, -1))
+    by_zero = conv.emit(llvm.ICmpOp(y, zero, eq))
+    by_minus_one = conv.emit(llvm.ICmpOp(y, minus_one, eq))
+    special = conv.emit(llvm.OrOp(by_zero, by_minus_one))
+    result = conv.emit(divide(x, conv.emit(llvm.SelectOp(special, one, y))))
+    if isinstance(op, arith.DivSIOp):
+        negated = conv.emit(llvm.SubOp(zero, x))
+        result = conv.emit(llvm.SelectOp(by_minus_one, negated, result))
+        result = conv.emit(llvm.SelectOp(by_zero, zero, result))
+    conv.set(op.result, result)
+
+
 @lowers(arith.NegfOp)
 def _negf(conv: FunctionConverter, op: arith.NegfOp) -> None:
     conv.set(op.result, conv.emit(llvm.FNegOp(conv.get(op.operand))))
@@ -58,15 +86,29 @@ def _negf(conv: FunctionConverter, op: arith.NegfOp) -> None:
 
 @lowers(arith.MaximumfOp, arith.MinimumfOp)
 def _min_max(conv: FunctionConverter, op: arith.MaximumfOp | arith.MinimumfOp) -> None:
-    """IEEE maximum/minimum as numpy computes them: `a >= b || isnan(a) ? a : b` (NaN
-    propagates), as compares and a select: clang-16's x86 backend cannot select
-    llvm.maximum ("Cannot select: fmaximum"), and LLVM 20 miscompiles vectorized
-    llvm.maxnum reductions."""
+    """IEEE 754-2019 maximum/minimum (as the interpreter's ieee_max/ieee_min): NaN
+    propagates from either side and -0 < +0, whatever the operand order:
+    `a > b || isnan(a) ? a : a == b ? tie : b` (`<` for min), where the tie is the bits of
+    a AND b (OR for min): the same value for equal non-zeros, +0 (-0) for zeros of two
+    signs. The tie's select comes first, off the path through the compare (a reduce_max
+    carries its accumulator through both). Compares, bit operations and selects: clang-16's
+    x86 backend cannot select llvm.maximum ("Cannot select: fmaximum"), and LLVM 20
+    miscompiles vectorized llvm.maxnum reductions."""
     a, b = conv.get(op.lhs), conv.get(op.rhs)
-    ordered = FCMP["oge"] if isinstance(op, arith.MaximumfOp) else FCMP["ole"]
-    keep = conv.emit(llvm.FCmpOp(a, b, IntegerAttr(ordered, i64)))
+    is_max = isinstance(op, arith.MaximumfOp)
+    typ = op.result.type
+    assert isinstance(typ, AnyFloat)
+    bits = IntegerType(typ.bitwidth)
+    oeq = llvm.FCMP_INDEX_BY_FLAG[llvm.FCmpPredicateFlag.OEQ]
+    equal = conv.emit(llvm.FCmpOp(a, b, IntegerAttr(oeq, i64)))
+    a_bits, b_bits = (conv.emit(llvm.BitcastOp(v, bits)) for v in (a, b))
+    merge = llvm.AndOp if is_max else llvm.OrOp
+    tie = conv.emit(llvm.BitcastOp(conv.emit(merge(a_bits, b_bits)), typ))
+    otherwise = conv.emit(llvm.SelectOp(equal, tie, b))
+    larger = conv.emit(llvm.FCmpOp(a, b, IntegerAttr(FCMP["ogt" if is_max else "olt"], i64)))
     nan = conv.emit(llvm.FCmpOp(a, a, IntegerAttr(FCMP["uno"], i64)))
-    conv.set(op.result, conv.emit(llvm.SelectOp(conv.emit(llvm.OrOp(keep, nan)), a, b)))
+    keep = conv.emit(llvm.OrOp(larger, nan))
+    conv.set(op.result, conv.emit(llvm.SelectOp(keep, a, otherwise)))
 
 
 @lowers(arith.MaxnumfOp, arith.MinnumfOp)

@@ -72,7 +72,8 @@ _ARITHMETIC: dict[type[Operation], tuple[OpMaker, OpMaker | None, OpMaker | None
 
 @binary(*_ARITHMETIC)
 def _arithmetic(e: Emitter, op: Operation, a: SSAValue, b: SSAValue, elt: Attribute) -> SSAValue:
-    """One arith op: max/min are IEEE maximum/minimum (NaN propagates, as in numpy)."""
+    """One arith op: max/min are IEEE maximum/minimum (NaN propagates, -0 < +0), integer
+    division is red's total division (both as arith's lowering to llvm makes them)."""
     as_float, as_int, as_bool = _ARITHMETIC[type(op)]
     make = as_float if is_float(elt) else as_bool if elt == i1 else as_int
     if make is None:  # the verifier rejects these; IR that was not verified may not

@@ -69,15 +69,13 @@ func.func @float_binary(%a: f64, %b: f64) -> f64 {
 
 // -----
 
-// Integer arithmetic maps one to one (signed division and remainder); index is i64.
+// Integer arithmetic maps one to one; index is i64.
 // CHECK-LABEL: llvm.func @integer_binary
 // CHECK-SAME:    (%[[A:.*]]: i64, %[[B:.*]]: i64) -> i64
 // CHECK-NEXT:    %[[S:.*]] = llvm.add %[[A]], %[[B]] : i64
 // CHECK-NEXT:    %[[D:.*]] = llvm.sub %[[S]], %[[B]] : i64
 // CHECK-NEXT:    %[[M:.*]] = llvm.mul %[[D]], %[[A]] : i64
-// CHECK-NEXT:    %[[Q:.*]] = llvm.sdiv %[[M]], %[[B]] : i64
-// CHECK-NEXT:    %[[R:.*]] = llvm.srem %[[Q]], %[[B]] : i64
-// CHECK-NEXT:    %[[AND:.*]] = llvm.and %[[R]], %[[A]] : i64
+// CHECK-NEXT:    %[[AND:.*]] = llvm.and %[[M]], %[[A]] : i64
 // CHECK-NEXT:    %[[OR:.*]] = llvm.or %[[AND]], %[[A]] : i64
 // CHECK-NEXT:    %[[X:.*]] = llvm.xor %[[OR]], %[[B]] : i64
 // CHECK-NEXT:    llvm.return %[[X]] : i64
@@ -85,9 +83,7 @@ func.func @integer_binary(%a: index, %b: index) -> index {
   %s = arith.addi %a, %b : index
   %d = arith.subi %s, %b : index
   %m = arith.muli %d, %a : index
-  %q = arith.divsi %m, %b : index
-  %r = arith.remsi %q, %b : index
-  %and = arith.andi %r, %a : index
+  %and = arith.andi %m, %a : index
   %or = arith.ori %and, %a : index
   %x = arith.xori %or, %b : index
   func.return %x : index
@@ -95,14 +91,89 @@ func.func @integer_binary(%a: index, %b: index) -> index {
 
 // -----
 
-// maximumf is numpy's maximum: a >= b or a is NaN ? a : b (NaN propagates from either side,
-// since a NaN b fails `oge`), as compares and a select, not llvm.maximum.
+// divsi is red's total division: the machine divides by 1 where the divisor is 0 or -1, then
+// x / -1 is 0 - x (MIN stays MIN) and x / 0 is 0; selects, no branch.
+// CHECK-LABEL: llvm.func @divsi_guarded
+// CHECK-SAME:    (%[[X:.*]]: i32, %[[Y:.*]]: i32) -> i32
+// CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT:    %[[ONE:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK-NEXT:    %[[MINUS_ONE:.*]] = llvm.mlir.constant(-1 : i32) : i32
+// CHECK-NEXT:    %[[BY_ZERO:.*]] = llvm.icmp "eq" %[[Y]], %[[ZERO]] : i32
+// CHECK-NEXT:    %[[BY_MINUS_ONE:.*]] = llvm.icmp "eq" %[[Y]], %[[MINUS_ONE]] : i32
+// CHECK-NEXT:    %[[SPECIAL:.*]] = llvm.or %[[BY_ZERO]], %[[BY_MINUS_ONE]] : i1
+// CHECK-NEXT:    %[[SAFE:.*]] = llvm.select %[[SPECIAL]], %[[ONE]], %[[Y]] : i1, i32
+// CHECK-NEXT:    %[[Q:.*]] = llvm.sdiv %[[X]], %[[SAFE]] : i32
+// CHECK-NEXT:    %[[NEG:.*]] = llvm.sub %[[ZERO]], %[[X]] : i32
+// CHECK-NEXT:    %[[R1:.*]] = llvm.select %[[BY_MINUS_ONE]], %[[NEG]], %[[Q]] : i1, i32
+// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[BY_ZERO]], %[[ZERO]], %[[R1]] : i1, i32
+// CHECK-NEXT:    llvm.return %[[R]] : i32
+func.func @divsi_guarded(%x: i32, %y: i32) -> i32 {
+  %q = arith.divsi %x, %y : i32
+  func.return %q : i32
+}
+
+// -----
+
+// remsi: x % 0 = 0 and MIN % -1 = 0 are x % 1, so the guarded divisor is all it needs.
+// CHECK-LABEL: llvm.func @remsi_guarded
+// CHECK-SAME:    (%[[X:.*]]: i64, %[[Y:.*]]: i64) -> i64
+// CHECK:         %[[BY_ZERO:.*]] = llvm.icmp "eq" %[[Y]], %{{.*}} : i64
+// CHECK-NEXT:    %[[BY_MINUS_ONE:.*]] = llvm.icmp "eq" %[[Y]], %{{.*}} : i64
+// CHECK-NEXT:    %[[SPECIAL:.*]] = llvm.or %[[BY_ZERO]], %[[BY_MINUS_ONE]] : i1
+// CHECK-NEXT:    %[[SAFE:.*]] = llvm.select %[[SPECIAL]], %{{.*}}, %[[Y]] : i1, i64
+// CHECK-NEXT:    %[[R:.*]] = llvm.srem %[[X]], %[[SAFE]] : i64
+// CHECK-NEXT:    llvm.return %[[R]] : i64
+func.func @remsi_guarded(%x: i64, %y: i64) -> i64 {
+  %r = arith.remsi %x, %y : i64
+  func.return %r : i64
+}
+
+// -----
+
+// A constant divisor other than 0 and -1 needs no guard (the matmul's tile remainders).
+// CHECK-LABEL: llvm.func @no_guard_constant_divisor
+// CHECK-SAME:    (%[[X:.*]]: i64) -> i64
+// CHECK-NEXT:    %[[SEVEN:.*]] = llvm.mlir.constant(7) : i64
+// CHECK-NEXT:    %[[Q:.*]] = llvm.sdiv %[[X]], %[[SEVEN]] : i64
+// CHECK-NEXT:    %[[R:.*]] = llvm.srem %[[Q]], %[[SEVEN]] : i64
+// CHECK-NEXT:    llvm.return %[[R]] : i64
+func.func @no_guard_constant_divisor(%x: index) -> index {
+  %c = arith.constant 7 : index
+  %q = arith.divsi %x, %c : index
+  %r = arith.remsi %q, %c : index
+  func.return %r : index
+}
+
+// -----
+
+// A constant divisor of 0 is guarded like any other (LLVM would take sdiv by 0 as poison).
+// CHECK-LABEL: llvm.func @divsi_by_constant_zero
+// CHECK:         llvm.select
+// CHECK:         llvm.sdiv
+// CHECK:         llvm.select
+func.func @divsi_by_constant_zero(%x: i64) -> i64 {
+  %z = arith.constant 0 : i64
+  %q = arith.divsi %x, %z : i64
+  func.return %q : i64
+}
+
+// -----
+
+// maximumf is IEEE maximum: a > b or a is NaN ? a : (a == b ? a AND b as bits : b). NaN
+// propagates from either side (a NaN b fails `ogt` and `oeq`); max(-0, +0) = +0 whatever the
+// order; compares, bit operations and selects, not llvm.maximum.
 // CHECK-LABEL: llvm.func @maximumf
 // CHECK-SAME:    (%[[A:.*]]: f32, %[[B:.*]]: f32) -> f32
-// CHECK-NEXT:    %[[GE:.*]] = llvm.fcmp "oge" %[[A]], %[[B]] : f32
+// CHECK-NEXT:    %[[EQ:.*]] = llvm.fcmp "oeq" %[[A]], %[[B]] : f32
+// CHECK-NEXT:    %[[A_BITS:.*]] = llvm.bitcast %[[A]] : f32 to i32
+// CHECK-NEXT:    %[[B_BITS:.*]] = llvm.bitcast %[[B]] : f32 to i32
+// CHECK-NEXT:    %[[BOTH:.*]] = llvm.and %[[A_BITS]], %[[B_BITS]] : i32
+// CHECK-NEXT:    %[[TIE:.*]] = llvm.bitcast %[[BOTH]] : i32 to f32
+// CHECK-NEXT:    %[[OTHERWISE:.*]] = llvm.select %[[EQ]], %[[TIE]], %[[B]] : i1, f32
+// CHECK-NEXT:    %[[GT:.*]] = llvm.fcmp "ogt" %[[A]], %[[B]] : f32
 // CHECK-NEXT:    %[[NAN:.*]] = llvm.fcmp "uno" %[[A]], %[[A]] : f32
-// CHECK-NEXT:    %[[KEEP:.*]] = llvm.or %[[GE]], %[[NAN]] : i1
-// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[KEEP]], %[[A]], %[[B]] : i1, f32
+// CHECK-NEXT:    %[[KEEP:.*]] = llvm.or %[[GT]], %[[NAN]] : i1
+// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[KEEP]], %[[A]], %[[OTHERWISE]] : i1, f32
 // CHECK-NEXT:    llvm.return %[[R]] : f32
 func.func @maximumf(%a: f32, %b: f32) -> f32 {
   %r = arith.maximumf %a, %b : f32
@@ -111,13 +182,19 @@ func.func @maximumf(%a: f32, %b: f32) -> f32 {
 
 // -----
 
-// minimumf: a <= b or a is NaN ? a : b.
+// minimumf: a < b or a is NaN ? a : (a == b ? a OR b as bits : b): min(+0, -0) = -0.
 // CHECK-LABEL: llvm.func @minimumf
 // CHECK-SAME:    (%[[A:.*]]: f16, %[[B:.*]]: f16) -> f16
-// CHECK-NEXT:    %[[LE:.*]] = llvm.fcmp "ole" %[[A]], %[[B]] : f16
+// CHECK-NEXT:    %[[EQ:.*]] = llvm.fcmp "oeq" %[[A]], %[[B]] : f16
+// CHECK-NEXT:    %[[A_BITS:.*]] = llvm.bitcast %[[A]] : f16 to i16
+// CHECK-NEXT:    %[[B_BITS:.*]] = llvm.bitcast %[[B]] : f16 to i16
+// CHECK-NEXT:    %[[EITHER:.*]] = llvm.or %[[A_BITS]], %[[B_BITS]] : i16
+// CHECK-NEXT:    %[[TIE:.*]] = llvm.bitcast %[[EITHER]] : i16 to f16
+// CHECK-NEXT:    %[[OTHERWISE:.*]] = llvm.select %[[EQ]], %[[TIE]], %[[B]] : i1, f16
+// CHECK-NEXT:    %[[LT:.*]] = llvm.fcmp "olt" %[[A]], %[[B]] : f16
 // CHECK-NEXT:    %[[NAN:.*]] = llvm.fcmp "uno" %[[A]], %[[A]] : f16
-// CHECK-NEXT:    %[[KEEP:.*]] = llvm.or %[[LE]], %[[NAN]] : i1
-// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[KEEP]], %[[A]], %[[B]] : i1, f16
+// CHECK-NEXT:    %[[KEEP:.*]] = llvm.or %[[LT]], %[[NAN]] : i1
+// CHECK-NEXT:    %[[R:.*]] = llvm.select %[[KEEP]], %[[A]], %[[OTHERWISE]] : i1, f16
 // CHECK-NEXT:    llvm.return %[[R]] : f16
 func.func @minimumf(%a: f16, %b: f16) -> f16 {
   %r = arith.minimumf %a, %b : f16

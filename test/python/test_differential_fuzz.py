@@ -49,7 +49,7 @@ from fuzz_engines import (
     run_example,
     run_isolated,
 )
-from fuzz_known_bugs import KNOWN_BUGS, KnownBug, guard_integer_division, ieee_max_min
+from fuzz_known_bugs import KNOWN_BUGS, KnownBug
 from fuzz_known_bugs import rank1_memo_results as rank1_memos
 from fuzz_programs import draw_inputs, fuzz_program
 from random_programs import Program
@@ -165,7 +165,11 @@ def test_engines_agree_on_random_programs():
 
 # endregion The fuzzer
 
-# region Reproducers of the open bugs
+# region Reproducers of the open bugs, and of fixed ones
+
+
+def known_bug(name: str) -> KnownBug:
+    return next(b for b in KNOWN_BUGS if b.name == name)
 
 
 def check_engines(text: str, *inputs: np.ndarray, optimize: bool = False) -> str | None:
@@ -202,25 +206,24 @@ func.func @main(%a: tensor<2xi64>) -> tensor<2xi64> {
 """
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[0].summary)
 @pytest.mark.parametrize(
     ("text", "inputs"),
     [
         pytest.param(
             DIVISION,
             (np.array([7, I64_MIN, 7, -7]), np.array([0, -1, 2, -2])),
-            id="by-zero-and-min-by-minus-one",  # interpreter [0, MIN, 3, 3]; JIT: SIGFPE
+            id="by-zero-and-min-by-minus-one",  # [0, MIN, 3, 3]; the JIT died of SIGFPE
         ),
         pytest.param(
             SELF_DIVISION,
             (np.array([0, 3]),),
-            id="x-by-x",  # interpreter [0, 1]; JIT [1, 1]
+            id="x-by-x",  # [0, 1]; LLVM folded x / x to 1
         ),
     ],
 )
-def test_known_lowering_integer_division(text: str, inputs: tuple[np.ndarray, ...]):
-    assert KNOWN_BUGS[0].name == "lowering-integer-division"
-
+def test_integer_division_is_total_in_both_engines(text: str, inputs: tuple[np.ndarray, ...]):
+    """Fixed (was the known bug lowering-integer-division: a bare sdiv): x / 0 = 0 and
+    MIN / -1 = MIN under the JIT as in the interpreter."""
     assert check_engines(text, *inputs) is None
 
 
@@ -236,9 +239,8 @@ func.func @main(%w: tensor<4xf32> {red.invariant}) -> tensor<f32> {
 """
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[1].summary)
+@pytest.mark.xfail(strict=True, reason=known_bug("lowering-rank0-memo-result").summary)
 def test_known_lowering_rank0_memo_result():
-    assert KNOWN_BUGS[1].name == "lowering-rank0-memo-result"
 
     assert check_engines(RANK0_MEMO, np.arange(4, dtype=np.float32)) is None
 
@@ -260,21 +262,20 @@ func.func @main(%x: tensor<2x2xf32>) -> tensor<2xf32> {
 NEG_ZERO_POS_ZERO = np.array([-0.0, -0.0], dtype=np.float32), np.array([0.0, 0.0], np.float32)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[2].summary)
 @pytest.mark.parametrize(
     ("text", "inputs"),
     [
-        # interpreter: max(-0, +0) = +0, min(+0, -0) = -0, relu(-0) = +0; JIT: -0, +0, -0
+        # max(-0, +0) = +0, min(+0, -0) = -0, relu(-0) = +0 (the JIT gave -0, +0, -0)
         pytest.param(SIGNED_ZEROS, NEG_ZERO_POS_ZERO, id="max-min-relu"),
-        # interpreter (np.max): [-0, +0] -> +0 but [+0, -0] -> -0; JIT: -0 and +0
+        # +0 for both rows (np.max gave +0 and -0, the JIT -0 and +0)
         pytest.param(
             REDUCE_MAX_ZEROS, (np.array([[-0.0, 0.0], [0.0, -0.0]], np.float32),), id="reduce-max"
         ),
     ],
 )
-def test_known_lowering_max_signed_zero(text: str, inputs: tuple[np.ndarray, ...]):
-    assert KNOWN_BUGS[2].name == "lowering-max-signed-zero"
-
+def test_max_min_order_signed_zeros_in_both_engines(text: str, inputs: tuple[np.ndarray, ...]):
+    """Fixed (was the known bug lowering-max-signed-zero): max, min, relu and reduce_max
+    are IEEE maximum/minimum in both engines, -0 < +0 whatever the operand order."""
     assert check_engines(text, *inputs) is None
 
 
@@ -302,7 +303,7 @@ def test_narrow_to_uses_wraps_negative_gather_indices():
     np.testing.assert_array_equal(red.interpret(module).call("main", x)[0], expected[0])
 
 
-# endregion Reproducers of the open bugs
+# endregion Reproducers of the open bugs, and of fixed ones
 
 # region The fuzzer's own checks
 
@@ -425,9 +426,7 @@ def test_result_levels_follow_each_computation():
 @pytest.mark.parametrize(
     "workaround",
     [
-        pytest.param(guard_integer_division, id="guard-integer-division"),
         pytest.param(rank1_memos, id="rank1-memo-results"),
-        pytest.param(ieee_max_min, id="ieee-max-min"),
     ],
 )
 def test_workarounds_keep_the_interpreters_results(workaround: Any):
