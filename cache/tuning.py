@@ -179,6 +179,7 @@ class Trial:
     verdict: str
     seconds: float | None = None
     max_error: float | None = None
+    final_seconds: float | None = None  # measured again in the final round (finalists)
     detail: str = ""
     chosen: bool = False
 
@@ -213,18 +214,22 @@ class TuneResult:
 
     def table(self) -> str:
         """The table of what was tried and the sentence that says why the choice was made."""
-        header = ("#", "configuration", "median ms", "verdict", "max error", "")
+        header = ("#", "configuration", "median ms", "final ms", "verdict", "max error", "")
         rows: list[tuple[str, ...]] = [header]
         for i, t in enumerate(self.trials, 1):
             ms = "-" if t.seconds is None else f"{t.seconds * 1e3:.4f}"
+            final = "-" if t.final_seconds is None else f"{t.final_seconds * 1e3:.4f}"
             err = "-" if t.max_error is None else f"{t.max_error:.3g}"
             verdict = t.verdict + (f" ({t.detail})" if t.detail else "")
-            rows.append((str(i), t.describe(), ms, verdict, err, "<- chosen" if t.chosen else ""))
+            mark = "<- chosen" if t.chosen else ""
+            rows.append((str(i), t.describe(), ms, final, verdict, err, mark))
         widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
+        left = {1, 4}  # configuration and verdict read left-aligned
         lines = []
         for r in rows:
-            cells = [r[0].rjust(widths[0]), r[1].ljust(widths[1]), r[2].rjust(widths[2])]
-            cells += [r[3].ljust(widths[3]), r[4].rjust(widths[4]), r[5]]
+            cells = [
+                c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))
+            ]
             lines.append("  ".join(cells).rstrip())
         lines.append(self.summary())
         return "\n".join(lines)
@@ -239,16 +244,24 @@ class TuneResult:
             return f"{head}; no candidate passed validation, nothing chosen"
         ok = [t for t in self.trials if t.verdict == "ok"]
         rejected = sum(t.verdict in ("wrong", "error") for t in self.trials)
-        default = self.trials[0]
+        finalists = [t for t in self.trials if t.final_seconds is not None]
+        if finalists:
+            how = (
+                f"the fastest of {len(finalists)} finalists (of {len(ok)} validated "
+                "candidates) measured again, alternating,"
+            )
+            seconds, default = chosen.final_seconds, self.trials[0].final_seconds
+        else:
+            how = f"the fastest of {len(ok)} validated candidate(s)"
+            seconds, default = chosen.seconds, self.trials[0].seconds
+        assert seconds is not None
         speedup = ""
-        if default is not chosen and default.verdict == "ok" and default.seconds:
-            assert chosen.seconds is not None
-            speedup = f", {default.seconds / chosen.seconds:.2f}x the first (default) candidate"
+        if self.trials[0] is not chosen and default:
+            speedup = f", {default / seconds:.2f}x the first (default) candidate"
         return (
-            f"{head}; chose #{self.trials.index(chosen) + 1} ({chosen.describe()}): the fastest "
-            f"of {len(ok)} validated candidate(s) at {chosen.seconds * 1e3:.4f} ms"  # type: ignore[operator]
-            f"{speedup} (under {TIE_MARGIN:.0%} apart counts as a tie, won by the earlier "
-            f"candidate); {rejected} rejected"
+            f"{head}; chose #{self.trials.index(chosen) + 1} ({chosen.describe()}): {how} at "
+            f"{seconds * 1e3:.4f} ms{speedup} (under {TIE_MARGIN:.0%} apart is a tie, won by "
+            f"the earlier candidate); {rejected} rejected"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -429,30 +442,43 @@ WARMUP_CALLS = 3
 SAMPLE_SECONDS = 1e-3
 """Calls are timed in batches lasting about this long: a call of a few microseconds timed
 alone measures the timer and the machine's noise more than the call."""
-
-
-def _median_seconds(call: Caller, inputs: Sequence[Any], repeat: int) -> float:
-    """The median over `repeat` samples of the time per call, after warm-up calls (memos
-    filled, code and data in cache); each sample times a batch of calls lasting about
-    SAMPLE_SECONDS."""
-    start = time.perf_counter()
-    for _ in range(WARMUP_CALLS):
-        call(*inputs)
-    one = (time.perf_counter() - start) / WARMUP_CALLS
-    batch = max(1, min(1000, int(SAMPLE_SECONDS / max(one, 1e-9))))
-    times: list[float] = []
-    for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        for _ in range(batch):
-            call(*inputs)
-        times.append((time.perf_counter() - start) / batch)
-    return statistics.median(times)
-
-
+FINALISTS = 3
+"""The fastest validated candidates (and the first validated one, the defaults) that are
+measured again at the end, alternating, so that load which came and went during the search
+does not decide the choice."""
 TIE_MARGIN = 0.03
 """A candidate must be this much faster (relatively) than the best before it to replace it:
 closer timings are noise on a shared machine, and the earlier candidate (the defaults come
 first) wins the tie."""
+
+
+@dataclass
+class _Timer:
+    """A validated candidate's compiled function, timed in batches of `batch` calls."""
+
+    call: Caller
+    inputs: Sequence[Any]
+    batch: int = 1
+
+    @classmethod
+    def warmed(cls, call: Caller, inputs: Sequence[Any]) -> _Timer:
+        """After warm-up calls (memos filled, code and data in cache), with the batch size
+        that makes a sample last about SAMPLE_SECONDS."""
+        start = time.perf_counter()
+        for _ in range(WARMUP_CALLS):
+            call(*inputs)
+        one = (time.perf_counter() - start) / WARMUP_CALLS
+        return cls(call, inputs, max(1, min(1000, int(SAMPLE_SECONDS / max(one, 1e-9)))))
+
+    def sample(self) -> float:
+        """Seconds per call over one batch."""
+        start = time.perf_counter()
+        for _ in range(self.batch):
+            self.call(*self.inputs)
+        return (time.perf_counter() - start) / self.batch
+
+    def median(self, samples: int) -> float:
+        return statistics.median(self.sample() for _ in range(max(1, samples)))
 
 
 class _Interrupted(Exception):
@@ -476,12 +502,13 @@ def tune(
     """Find the fastest validated configuration of `function` (the module is left as it is).
 
     `inputs` random inputs validate each candidate (drawn as `red-run --random`); `repeat`
-    timed calls give its median. `overrides` replaces a knob's values by name (e.g.
-    `{"threads": (1, 2)}`); `knobs` replaces the search space (unavailable knobs are dropped).
-    The choice goes to `store` (default: the compile cache's); a stored complete search of
-    the same module on this machine that tried every candidate asked for now is reused unless
-    `retune`. `stop` (an Event, set by a
-    signal handler) or a KeyboardInterrupt ends the search early with the best so far."""
+    timed samples give its median, and the finalists are measured `repeat` times more,
+    alternating. `overrides` replaces a knob's values by name (e.g. `{"threads": (1, 2)}`);
+    `knobs` replaces the search space (unavailable knobs are dropped). The choice goes to
+    `store` (default: the compile cache's); a stored complete search of the same module on
+    this machine that tried every candidate asked for now is reused unless `retune`. `stop`
+    (an Event, set by a signal handler) or a KeyboardInterrupt ends the search early with the
+    best so far."""
     overrides = dict(overrides or {})
     knobs = available_knobs(KNOBS if knobs is None else knobs)
     unknown = set(overrides) - {k.name for k in knobs}
@@ -495,23 +522,27 @@ def tune(
         if stored is not None and _covers(stored, candidates):
             return stored
 
-    reference = _Reference(module, function, inputs)
+    search = _Search(module, function, _Reference(module, function, inputs), repeat, stop)
     say = progress or (lambda _: None)
-    trials: list[Trial] = []
-    optimized: dict[str | None, ModuleOp | str] = {}  # pipeline -> module, or its error
     complete = True
     for index, candidate in enumerate(candidates, 1):
         try:
-            if stop is not None and stop.is_set():
-                raise _Interrupted
+            search.check_stop()
             say(f"[{index}/{len(candidates)}] {Trial(candidate.config, '').describe()}")
-            trials.append(_try(module, function, candidate, reference, optimized, repeat, stop))
+            search.run(candidate)
         except (KeyboardInterrupt, _Interrupted):
             complete = False
-            trials.append(Trial(candidate.config, "interrupted"))
-            trials += [Trial(c.config, "interrupted") for c in candidates[index:]]
+            del search.trials[index - 1 :]  # the candidate cut short while being timed
+            search.finalists = {i: f for i, f in search.finalists.items() if i < index - 1}
+            search.trials += [Trial(c.config, "interrupted") for c in candidates[index - 1 :]]
             break
-    return _finish(function, key, trials, candidates, complete, backend, inputs, repeat)
+    if complete and len(search.finalists) > 1:
+        try:
+            say(f"final round: {len(search.finalists)} finalists measured again, alternating")
+            search.final_round()
+        except (KeyboardInterrupt, _Interrupted):
+            pass  # the choice falls back on the measurements of the search
+    return _finish(function, key, search, candidates, complete, backend, inputs, repeat)
 
 
 def _covers(stored: TuneResult, candidates: Sequence[_Candidate]) -> bool:
@@ -521,46 +552,92 @@ def _covers(stored: TuneResult, candidates: Sequence[_Candidate]) -> bool:
     return stored.complete and all(c.config in tried for c in candidates)
 
 
-def _try(
-    module: ModuleOp,
-    function: str,
-    candidate: _Candidate,
-    reference: _Reference,
-    optimized: dict[str | None, ModuleOp | str],
-    repeat: int,
-    stop: threading.Event | None,
-) -> Trial:
-    """Build, validate and time one candidate."""
-    import red
+class _Search:
+    """The trials so far, the compiled pipelines' outputs, and the finalists' timers."""
 
-    build = candidate.build
-    pipeline = build.pipeline()
-    try:
-        if pipeline not in optimized:
-            work = module.clone()
-            if pipeline is not None:
-                red.run_pipeline(work, pipeline)
-            optimized[pipeline] = work
-        work = optimized[pipeline]
-        if isinstance(work, str):
-            return Trial(candidate.config, "error", detail=work)
-        call: Caller = red.compile(work, **build.compile_kwargs).function(function).call
-        for wrap in build.call_wrappers:
-            call = wrap(call)
-        if stop is not None and stop.is_set():
+    def __init__(
+        self,
+        module: ModuleOp,
+        function: str,
+        reference: _Reference,
+        repeat: int,
+        stop: threading.Event | None,
+    ):
+        self.module = module
+        self.function = function
+        self.reference = reference
+        self.repeat = repeat
+        self.stop = stop
+        self.trials: list[Trial] = []
+        self.optimized: dict[str | None, ModuleOp | str] = {}  # pipeline -> module or error
+        self.finalists: dict[int, _Timer] = {}  # trial index -> timer
+
+    def check_stop(self) -> None:
+        if self.stop is not None and self.stop.is_set():
             raise _Interrupted
-        ok, err, where = reference.check(call)
-    except _Interrupted:
-        raise
-    except Exception as err:  # any failure to build or run rejects the candidate, visibly
-        detail = err.message if isinstance(err, DiagnosticError) else f"{type(err).__name__}: {err}"
-        if pipeline not in optimized:  # the pipeline itself failed: not retried per candidate
-            optimized[pipeline] = detail
-        return Trial(candidate.config, "error", detail=_short(detail))
-    if not ok:
-        return Trial(candidate.config, "wrong", max_error=err, detail=where)
-    seconds = _median_seconds(call, reference.cases[0].inputs, repeat)
-    return Trial(candidate.config, "ok", seconds=seconds, max_error=err)
+
+    def run(self, candidate: _Candidate) -> None:
+        """Build, validate and time one candidate; keep it if it is a finalist."""
+        trial, call = self._build_and_check(candidate)
+        self.trials.append(trial)
+        if call is None:
+            return
+        timer = _Timer.warmed(call, self.reference.cases[0].inputs)
+        trial.seconds = timer.median(self.repeat)
+        self.finalists[len(self.trials) - 1] = timer
+        self._keep_fastest()
+
+    def _build_and_check(self, candidate: _Candidate) -> tuple[Trial, Caller | None]:
+        import red
+
+        build = candidate.build
+        pipeline = build.pipeline()
+        try:
+            if pipeline not in self.optimized:
+                work = self.module.clone()
+                if pipeline is not None:
+                    red.run_pipeline(work, pipeline)
+                self.optimized[pipeline] = work
+            work = self.optimized[pipeline]
+            if isinstance(work, str):
+                return Trial(candidate.config, "error", detail=work), None
+            compiled = red.compile(work, **build.compile_kwargs)
+            call: Caller = compiled.function(self.function).call
+            for wrap in build.call_wrappers:
+                call = wrap(call)
+            self.check_stop()
+            ok, err, where = self.reference.check(call)
+        except _Interrupted:
+            raise
+        except Exception as err:  # any failure to build or run rejects the candidate, visibly
+            detail = (
+                err.message if isinstance(err, DiagnosticError) else f"{type(err).__name__}: {err}"
+            )
+            if pipeline not in self.optimized:  # the pipeline failed: not rerun per candidate
+                self.optimized[pipeline] = _short(detail)
+            return Trial(candidate.config, "error", detail=_short(detail)), None
+        if not ok:
+            return Trial(candidate.config, "wrong", max_error=err, detail=where), None
+        return Trial(candidate.config, "ok", max_error=err), call
+
+    def _keep_fastest(self) -> None:
+        """Drop the compiled code of candidates that cannot be finalists (memory): all but
+        the FINALISTS fastest and the first validated one."""
+        ranked = sorted(self.finalists, key=lambda i: self.trials[i].seconds or math.inf)
+        first = min(self.finalists)
+        for i in ranked[FINALISTS:]:
+            if i != first:
+                del self.finalists[i]
+
+    def final_round(self) -> None:
+        """Measure the finalists again, one sample each in turn, `repeat` rounds."""
+        samples: dict[int, list[float]] = {i: [] for i in self.finalists}
+        for _ in range(max(1, self.repeat)):
+            self.check_stop()
+            for i, timer in self.finalists.items():
+                samples[i].append(timer.sample())
+        for i, times in samples.items():
+            self.trials[i].final_seconds = statistics.median(times)
 
 
 def _short(text: str, limit: int = 100) -> str:
@@ -568,21 +645,33 @@ def _short(text: str, limit: int = 100) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def _choose(trials: list[Trial]) -> Trial | None:
+    """The fastest validated trial, by the final round's times when there was one (its
+    finalists only), else by the search's; ties go to the earlier trial."""
+    final = [t for t in trials if t.final_seconds is not None]
+    pool = [(t, t.final_seconds) for t in final] or [
+        (t, t.seconds) for t in trials if t.verdict == "ok" and t.seconds is not None
+    ]
+    best: tuple[Trial, float] | None = None
+    for t, seconds in pool:  # in trial order: the defaults first
+        assert seconds is not None
+        if best is None or seconds < best[1] * (1 - TIE_MARGIN):
+            best = (t, seconds)
+    return None if best is None else best[0]
+
+
 def _finish(
     function: str,
     key: str,
-    trials: list[Trial],
+    search: _Search,
     candidates: list[_Candidate],
     complete: bool,
     backend: Store | None,
     inputs: int,
     repeat: int,
 ) -> TuneResult:
-    best: Trial | None = None
-    for t in trials:  # in order: the defaults first, so a tie keeps them
-        if t.verdict == "ok" and t.seconds is not None:
-            if best is None or t.seconds < best.seconds * (1 - TIE_MARGIN):  # type: ignore[operator]
-                best = t
+    trials = search.trials
+    best = _choose(trials)
     config: dict[str, Any] | None = None
     pipeline: str | None = None
     kwargs: dict[str, Any] = {}

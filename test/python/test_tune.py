@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +173,40 @@ def test_failed_search_leaves_the_stored_choice(chain, store):
 class _AlwaysWrap(WrapCall):
     def candidates(self, overrides: Any) -> tuple[Any, ...]:
         return (True,)
+
+
+def slower_by(value: int) -> Callable[[Caller], Caller]:
+    def wrap(call: Caller) -> Caller:
+        def slow(*args: Any) -> tuple[Any, ...]:
+            time.sleep(0.005 * value)
+            return call(*args)
+
+        return slow if value else call  # sleep(0) yields the CPU: on a loaded machine, ms
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class Slowdown(Knob):
+    """A test-only knob: value v makes each call 5·v ms slower."""
+
+    name: str = "test-slowdown"
+
+    def candidates(self, overrides: Any) -> tuple[Any, ...]:
+        return (3, 4, 0, 2, 1)
+
+    def apply(self, value: Any, build: Build) -> None:
+        build.call_wrappers.append(slower_by(value))
+
+
+def test_fastest_finalists_are_measured_again_and_the_fastest_chosen(chain, store):
+    result = tune(chain, knobs=[Slowdown()], store=store, inputs=1, repeat=3)
+
+    finals = {t.config["test-slowdown"]: t.final_seconds for t in result.trials}
+    assert result.config == {"test-slowdown": 0}
+    assert [v for v, s in finals.items() if s is not None] == [3, 0, 2, 1]  # first, top 3
+    assert finals[0] < finals[1] < finals[2] < finals[3]  # type: ignore[operator]
+    assert "the fastest of 4 finalists (of 5 validated candidates)" in result.summary()
 
 
 # endregion Validation
@@ -385,6 +420,8 @@ def test_red_tune_prints_the_table_and_reuses_the_choice(cache_env, chain_file, 
         "#",
         "configuration",
         "median",
+        "ms",
+        "final",
         "ms",
         "verdict",
         "max",

@@ -5,10 +5,10 @@
 
 // A search: every candidate validated against the interpreter, timed, the fastest chosen.
 // RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --inputs 1 --repeat 3 2>%t.progress | filecheck %s --check-prefix=SEARCH
-// SEARCH:      {{^}}#  configuration {{ *}}median ms  verdict  max error{{$}}
+// SEARCH:      {{^}}#  configuration {{ *}}median ms  final ms  verdict  max error{{$}}
 // SEARCH-NEXT: {{^}}1  strict-fp=false opt=3{{.*}} ok {{.*}}
 // SEARCH:      {{^}}{{[0-9]+}}  strict-fp=true opt=2{{.*}} ok {{.*}}
-// SEARCH:      {{^}}@main: searched; chose #{{[0-9]+}} ({{.*}}): the fastest of {{[0-9]+}} validated candidate(s) at {{[0-9.]+}} ms{{.*}}; 0 rejected{{$}}
+// SEARCH:      {{^}}@main: searched; chose #{{[0-9]+}} ({{.*}}): the fastest of {{[34]}} finalists (of {{[0-9]+}} validated candidates) measured again, alternating, at {{[0-9.]+}} ms{{.*}}; 0 rejected{{$}}
 // SEARCH-NOT:  {{.}}
 // RUN: filecheck %s --input-file %t.progress --check-prefix=PROGRESS
 // PROGRESS: {{^}}red-tune: [1/{{[0-9]+}}] strict-fp=false opt=3
