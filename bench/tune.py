@@ -71,7 +71,7 @@ def main() -> None:
         chosen = result.chosen
         if chosen is not None and chosen.seconds and unoptimised and unoptimised[0].seconds:
             base = unoptimised[0]
-            print(f"unoptimised ({base.describe()}) / chosen: "
+            print(f"search medians: unoptimised ({base.describe()}) / chosen: "
                   f"{base.seconds / chosen.seconds:.2f}x; default ({default.describe()}) / "  # type: ignore[operator]
                   f"chosen: {(default.seconds or float('nan')) / chosen.seconds:.2f}x")  # fmt: skip
         print()
