@@ -279,3 +279,25 @@ def test_loops_free_every_buffer_once(loops, name: str):
 
     for g, w in zip(got, interpreter.call(name, *args), strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
+
+
+def test_lstm_time_loop_compiles_and_equals_pytorch():
+    """nn.LSTM imports as an scf.for over the time steps (frontends/recurrence.py): the JIT
+    runs that loop, as PyTorch and the interpreter compute it."""
+    torch = pytest.importorskip("torch", reason="the LSTM import needs the red[torch] extra")
+    from test_torch_importer import LSTMClassifier
+
+    from red.frontends.torch_importer import import_torch
+
+    torch.manual_seed(0)
+    model = LSTMClassifier()
+    x = torch.randn(12, 1, 16)
+    imported = import_torch(model, (x,))
+    assert any(op.name == "scf.for" for op in imported.module.walk())
+    args = [x.numpy(), *(np.asarray(w) for w in imported.weights)]
+
+    got = red.compile(imported.module.clone()).main(*args)
+
+    np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-4, atol=1e-5)
+    (want,) = red.interpret(imported.module).call("main", *args)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
