@@ -66,6 +66,12 @@ def _name(names: list[str] | None, arg: int, dim: int) -> str:
     return names[dim] if names and names[dim] else f"arg{arg}_{dim}"
 
 
+SHAPE_OF_INPUT = (red.AxisNormOp, red.DynamicUpdateSliceOp)
+"""Ops whose result has their first operand's shape on every axis, also where the row
+facts have nothing to say (a softmax's normalized axis, the axis an update is written
+along). TODO(issue 12): a `symbolic_dims` of their own on these ops."""
+
+
 class SymbolicShapes:
     """Shapes of the tensors of one function, and values of its index scalars, in dims."""
 
@@ -95,6 +101,18 @@ class SymbolicShapes:
         if found is None:
             if not isinstance(v.type, TensorType):
                 return ()
+            owner = v.owner
+            if (
+                isinstance(owner, red.RedOp)
+                and not owner.regions
+                and red.DYNAMIC in red.shape_of(v)
+            ):
+                # An op built after the analysis (a pass asking the cost of what it built):
+                # its dims follow from its operands' as during the walk.
+                for r, shape in zip(owner.results, self.result_shapes(owner)):
+                    self.shapes[r] = shape
+                if v in self.shapes:
+                    return self.shapes[v]
             found = self.shapes[v] = tuple(
                 d if d != red.DYNAMIC else self.fresh() for d in v.type.get_shape()
             )
@@ -179,6 +197,8 @@ class SymbolicShapes:
                     dims.append(d)
                 elif custom is not None and custom[k][a] is not None:
                     dims.append(custom[k][a])  # type: ignore[arg-type]
+                elif k == 0 and isinstance(op, SHAPE_OF_INPUT):
+                    dims.append(self.of(op.operands[0])[a])
                 else:
                     dims.append(self._from_rows(op, a) if k == 0 else self.fresh())
             out.append(tuple(dims))

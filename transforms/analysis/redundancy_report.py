@@ -71,6 +71,12 @@ def _fmt(n: Any) -> str:
     return str(n)
 
 
+def _negated(n: Any) -> str:
+    """`-N`, and `-(p)` for a polynomial of several terms (`-(99584*seq - 99584)`)."""
+    text = _fmt(n)
+    return f"-({text})" if not isinstance(n, int) and len(n.terms) > 1 else f"-{text}"
+
+
 def assume_sizes(report: dict[str, Any], sizes: dict[str, int]) -> dict[str, Any]:
     """The report with every polynomial evaluated at `sizes` (`--assume seq=128`); the
     polynomials stay beside the numbers as `<key>_symbolic`."""
@@ -137,9 +143,8 @@ def render_text(report: dict[str, Any]) -> str:
             for f in items:
                 ops = ", ".join(f["ops"])
                 note = f"  ({f['note']})" if f.get("note") else ""
-                lines.append(
-                    f"      {f['loc']}: {ops} [{f['pass']}] -{_fmt(f['flops_saved'])} FLOPs{note}"
-                )
+                saved = _negated(f["flops_saved"])
+                lines.append(f"      {f['loc']}: {ops} [{f['pass']}] {saved} FLOPs{note}")
     return "\n".join(lines) + "\n"
 
 
