@@ -341,7 +341,7 @@ def _save(store: Store, result: TuneResult) -> None:
     old one is discarded first."""
     data = result.to_json()
     del data["cached"]
-    store._discard(KIND, result.key)  # Store has no public delete (see the report)
+    store._discard(KIND, result.key)  # Store has no public delete yet
     store.put(KIND, result.key, json.dumps(data).encode())  # key order: the knobs' order
 
 
