@@ -1,0 +1,189 @@
+"""Dynamic shapes (issue 12): HF GPT-2 and Llama (small configs, random weights) exported
+once with a symbolic sequence length, imported once, optimised once by red-pipeline, then run
+at several lengths, side by side with onnxruntime on the same ONNX file.
+
+Printed, per model and length: the max absolute error of red's output (interpreter) against
+onnxruntime's, and the time per call of each (medians of `--repeat`; the interpreter is the
+numpy reference, not a fast engine, so its time is context, not a target). Then GPT-2 with a
+last-position output: the redundancy report's `unused-rows` saving (the LM head and the last
+layer on one row) as a polynomial in `seq`, evaluated at each length, beside the FLOPs per
+call before and after red-pipeline. The "compiled once, within 1.15x of a static compile"
+row needs the lowering of dynamic shapes (issue 12 item 4), which does not exist yet: the
+row says so, with the error red.compile gives.
+
+Run: `python bench/dynamic_shapes.py` (lengths 1, 7, 32, 128); `--quick` (1 and 7)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import torch  # noqa: E402
+
+import red  # noqa: E402
+from red.dialects.diagnostics import DiagnosticError  # noqa: E402
+from red.dialects.red.dims import evaluate, format_dim  # noqa: E402
+from red.frontends.onnx import import_onnx  # noqa: E402
+
+VOCAB = 1000
+WIDTH = 128
+POSITIONS = 256
+
+
+def gpt2() -> Any:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(n_layer=2, n_embd=WIDTH, n_head=4, vocab_size=VOCAB,
+                        n_positions=POSITIONS, bos_token_id=0, eos_token_id=0)  # fmt: skip
+    return GPT2LMHeadModel(config)
+
+
+def llama() -> Any:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(hidden_size=WIDTH, intermediate_size=256, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, vocab_size=VOCAB,
+                         max_position_embeddings=POSITIONS, bos_token_id=0,
+                         eos_token_id=0)  # fmt: skip
+    return LlamaForCausalLM(config)
+
+
+class Logits(torch.nn.Module):
+    """input_ids -> logits of every position (no KV cache), or of the last one."""
+
+    def __init__(self, inner: Any, last_only: bool):
+        super().__init__()
+        self.inner = inner
+        self.last_only = last_only
+
+    def forward(self, input_ids: Any) -> Any:
+        logits = self.inner(input_ids=input_ids, use_cache=False).logits
+        return logits[:, -1, :] if self.last_only else logits
+
+
+def build(make: Callable[[], Any], last_only: bool) -> torch.nn.Module:
+    """The model in eval mode with noise on every weight (HF's zero biases and unit norms
+    would make identities and duplicates look removable)."""
+    torch.manual_seed(0)
+    model = make().eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    return Logits(model, last_only).eval()
+
+
+def export(model: torch.nn.Module, path: Path) -> onnx.ModelProto:
+    """torch.onnx.export (dynamo) of input_ids [1, seq], seq a torch.export Dim."""
+    from torch.export import Dim
+
+    ids = torch.zeros((1, 8), dtype=torch.int64)
+    torch.onnx.export(model, (ids,), str(path), dynamo=True, input_names=["input_ids"],
+                      dynamic_shapes={"input_ids": {1: Dim("seq", max=POSITIONS)}},
+                      verbose=False)  # fmt: skip
+    return onnx.load(str(path))
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def compare(name: str, model: onnx.ModelProto, lengths: tuple[int, ...], repeat: int) -> None:
+    """Import once, red-pipeline once, run at every length against onnxruntime."""
+    t0 = time.perf_counter()
+    module = import_onnx(model)
+    imported = time.perf_counter() - t0
+    signature = str(module.body.block.first_op.function_type)  # type: ignore[union-attr]
+    t0 = time.perf_counter()
+    red.optimize(module)
+    optimized = time.perf_counter() - t0
+    print(f"\n{name}: imported once ({imported:.1f} s), red-pipeline once ({optimized:.1f} s)")
+    print(f"  @main : {signature}")
+    runner = red.interpret(module)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    print(f"  {'seq':>5} {'max |red - ort|':>16} {'red interp ms':>14} {'ort ms':>8}")
+    for n in lengths:
+        ids = np.random.default_rng(n).integers(0, VOCAB, (1, n)).astype(np.int64)
+        (expected,) = session.run(None, {"input_ids": ids})
+        (got,) = runner.call("main", ids)
+        assert got.shape == expected.shape, (got.shape, expected.shape)
+        error = float(np.max(np.abs(got - expected)))
+        red_ms = 1e3 * median_time(lambda ids=ids: runner.call("main", ids), repeat)
+        ort_ms = 1e3 * median_time(lambda ids=ids: session.run(None, {"input_ids": ids}), repeat)
+        print(f"  {n:>5} {error:>16.3g} {red_ms:>14.1f} {ort_ms:>8.2f}")
+    try:
+        red.compile(module)
+        compiled = "compiled (unexpected: update this bench to time it)"
+    except DiagnosticError as err:
+        compiled = str(err).splitlines()[0]
+    print(
+        "  compiled once, per-call time vs a static compile at each length: not available: "
+        "the lowering needs static shapes"
+    )
+    print(f"    (red.compile on the symbolic module: {compiled})")
+
+
+def lm_head_saving(model: onnx.ModelProto, lengths: tuple[int, ...]) -> None:
+    """The report of red-pipeline on GPT-2's last-position module: FLOPs per call before and
+    after, and the unused-rows saving, as polynomials in seq and at each length."""
+    report = red.report(import_onnx(model))
+    main = report["functions"][0]
+    before, after = main["before"]["flops_per_call"], main["after"]["flops_per_call"]
+    rows = [f for f in main["findings"] if f["kind"] == "unused-rows"]
+    saving: Any = sum((f["flops_saved"] for f in rows), 0)
+    lm_head = 2 * WIDTH * VOCAB  # one row of the LM head
+    print("\nGPT-2, last position only, red-pipeline's report (FLOPs per call):")
+    print(f"  before         : {format_dim(before)}")
+    print(f"  after          : {format_dim(after)}")
+    print(f"  unused-rows    : {format_dim(saving)}  ({len(rows)} finding(s))")
+    print(
+        f"  LM head alone  : {lm_head}*seq before, {lm_head} after (2 x {WIDTH} x {VOCAB} per row)"
+    )
+    print(
+        f"  {'seq':>5} {'before':>12} {'after':>12} {'unused-rows saved':>18} {'after/before':>13}"
+    )
+    for n in lengths:
+        at = {"seq": n}
+        b, a, s = (int(evaluate(x, at)) for x in (before, after, saving))  # type: ignore[arg-type]
+        print(f"  {n:>5} {b:>12} {a:>12} {s:>18} {a / b:>13.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="lengths 1 and 7 only")
+    parser.add_argument("--repeat", type=int, default=3, help="calls timed per length")
+    args = parser.parse_args()
+    lengths = (1, 7) if args.quick else (1, 7, 32, 128)
+    with tempfile.TemporaryDirectory() as tmp:
+        models = {
+            "HF GPT-2 (2 layers, width 128, vocab 1000)": export(build(gpt2, False), Path(tmp) / "g.onnx"),
+            "HF Llama (2 layers, width 128, GQA 4/2, vocab 1000)": export(build(llama, False), Path(tmp) / "l.onnx"),
+        }  # fmt: skip
+        last = export(build(gpt2, True), Path(tmp) / "g_last.onnx")
+    print("One ONNX export per model with input_ids [1, seq], seq a torch.export Dim;")
+    print("one red import and one red-pipeline per model, then calls at each length.")
+    for name, model in models.items():
+        compare(name, model, lengths, args.repeat)
+    lm_head_saving(last, lengths)
+
+
+if __name__ == "__main__":
+    main()
