@@ -5,11 +5,14 @@ interpreter, the passes, the lowering and the frontends all use."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects.builtin import (
+    Builtin,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
@@ -94,16 +97,161 @@ def is_supported_element_type(element_type: Attribute) -> bool:
     return isinstance(element_type, IndexType) or element_type in _BY_MLIR
 
 
-def _resource_bytes(attr: DenseResourceAttr) -> bytes:
-    from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
-    from xdsl.dialects.builtin import Builtin
+# region Dense resource blobs
 
-    interface = Builtin.get_interface(OpAsmDialectInterface)
-    blob = interface.lookup(attr.resource_handle.data) if interface else None
-    if not blob:
+
+@dataclass(frozen=True)
+class Blob:
+    """The data of one dense resource: a read-only byte buffer (bytes, an array's memory or
+    a memory-mapped file) and the alignment MLIR's blob header records."""
+
+    data: memoryview
+    alignment: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
+
+    def header(self) -> bytes:
+        """MLIR's 4-byte little-endian alignment word that starts a blob's hex text."""
+        return self.alignment.to_bytes(4, "little")
+
+
+class _BlobHex(str):
+    """What xDSL's `lookup` returns for a blob (`"0x"`, the alignment word, the data, in
+    hex), without building that text until its characters are read: `len()` and truth are
+    O(1), so a caller that only checks a blob's size never hex-encodes the weights."""
+
+    _blob: Blob
+
+    def __new__(cls, blob: Blob) -> _BlobHex:
+        self = super().__new__(cls, "0x")
+        self._blob = blob
+        return self
+
+    def text(self) -> str:
+        return "0x" + (self._blob.header() + self._blob.data.tobytes()).hex().upper()
+
+    def __len__(self) -> int:
+        return 2 + 2 * (4 + self._blob.nbytes)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __getitem__(self, index: Any) -> str:  # pyright: ignore[reportIncompatibleMethodOverride]
+        return self.text()[index]
+
+
+class ResourceStore(OpAsmDialectInterface):
+    """builtin's store of dense resource blobs, holding bytes rather than xDSL 0.74's hex
+    strings (twice the size, decoded again on every read): a blob is a view of the buffer
+    it was made from (an imported array, the bytes decoded once from the text, a memory map
+    of an external data file), never copied by a read. Keys are unique per process; xDSL's
+    parser and printer use it through the `OpAsmDialectInterface` methods."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._blobs: dict[str, Blob | None] = {}
+        self._names: dict[str, str] = {}  # key -> the name it was declared with
+
+    def declare_resource(self, key: str) -> str:
+        """Reserve `key` (or `key_0`, `key_1`, ... if taken) and return it."""
+        name = key
+        if key in self._blobs:
+            counter = 0
+            while f"{key}_{counter}" in self._blobs:
+                counter += 1
+            key = f"{key}_{counter}"
+        self._blobs[key] = None
+        self._names[key] = name
+        return key
+
+    def parse_resource(self, key: str, val: str) -> None:
+        """A blob from its hex text (`0x`, alignment word, data)."""
+        if not val.startswith("0x"):
+            raise ValueError(f"Blob must be a hex string, got: {val[:16]}")
+        if key not in self._blobs:
+            raise KeyError(f"Resource with key {key} wasn't declared")
+        raw = bytes.fromhex(val[2:])
+        self.set(key, memoryview(raw)[4:], int.from_bytes(raw[:4], "little") or 1)
+
+    def set(self, key: str, data: Any, alignment: int) -> None:
+        """Give a declared key its data (any C-contiguous buffer; kept, not copied)."""
+        self._blobs[key] = Blob(memoryview(data).cast("B"), alignment)
+
+    def add(self, name: str, data: Any, alignment: int) -> str:
+        """Declare a key from `name` holding `data`; return the key."""
+        key = self.declare_resource(name)
+        self.set(key, data, alignment)
+        return key
+
+    def blob(self, key: str) -> Blob | None:
+        return self._blobs.get(key)
+
+    def is_declared(self, key: str) -> bool:
+        return key in self._blobs
+
+    def declared_name(self, key: str) -> str:
+        """The name `key` was declared with (a file's name for the blob, before renaming)."""
+        return self._names.get(key, key)
+
+    def lookup(self, key: str) -> str | None:
+        """xDSL's interface: the blob's hex text, built lazily (see `_BlobHex`)."""
+        blob = self._blobs.get(key)
+        return _BlobHex(blob) if blob is not None else None
+
+    def build_resources(self, keys: Iterable[str]) -> dict[str, str]:
+        return {k: b.text() for k in keys if (b := self.lookup(k)) is not None}  # type: ignore[union-attr]
+
+    def clear(self) -> None:
+        self._blobs.clear()
+        self._names.clear()
+
+
+def blob_store() -> ResourceStore:
+    """The process-wide store of builtin's dense resources (installed in place of xDSL's
+    on first use, before any module is parsed or built)."""
+    interfaces = Builtin._interfaces  # pyright: ignore[reportPrivateUsage]
+    for i, interface in enumerate(interfaces):
+        if isinstance(interface, ResourceStore):
+            return interface
+        if isinstance(interface, OpAsmDialectInterface):
+            interfaces[i] = store = ResourceStore()
+            return store
+    store = ResourceStore()
+    interfaces.append(store)
+    return store
+
+
+def resource_blob(attr: DenseResourceAttr) -> Blob | None:
+    """The blob a dense resource names, or None when the store has no data for it."""
+    return blob_store().blob(attr.resource_handle.data)
+
+
+def numpy_to_resource(array: np.ndarray, name: str) -> DenseResourceAttr:
+    """A dense resource holding `array` (int or float; the store keeps a view of its memory,
+    copying only an array that is not C-contiguous); its key is `name`, made unique."""
+    arr = np.ascontiguousarray(array)
+    elt = element_type_for(arr.dtype)
+    if arr.dtype == np.bool_:
+        raise UnsupportedTypeError("i1 tensors are not stored as dense resources")
+    view = arr.view()
+    view.flags.writeable = False  # attributes are immutable: reads through it must not write
+    key = blob_store().add(name, view, max(1, arr.dtype.itemsize))
+    return DenseResourceAttr.from_params(key, TensorType(elt, list(arr.shape)))
+
+
+def _resource_bytes(attr: DenseResourceAttr) -> memoryview:
+    blob = resource_blob(attr)
+    if blob is None:
         raise ValueError(f"dense resource '{attr.resource_handle.data}' has no data")
-    raw = bytes.fromhex(blob[2:])
-    return raw[4:]  # MLIR blobs start with a 4-byte alignment word
+    return blob.data
+
+
+# endregion Dense resource blobs
 
 
 def dense_to_numpy(attr: DenseIntOrFPElementsAttr | DenseResourceAttr) -> np.ndarray:
@@ -126,13 +274,35 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr | DenseResourceAttr) -> np.nda
     return flat.reshape(shape)
 
 
+_BLOCK_BYTES = 1 << 21
+
+
+def c_order(array: np.ndarray) -> np.ndarray:
+    """`array` in C order: itself when it is, else a copy made in blocks that are contiguous
+    in the source (numpy's element-wise copy of a transposed weight misses the cache on every
+    element: 4x slower on a 50257x768 matrix)."""
+    if array.flags.c_contiguous or array.ndim < 2:
+        return np.ascontiguousarray(array)
+    axis = int(np.argmax([abs(s) for s in array.strides]))
+    row_bytes = array.nbytes // max(1, array.shape[axis])
+    step = max(1, _BLOCK_BYTES // max(1, row_bytes))
+    out = np.empty(array.shape, dtype=array.dtype)
+    index: list[slice] = [slice(None)] * array.ndim
+    for start in range(0, array.shape[axis], step):
+        index[axis] = slice(start, start + step)
+        out[tuple(index)] = array[tuple(index)]
+    return out
+
+
 def numpy_to_dense(array: Any, element_type: Attribute | None = None) -> DenseIntOrFPElementsAttr:
-    """A dense elements attribute holding an array (converted to `element_type` if given)."""
+    """A dense elements attribute holding an array (converted to `element_type` if given):
+    one copy of the data, whatever the array's strides."""
     arr = np.asarray(array)
     elt = element_type if element_type is not None else element_type_for(arr.dtype)
     dtype = numpy_dtype(elt)
-    arr = np.array(arr, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-    raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else arr.tobytes()
+    if arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    raw = (arr.astype(np.int8) * -1).tobytes() if dtype == np.bool_ else c_order(arr).tobytes()
     typ = TensorType(elt, list(arr.shape))
     return DenseIntOrFPElementsAttr(typ, BytesAttr(raw))  # pyright: ignore[reportArgumentType]
 
@@ -147,19 +317,24 @@ def splat_to_dense(value: Any, typ: TensorType) -> DenseIntOrFPElementsAttr:
 
 def splat_value(array: np.ndarray) -> np.ndarray | None:
     """The single element of an array whose elements are all equal (bitwise for floats, so
-    +0.0 and -0.0 differ), as a 1-element array; None otherwise or when empty."""
+    +0.0 and -0.0 differ), as a 1-element array; None otherwise or when empty. Any strides
+    (no flattening copy); a few elements are compared first, so a weight is refused in O(1)."""
     if array.size == 0:
         return None
-    flat = array.reshape(-1)
-    first = flat[:1]
+    first = np.array([array.flat[0]], dtype=array.dtype)
     if array.strides and all(s == 0 for s in array.strides):
         return first  # a broadcast view of one element
-    if flat.dtype.kind == "f":
-        bits = f"u{flat.itemsize}"
-        same = bool(np.all(flat.view(bits) == first.view(bits)))
-    else:
-        same = bool(np.all(flat == first))
-    return first if same else None
+    view, one = array, first
+    if array.dtype.kind == "f":
+        bits = np.dtype(f"u{array.itemsize}")
+        view, one = (
+            array.view(bits) if array.ndim else array.reshape(1).view(bits),
+            first.view(bits),
+        )
+    sample = view.flat[:: max(1, array.size // 8)]
+    if not bool(np.all(sample == one[0])):
+        return None
+    return first if bool(np.all(view == one[0])) else None
 
 
 def splat_bytes(attr: DenseIntOrFPElementsAttr) -> bytes | None:

@@ -4,32 +4,40 @@ Dense float attributes: xDSL 0.74 prints inf and NaN as hex bit patterns (`dense
 that its parser reads back as the integer's value (2.139095e+09), and prints a constant whose
 elements compare equal as a splat, so `dense<[0.0, -0.0]>` comes back as `+0.0` everywhere.
 Such attributes print in the raw-bytes form `dense<"0x...">` instead, which xDSL and MLIR
-both read back bit for bit; every other attribute prints as before."""
+both read back bit for bit; every other attribute prints as before.
+
+Dense resources: builtin's blob store holds bytes (views, never hex text); see
+`numpy_interop.ResourceStore`."""
 
 from __future__ import annotations
 
-import math
-import struct
-
+import numpy as np
 from xdsl.dialects.builtin import AnyFloat, DenseIntOrFPElementsAttr
 from xdsl.printer import Printer
 
-_FORMATS = {16: "<e", 32: "<f", 64: "<d"}
+from red.dialects.numpy_interop import blob_store
+
+_BITS = {16: (np.float16, np.uint16), 32: (np.float32, np.uint32), 64: (np.float64, np.uint64)}
 
 
 def needs_raw_bytes(attr: DenseIntOrFPElementsAttr) -> bool:
     """A float attribute the stock printer would not print faithfully: one holding a
-    non-finite value, or elements equal as numbers but different as bits (+0.0, -0.0)."""
+    non-finite value, or elements equal as numbers but different as bits (+0.0, -0.0).
+    Two vectorised passes over the data, whatever its size."""
     elt = attr.get_element_type()
-    if not isinstance(elt, AnyFloat) or elt.bitwidth not in _FORMATS:
+    if not isinstance(elt, AnyFloat) or elt.bitwidth not in _BITS:
         return False
-    step, fmt = elt.bitwidth // 8, _FORMATS[elt.bitwidth]
+    float_type, bits_type = _BITS[elt.bitwidth]
     raw = attr.data.data
-    words = {raw[i : i + step] for i in range(0, len(raw), step)}
-    values = [struct.unpack(fmt, w)[0] for w in words]
-    if len(words) > 1 and len(set(values)) == 1:
+    values = np.frombuffer(raw, dtype=float_type, count=len(raw) // np.dtype(float_type).itemsize)
+    if values.size == 0:
+        return False
+    if not np.isfinite(values).all():
         return True
-    return any(not math.isfinite(v) for v in values)
+    if not (values == values[0]).all():
+        return False  # the stock printer lists the elements: each prints as itself
+    bits = values.view(bits_type)
+    return not (bits == bits[0]).all()  # equal as numbers, different as bits: not a splat
 
 
 _stock_print_without_type = DenseIntOrFPElementsAttr.print_without_type
@@ -43,3 +51,4 @@ def _print_without_type(self: DenseIntOrFPElementsAttr, printer: Printer) -> Non
 
 
 DenseIntOrFPElementsAttr.print_without_type = _print_without_type  # type: ignore[method-assign]
+blob_store()  # installed before any module is parsed

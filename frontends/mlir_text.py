@@ -6,23 +6,26 @@ import bisect
 import functools
 import io
 import math
+import mmap
+import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from xdsl.context import Context
 from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AnyDenseElement,
-    Builtin,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
     IntAttr,
     IntegerType,
     ModuleOp,
+    NameLoc,
     RankedStructure,
     StringAttr,
     UnknownLoc,
@@ -35,6 +38,8 @@ from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 from red.dialects.diagnostics import DiagnosticError
+from red.dialects.numpy_interop import Blob, blob_store
+from red.dialects.red.constants import ConstantOp
 
 SPLIT_MARKER = re.compile(r"^// -----\s*$", re.MULTILINE)
 
@@ -236,6 +241,204 @@ def blob_problem(value: str) -> str | None:
     return None
 
 
+# region Reading file metadata
+
+
+_SPACE = re.compile(r"(?:\s|//[^\n]*)*")
+_IDENT = re.compile(r"[A-Za-z_][\w$.-]*")
+_NON_HEX = re.compile(r"[^0-9A-Fa-f]")
+_EXTERNAL_ENTRY = re.compile(r"offset=(\d+),length=(\d+)(?:,alignment=(\d+))?")
+
+
+class _MetadataReader:
+    """Reads the `{-# ... #-}` section that ends a file before xDSL's parser sees the text:
+    blobs are decoded from hex once, a chunk at a time, into the blob store (xDSL 0.74 would
+    lex each blob as one string token, then keep it as hex), and the external data file is
+    memory-mapped. Errors are located at the offending character."""
+
+    def __init__(self, text: str, start: int, locate: Callable[[int], FileLineColLoc], path: str):
+        self.text, self.pos, self.locate = text, start, locate
+        self.directory = os.path.dirname(path) if path not in ("-", "<stdin>") else ""
+        self.keys: dict[str, str] = {}
+        """The file's resource names -> their keys in the blob store."""
+
+    def error(self, message: str, at: int | None = None) -> DiagnosticError:
+        return DiagnosticError(self.locate(self.pos if at is None else at), message)
+
+    def skip(self) -> None:
+        self.pos = _SPACE.match(self.text, self.pos).end()  # pyright: ignore[reportOptionalMemberAccess]
+
+    def punct(self, token: str, context: str) -> None:
+        self.skip()
+        if not self.text.startswith(token, self.pos):
+            raise self.error(f"expected '{token}' {context}")
+        self.pos += len(token)
+
+    def optional(self, token: str) -> bool:
+        self.skip()
+        if self.text.startswith(token, self.pos):
+            self.pos += len(token)
+            return True
+        return False
+
+    def ident(self, what: str) -> tuple[str, int]:
+        self.skip()
+        m = _IDENT.match(self.text, self.pos)
+        if m is None:
+            raise self.error(f"expected {what}")
+        self.pos = m.end()
+        return m.group(), m.start()
+
+    def string(self, what: str) -> tuple[int, int]:
+        """The span of a string literal's contents (no escapes: blobs and names need none)."""
+        self.skip()
+        if not self.text.startswith('"', self.pos):
+            raise self.error(f"expected a string for {what}")
+        end = self.text.find('"', self.pos + 1)
+        if end < 0:
+            raise self.error("unterminated string")
+        start, self.pos = self.pos + 1, end + 1
+        return start, end
+
+    def read(self) -> None:
+        """`{-# name: {...}, ... #-}`, then nothing but whitespace and comments."""
+        self.punct("{-#", "to open the file metadata")
+        while True:
+            section, _ = self.ident("a file metadata key")
+            self.punct(":", f"after '{section}'")
+            if section == "dialect_resources":
+                self.named_items("resource group", self.dialect_group)
+            elif section == "external_resources":
+                self.named_items("resource group", self.external_group)
+            else:
+                self.skip()  # at the value, as xDSL 0.74 says it
+                raise self.error(f"got an unexpected key in file metadata: {section}")
+            if self.optional("#-}"):
+                break
+            self.punct(",", "or '#-}' in the file metadata")
+
+    def named_items(self, what: str, item: Callable[[str, int], None]) -> None:
+        """`{ name: <item>, ... }`, calling `item(name, position of name)` for each."""
+        self.punct("{", f"to open a {what} list")
+        if self.optional("}"):
+            return
+        while True:
+            name, at = self.ident(f"a {what} name")
+            self.punct(":", f"after '{name}'")
+            item(name, at)
+            if self.optional("}"):
+                return
+            self.punct(",", f"or '}}' after a {what}")
+
+    def declare(self, name: str, at: int) -> str:
+        if name in self.keys:
+            raise self.error(f"resource '{name}' is given twice", at)
+        key = self.keys[name] = blob_store().declare_resource(name)
+        return key
+
+    def dialect_group(self, dialect: str, at: int) -> None:
+        if dialect != "builtin":
+            raise self.error(f"dialect '{dialect}' has no resources (only builtin's are read)", at)
+        self.named_items("resource", self.hex_blob)
+
+    def hex_blob(self, name: str, at: int) -> None:
+        """`name: "0x..."`: the 4-byte alignment word, then the data, decoded a chunk at a
+        time into one buffer (errors located at the string, as MLIR does)."""
+        start, end = self.string(f"blob '{name}'")
+        text, quote = self.text, start - 1
+        if not text.startswith("0x", start):
+            raise self.error(
+                f"dense resource blob '{name}' must be a hex string starting with '0x'", quote
+            )
+        if (bad := _NON_HEX.search(text, start + 2, end)) is not None:
+            column = bad.start() - text.rfind("\n", 0, bad.start())
+            char = _printable(bad.group())
+            raise self.error(
+                f"dense resource blob '{name}' holds a malformed hex string ('{char}' at "
+                f"column {column})",
+                quote,
+            )
+        digits = end - start - 2
+        if digits % 2:
+            raise self.error(
+                f"dense resource blob '{name}' holds a malformed hex string (an odd number "
+                f"of digits, {digits})",
+                quote,
+            )
+        if digits < 8:
+            raise self.error(
+                f"dense resource blob '{name}' is {digits // 2} bytes long: expected a 4-byte "
+                "alignment header before the data",
+                quote,
+            )
+        align = int.from_bytes(bytes.fromhex(text[start + 2 : start + 10]), "little")
+        if align == 0 or align & (align - 1):
+            raise self.error(
+                f"dense resource blob '{name}' has alignment {align} in its header: expected a "
+                "power of two",
+                quote,
+            )
+        data = bytearray(digits // 2 - 4)
+        first = start + 10
+        for offset in range(0, len(data), _HEX_CHUNK):
+            count = min(_HEX_CHUNK, len(data) - offset)
+            a = first + 2 * offset
+            data[offset : offset + count] = bytes.fromhex(text[a : a + 2 * count])
+        blob_store().set(self.declare(name, at), data, align)
+
+    def external_group(self, group: str, at: int) -> None:
+        if group != EXTERNAL_GROUP:
+            raise self.error(
+                f"unknown external resource group '{group}' (red reads '{EXTERNAL_GROUP}')", at
+            )
+        self.punct("{", "to open a resource group")
+        name, at = self.ident("'file'")
+        if name != "file":
+            raise self.error(f"expected 'file' first in '{EXTERNAL_GROUP}', got '{name}'", at)
+        self.punct(":", "after 'file'")
+        start, end = self.string("the data file's name")
+        data = self.map_file(self.text[start:end], start)
+        while not self.optional("}"):
+            self.punct(",", "or '}' after a resource")
+            key, at = self.ident("a resource key")
+            self.punct(":", f"after resource key '{key}'")
+            s, e = self.string(f"resource '{key}'")
+            m = _EXTERNAL_ENTRY.fullmatch(self.text, s, e)
+            if m is None:
+                raise self.error(f"resource '{key}' expects \"offset=N,length=N[,alignment=N]\"", s)
+            offset, length = int(m.group(1)), int(m.group(2))
+            if offset + length > data.nbytes:
+                raise self.error(
+                    f"resource '{key}' needs bytes {offset}..{offset + length} of the data "
+                    f"file, which holds {data.nbytes}",
+                    s,
+                )
+            align = int(m.group(3) or 1)
+            blob_store().set(self.declare(key, at), data[offset : offset + length], align)
+
+    def map_file(self, name: str, at: int) -> memoryview:
+        path = os.path.join(self.directory, name)
+        try:
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size == 0:
+                    return memoryview(b"")
+                return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+        except OSError as err:
+            raise self.error(f"cannot read the data file '{path}': {err.strerror}", at) from None
+
+
+def _split_metadata(text: str) -> int | None:
+    """Where the file metadata section (`{-#` at the start of a line) begins, if the text
+    has one: the last `{-#`, since the section ends the file."""
+    start = text.rfind("{-#")
+    if start < 0 or text[text.rfind("\n", 0, start) + 1 : start].strip():
+        return None
+    return start
+
+
+# endregion Reading file metadata
+
+
 def _parse_error(err: ParseError, parser: LocatedParser) -> DiagnosticError:
     span, message = err.span, err.msg
     undefined = [n for n in parser.forward_ssa_references if n in parser.first_forward_use]
@@ -270,7 +473,23 @@ def _printable(text: str) -> str:
 def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> ModuleOp:
     """Parse MLIR text into a module (top-level ops are wrapped in one if needed); raise
     DiagnosticError with the offending position on malformed input."""
+    keys: dict[str, str] = {}
+    if (start := _split_metadata(text)) is not None:
+
+        def locate(position: int) -> FileLineColLoc:  # only for an error: may scan the text
+            line = text.count("\n", 0, position) + 1 + line_offset
+            column = position - (text.rfind("\n", 0, position) + 1) + 1
+            return FileLineColLoc(StringAttr(filename), IntAttr(line), IntAttr(column))
+
+        reader = _MetadataReader(text, start, locate, filename)
+        reader.read()
+        keys, rest = reader.keys, text[reader.pos :]
+        # The parser reads the text without the section; what follows it (IR after file
+        # metadata: legal, but rare) keeps its lines and columns.
+        blank = re.sub(r"[^\n]", " ", text[start : reader.pos]) if rest.strip() else ""
+        text = text[:start] + blank + rest
     parser = LocatedParser(ctx, text, filename, line_offset)
+    parser._resource_keys.update({("builtin", n): k for n, k in keys.items()})  # pyright: ignore[reportPrivateUsage]
     if parser._current_token.kind == MLIRTokenKind.EOF:  # pyright: ignore[reportPrivateUsage]
         # Only whitespace and comments (e.g. after a trailing `// -----`): an empty module,
         # as in mlir-opt; xDSL 0.74 says "Could not parse entire input!".
@@ -300,11 +519,9 @@ def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> 
 
 
 def forget_resources() -> None:
-    """Empty the process-wide store of dense resource blobs (xDSL keeps one per dialect), so
-    that the next module parsed keeps its blob names: only when no parsed module is in use."""
-    interface = Builtin.get_interface(OpAsmDialectInterface)
-    if interface is not None:
-        interface._blob_storage.clear()  # pyright: ignore[reportPrivateUsage]
+    """Empty the process-wide store of dense resource blobs, so that the next module parsed
+    keeps its blob names: only when no parsed module is in use."""
+    blob_store().clear()
 
 
 def decode_source(data: bytes, filename: str) -> str:
@@ -341,17 +558,204 @@ def split_input(text: str, split: bool) -> Iterator[Chunk]:
     yield Chunk(text[start:], line)
 
 
+# region Printing
+
+
+DEFAULT_RESOURCE_THRESHOLD = 4096
+"""Bytes from which a dense constant prints as a `dense_resource` blob (1024 f32 elements:
+a 32x32 matrix stays inline, readable; every weight of a real model becomes a blob)."""
+
+DEFAULT_EXTERNAL_THRESHOLD = 64 << 20
+"""Total blob bytes from which red-import and red-opt, writing a file, put the blobs in an
+external data file beside it instead of hex text in it."""
+
+EXTERNAL_GROUP = "red.external_data"
+"""The `external_resources` group that maps dense resources to ranges of a data file."""
+
+_EXTERNAL_ALIGNMENT = 64
+_HEX_CHUNK = 1 << 24  # bytes of blob hex-encoded (or decoded) at a time
+_KEY_CHARS = re.compile(r"[^A-Za-z0-9_.]")
+
+
+@dataclass
+class Resources:
+    """How the printer writes large constants: a dense constant of at least `threshold`
+    bytes (None: none) prints as `dense_resource<key>`; blobs go to the text's
+    `dialect_resources`, or, with `external_file`, to that data file (its name as the text
+    records it, relative to the text's directory), which `write_external_data` writes."""
+
+    threshold: int | None = DEFAULT_RESOURCE_THRESHOLD
+    external_file: str | None = None
+    blobs: list[tuple[str, Blob]] = field(default_factory=list[tuple[str, Blob]])
+    """Filled by the printer: the blobs the text refers to, in the order printed."""
+
+
+class _ResourcePrinter(Printer):
+    """xDSL's printer, printing the large dense constants of constant ops as
+    `dense_resource<key>` (keys from the op's SSA name or location) and recording every
+    blob the text refers to."""
+
+    def __init__(self, resources: Resources, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.resources = resources
+        self._op: Operation | None = None
+        self._keys: dict[str, Blob | None] = {}  # printed keys in order (None: no data)
+        self._made: dict[int, str] = {}  # id(attribute) -> key made for it
+        self._shown: dict[str, str] = {}  # store key -> key printed
+
+    def print_op(self, op: Operation) -> None:
+        outer, self._op = self._op, op
+        try:
+            super().print_op(op)
+        finally:
+            self._op = outer
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, DenseIntOrFPElementsAttr) and self._as_resource(attribute):
+            key = self._made.get(id(attribute))
+            if key is None:
+                key = self._made[id(attribute)] = self._new_key(self._hint())
+                self._keys[key] = Blob(
+                    memoryview(attribute.data.data).cast("B"), _alignment_of(attribute)
+                )
+            self.print_string("dense_resource<")
+            Printer.print_resource_handle(self, "builtin", key)
+            self.print_string("> : ")
+            self.print_attribute(attribute.get_type())
+            return
+        super().print_attribute(attribute)
+
+    def print_resource_handle(self, dialect: str, handle: str) -> None:
+        """A stored blob prints under the name it was declared with (the parsed file's,
+        not the store's `name_0`), made unique in this text."""
+        if dialect == "builtin":
+            shown = self._shown.get(handle)
+            if shown is None:
+                store = blob_store()
+                shown = self._shown[handle] = self._new_key(store.declared_name(handle))
+                self._keys[shown] = store.blob(handle)
+            handle = shown
+        super().print_resource_handle(dialect, handle)
+
+    def _as_resource(self, attribute: DenseIntOrFPElementsAttr) -> bool:
+        threshold = self.resources.threshold
+        op = self._op
+        return (
+            threshold is not None
+            and len(attribute.data.data) >= threshold
+            and isinstance(op, ConstantOp | arith.ConstantOp)
+            and op.value is attribute
+            and _alignment_of(attribute) > 0
+        )
+
+    def _hint(self) -> str:
+        """A name for the blob of the op being printed: its SSA name or its location's."""
+        op = self._op
+        if op is None or not op.results:
+            return "blob"
+        hint = op.results[0].name_hint
+        if hint is None and isinstance(op.location, NameLoc):
+            hint = op.location.desc.data
+        return hint or "blob"
+
+    def _new_key(self, hint: str) -> str:
+        """`hint` as a resource key not yet printed in this text."""
+        base = _KEY_CHARS.sub("_", hint)
+        if not (base[:1].isalpha() or base[:1] == "_"):
+            base = "_" + base
+        key, n = base, 0
+        while key in self._keys:
+            key, n = f"{base}_{n}", n + 1
+        return key
+
+    def blobs(self) -> list[tuple[str, Blob]]:
+        return [(k, b) for k, b in self._keys.items() if b is not None]
+
+
+def _alignment_of(attribute: DenseIntOrFPElementsAttr) -> int:
+    """The blob alignment of an attribute's elements: their byte size (0 when they have no
+    whole-byte size, e.g. i1, which stays inline)."""
+    width = getattr(attribute.get_element_type(), "bitwidth", None)
+    if not isinstance(width, int) or width % 8 or width == 0:
+        return 0
+    return width // 8
+
+
+def external_layout(blobs: list[tuple[str, Blob]]) -> list[tuple[str, Blob, int]]:
+    """Where each blob lies in an external data file: one after another, each at an offset
+    aligned to 64 bytes."""
+    placed: list[tuple[str, Blob, int]] = []
+    offset = 0
+    for key, blob in blobs:
+        offset = -(-offset // _EXTERNAL_ALIGNMENT) * _EXTERNAL_ALIGNMENT
+        placed.append((key, blob, offset))
+        offset += blob.nbytes
+    return placed
+
+
+def write_external_data(blobs: list[tuple[str, Blob]], stream: IO[bytes]) -> None:
+    """The external data file of `blobs` (as `external_layout` places them)."""
+    position = 0
+    for _, blob, offset in external_layout(blobs):
+        stream.write(b"\0" * (offset - position))
+        stream.write(blob.data)
+        position = offset + blob.nbytes
+
+
+def _print_resources(stream: IO[str], resources: Resources) -> None:
+    """The file metadata (`{-# ... #-}`) of the blobs the text refers to: hex blobs in
+    `dialect_resources` (as MLIR prints them), or offsets into the external data file."""
+    if not resources.blobs:
+        return
+    stream.write("\n\n{-#\n")
+    if resources.external_file is not None:
+        stream.write(f"  external_resources: {{\n    {EXTERNAL_GROUP}: {{\n")
+        stream.write(f'      file: "{_escape(resources.external_file)}"')
+        for key, blob, offset in external_layout(resources.blobs):
+            stream.write(
+                f',\n      {key}: "offset={offset},length={blob.nbytes},alignment={blob.alignment}"'
+            )
+    else:
+        stream.write("  dialect_resources: {\n    builtin: {\n")
+        for i, (key, blob) in enumerate(sorted(resources.blobs, key=lambda kb: kb[0])):
+            separator = ",\n" if i else ""
+            stream.write(f'{separator}      {key}: "0x{blob.header().hex().upper()}')
+            for start in range(0, blob.nbytes, _HEX_CHUNK):
+                stream.write(blob.data[start : start + _HEX_CHUNK].hex().upper())
+            stream.write('"')
+    stream.write("\n    }\n  }\n#-}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def print_module(
-    module: Operation, stream: IO[str], *, generic: bool = False, debuginfo: bool = False
-) -> None:
-    """Print like mlir-opt: custom (or generic) form, then any dialect resources."""
-    printer = Printer(stream=stream, print_generic_format=generic, print_debuginfo=debuginfo)
+    module: Operation,
+    stream: IO[str],
+    *,
+    generic: bool = False,
+    debuginfo: bool = False,
+    resources: Resources | None = None,
+) -> list[tuple[str, Blob]]:
+    """Print like mlir-opt: custom (or generic) form, then the dense resource blobs it
+    refers to (constants of `resources.threshold` bytes or more become blobs); returns those
+    blobs (the caller writes them with `write_external_data` when `external_file` is set)."""
+    resources = resources if resources is not None else Resources()
+    printer = _ResourcePrinter(
+        resources, stream=stream, print_generic_format=generic, print_debuginfo=debuginfo
+    )
     printer.print_op(module)
-    printer.print_metadata([Builtin])  # builtin owns dense_resource blobs
+    resources.blobs = printer.blobs()
+    _print_resources(stream, resources)
     stream.write("\n")
+    return resources.blobs
 
 
 def module_to_text(module: Operation, *, generic: bool = False) -> str:
     buf = io.StringIO()
     print_module(module, buf, generic=generic)
     return buf.getvalue()
+
+
+# endregion Printing
