@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import ModuleOp
 from red.lowering import kernels
 from red.lowering.gc_pause import gc_paused
 from red.lowering.llvm.memref import ZERO_INIT_ATTR
+from red.lowering.loops.outline import NOINLINE_ATTR
 from red.lowering.red_lower import is_lowered, lower_module
 
 
@@ -34,6 +35,8 @@ def llvm_ir_module(
         if isinstance(op, llvm.FuncOp) and op.body.blocks and op.linkage is not None:
             if op.linkage.linkage.data == "internal":
                 ir_module.get_global(op.sym_name.data).linkage = "internal"
+            if NOINLINE_ATTR in op.attributes:
+                ir_module.get_global(op.sym_name.data).attributes.add("noinline")
         if isinstance(op, llvm.GlobalOp) and ZERO_INIT_ATTR in op.attributes:
             gvar = ir_module.get_global(op.sym_name.data)
             gvar.initializer = ir.Constant(gvar.value_type, None)  # zeroinitializer

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import func, llvm
+from xdsl.dialects.builtin import UnitAttr
 
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.symbols import is_private
 from red.lowering.llvm.rules import convert_type, lowers, lowers_symbol
+from red.lowering.loops.outline import NOINLINE_ATTR
 
 if TYPE_CHECKING:
     from red.lowering.convert_to_llvm import FunctionConverter, ModuleConverter
@@ -31,6 +33,8 @@ def _function(module: ModuleConverter, op: func.FuncOp) -> llvm.FuncOp:
     linkage = llvm.LinkageAttr("internal" if is_private(op) else "external")
     new = llvm.FuncOp(op.sym_name.data, ftype, linkage=linkage, body=module.convert_body(op))
     new.location = op.location
+    if NOINLINE_ATTR in op.attributes:  # an outlined loop nest (lowering/loops/outline.py)
+        new.attributes[NOINLINE_ATTR] = UnitAttr()
     return new
 
 
