@@ -335,7 +335,7 @@ def _load(store: Store, key: str) -> TuneResult | None:
     return result
 
 
-def _save(store: Store, result: TuneResult) -> None:
+def store_choice(store: Store, result: TuneResult) -> None:
     """Store a search under its key, replacing what was there (an interrupted search, or a
     search that `retune` redoes): a store keeps the first entry written under a key, so the
     old one is discarded first."""
@@ -683,7 +683,7 @@ def _finish(
         function, key, trials, config, pipeline, kwargs, complete, False, inputs, repeat
     )
     if backend is not None and best is not None:
-        _save(backend, result)
+        store_choice(backend, result)
     return result
 
 
@@ -716,6 +716,7 @@ __all__ = [
     "Trial",
     "TuneResult",
     "compile_tuned",
+    "store_choice",
     "tune",
     "tuned_options",
     "tuning_key",

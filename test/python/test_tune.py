@@ -29,6 +29,7 @@ from red.cache.tuning import (
     Knob,
     PipelineOption,
     compile_tuned,
+    store_choice,
     tune,
     tuned_options,
     tuning_key,
@@ -263,6 +264,23 @@ def test_compile_tuned_applies_the_stored_choice(chain, store):
 
     (want,) = red.interpret(chain).call("main", *inputs)
     np.testing.assert_allclose(compiled.main(*inputs), want, rtol=1e-4, atol=1e-4)
+
+
+def test_compile_tuned_searches_first_on_a_miss(chain, store):
+    compiled = compile_tuned(chain, store=store, knobs=[STRICT_FP], inputs=1, repeat=3)
+
+    assert tuned_options(chain, store=store) is not None
+    inputs = random_inputs(chain.body.block.first_op, 1)
+    (want,) = red.interpret(chain).call("main", *inputs)
+    np.testing.assert_allclose(compiled.main(*inputs), want, rtol=1e-4, atol=1e-4)
+
+
+def test_stored_choice_with_an_argument_red_compile_lacks_is_ignored(chain, store):
+    result = tune(chain, knobs=[STRICT_FP], store=store, inputs=1, repeat=3)
+    result.compile_kwargs = {"no_such_argument": 4}
+    store_choice(store, result)
+
+    assert tuned_options(chain, store=store) is None
 
 
 # endregion The stored choice
