@@ -122,7 +122,7 @@ def compare(name: str, model: onnx.ModelProto, lengths: tuple[int, ...], repeat:
     print(f"  {'seq':>5} {'max |red - ort|':>16} {'red interp ms':>14} {'ort ms':>8}")
     for n in lengths:
         ids = np.random.default_rng(n).integers(0, VOCAB, (1, n)).astype(np.int64)
-        (expected,) = session.run(None, {"input_ids": ids})
+        expected = np.asarray(session.run(None, {"input_ids": ids})[0])
         (got,) = runner.call("main", ids)
         assert got.shape == expected.shape, (got.shape, expected.shape)
         error = float(np.max(np.abs(got - expected)))
@@ -167,7 +167,7 @@ def lm_head_saving(model: onnx.ModelProto, lengths: tuple[int, ...]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="lengths 1 and 7 only")
     parser.add_argument("--repeat", type=int, default=3, help="calls timed per length")
     args = parser.parse_args()
