@@ -730,6 +730,43 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+@dataclass
+class PrintedModule:
+    """A module's text without its file metadata, and the blobs that metadata lists: what a
+    tool writes, as text (blobs in hex, a chunk at a time) or text and external data file."""
+
+    ir: str
+    resources: Resources
+
+    @property
+    def blob_bytes(self) -> int:
+        return sum(blob.nbytes for _, blob in self.resources.blobs)
+
+    def write(self, stream: IO[str]) -> None:
+        stream.write(self.ir)
+        _print_resources(stream, self.resources)
+        stream.write("\n")
+
+
+def render_module(
+    module: Operation,
+    *,
+    generic: bool = False,
+    debuginfo: bool = False,
+    resources: Resources | None = None,
+) -> PrintedModule:
+    """The module printed like mlir-opt (custom or generic form); constants of
+    `resources.threshold` bytes or more become dense resource blobs."""
+    resources = resources if resources is not None else Resources()
+    buf = io.StringIO()
+    printer = _ResourcePrinter(
+        resources, stream=buf, print_generic_format=generic, print_debuginfo=debuginfo
+    )
+    printer.print_op(module)
+    resources.blobs = printer.blobs()
+    return PrintedModule(buf.getvalue(), resources)
+
+
 def print_module(
     module: Operation,
     stream: IO[str],
@@ -738,18 +775,11 @@ def print_module(
     debuginfo: bool = False,
     resources: Resources | None = None,
 ) -> list[tuple[str, Blob]]:
-    """Print like mlir-opt: custom (or generic) form, then the dense resource blobs it
-    refers to (constants of `resources.threshold` bytes or more become blobs); returns those
-    blobs (the caller writes them with `write_external_data` when `external_file` is set)."""
-    resources = resources if resources is not None else Resources()
-    printer = _ResourcePrinter(
-        resources, stream=stream, print_generic_format=generic, print_debuginfo=debuginfo
-    )
-    printer.print_op(module)
-    resources.blobs = printer.blobs()
-    _print_resources(stream, resources)
-    stream.write("\n")
-    return resources.blobs
+    """Print like mlir-opt, then the dense resource blobs the text refers to; returns those
+    blobs (written by `write_external_data` when `resources.external_file` is set)."""
+    printed = render_module(module, generic=generic, debuginfo=debuginfo, resources=resources)
+    printed.write(stream)
+    return printed.resources.blobs
 
 
 def module_to_text(module: Operation, *, generic: bool = False) -> str:

@@ -20,7 +20,13 @@ from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
 
 from red.dialects.diagnostics import DiagnosticError
-from red.frontends.mlir_text import decode_source
+from red.frontends.mlir_text import (
+    DEFAULT_EXTERNAL_THRESHOLD,
+    DEFAULT_RESOURCE_THRESHOLD,
+    PrintedModule,
+    decode_source,
+    write_external_data,
+)
 from red.tools import diagnostics
 
 
@@ -279,6 +285,99 @@ def _remove_dir(path: str) -> None:
         os.rmdir(path)  # only if still empty
     except OSError:
         pass
+
+
+# region Weights in the output
+
+
+def _byte_count(text: str) -> int | None:
+    """A byte count flag: an integer >= 0 (with an optional K/M/G suffix), or `none`."""
+    if text.lower() == "none":
+        return None
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:].lower(), 1)
+    digits = text[:-1] if scale != 1 else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a byte count such as 4096, 64M or none, got '{text}'"
+        )
+    return int(digits) * scale
+
+
+def add_resource_options(p: argparse.ArgumentParser) -> None:
+    """The flags that say where large constants go in an output module."""
+    p.add_argument(
+        "--resource-threshold",
+        type=_byte_count,
+        default=DEFAULT_RESOURCE_THRESHOLD,
+        metavar="BYTES",
+        help="constants of at least BYTES print as dense_resource blobs, not as numbers "
+        f"('none': never; default {DEFAULT_RESOURCE_THRESHOLD})",
+    )
+    p.add_argument(
+        "--external-data",
+        default=None,
+        metavar="FILE",
+        help="write the blobs to FILE (the text records its path relative to the output) "
+        "instead of hex text in the output",
+    )
+    p.add_argument(
+        "--external-data-threshold",
+        type=_byte_count,
+        default=DEFAULT_EXTERNAL_THRESHOLD,
+        metavar="BYTES",
+        help="without --external-data, blobs totalling at least BYTES go to OUTPUT.weights "
+        f"beside an output file ('none': never; default {DEFAULT_EXTERNAL_THRESHOLD >> 20}M)",
+    )
+
+
+def check_external_data(files: Outputs, output: str, external: str | None) -> None:
+    """Validate `--external-data` before any work (an output file is needed to place it
+    relative to; it may not be the input or the output)."""
+    if external is None:
+        return
+    if output == "-":
+        raise ToolError("--external-data needs an output file (-o) to name it relative to")
+    files.check(external, "external data file", may_be_input=False)
+    if same_file(external, output):
+        raise ToolError(f"--external-data '{external}' is also the output file")
+
+
+def stage_module(
+    files: Outputs,
+    output: str,
+    printed: PrintedModule,
+    external: str | None,
+    external_threshold: int | None,
+) -> None:
+    """Stage a printed module for `output`, with its blobs as hex in it or, given
+    `--external-data` or past the threshold (for an output file), in an external data file
+    whose path the text records relative to the output's directory."""
+    data_path = external
+    if (
+        data_path is None
+        and output != "-"
+        and external_threshold is not None
+        and printed.resources.blobs
+        and printed.blob_bytes >= external_threshold
+    ):
+        data_path = output + ".weights"
+        files.check(data_path, "external data file", may_be_input=False)
+    if data_path is not None:
+        base = os.path.dirname(os.path.abspath(output))
+        printed.resources.external_file = os.path.relpath(os.path.abspath(data_path), base)
+        blobs = printed.resources.blobs
+        files.stage(data_path, lambda f: write_external_data(blobs, f))
+
+    def write(f: IO[bytes]) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+        printed.write(text)
+        text.flush()
+        text.detach()
+
+    files.stage(output, write)
+
+
+# endregion Weights in the output
 
 
 def write_stdout(text: str) -> None:

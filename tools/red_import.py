@@ -4,19 +4,21 @@ for output and diagnostics (DESIGN.md §5, §6)."""
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import sys
 from collections.abc import Sequence
 
-from red.frontends.mlir_text import print_module
+from red.frontends.mlir_text import Resources, render_module
 from red.tools.cli import (
     ArgumentParser,
     Outputs,
     ToolError,
+    add_resource_options,
+    check_external_data,
     fail,
     guarded_main,
     require_regular_file,
+    stage_module,
 )
 
 _SHAPE = re.compile(r"^(?P<name>.+)=(?P<dims>\d+(?:x\d+)*)?$")
@@ -45,6 +47,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="unroll LSTM/GRU/RNN over the time steps (default: an scf.for loop)",
     )
+    add_resource_options(p)
     p.add_argument("--mlir-print-debuginfo", action="store_true", help="print op locations")
     p.add_argument("--mlir-print-op-generic", action="store_true", help="print ops in generic form")
     return p
@@ -72,6 +75,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     shapes = parse_shapes(args.shape)
     files = Outputs(inputs=[args.input])
     files.check(args.output)
+    check_external_data(files, args.output, args.external_data)
     require_regular_file(args.input)
     try:
         from red.frontends.onnx import OnnxLoadError, import_onnx
@@ -85,14 +89,17 @@ def run(argv: Sequence[str] | None = None) -> int:
             shapes,
             weights_as_args=args.weights_as_args,
             unroll_recurrences=args.unroll_recurrences,
+            resource_threshold=args.resource_threshold,
         )
     except OnnxLoadError as err:
         return fail(err.message)
-    buf = io.StringIO()
-    print_module(
-        module, buf, generic=args.mlir_print_op_generic, debuginfo=args.mlir_print_debuginfo
+    printed = render_module(
+        module,
+        generic=args.mlir_print_op_generic,
+        debuginfo=args.mlir_print_debuginfo,
+        resources=Resources(threshold=args.resource_threshold),
     )
-    files.stage_text(args.output, buf.getvalue())
+    stage_module(files, args.output, printed, args.external_data, args.external_data_threshold)
     files.commit()
     return 0
 

@@ -18,9 +18,12 @@ from red.dialects.diagnostics import DiagnosticError
 from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import (
     Chunk,
+    PrintedModule,
+    Resources,
     forget_resources,
     parse_mlir,
     print_module,
+    render_module,
     split_input,
 )
 from red.passes.pass_manager import (
@@ -39,10 +42,14 @@ from red.tools import diagnostics
 from red.tools.cli import (
     ArgumentParser,
     Outputs,
+    ToolError,
+    add_resource_options,
+    check_external_data,
     fail,
     guarded_main,
     read_input,
     require_text,
+    stage_module,
     write_stdout,
 )
 
@@ -117,6 +124,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="evaluate the report's costs in dynamic dims at these sizes, e.g. seq=128,batch=1",
     )
     p.add_argument("--list-passes", action="store_true", help="list registered passes and exit")
+    add_resource_options(p)
     return p
 
 
@@ -142,6 +150,7 @@ class Options:
     report_format: str | None
     report_file: str | None
     allow_unregistered: bool
+    resource_threshold: int | None = None
     assume: dict[str, int] | None = None
     reports: list[dict] = field(default_factory=list[dict])
 
@@ -157,7 +166,7 @@ def _pipeline(args: argparse.Namespace) -> list[ModulePass]:
 
 def process_chunk(
     chunk: Chunk, filename: str, opts: Options, timing: TimingInstrumentation | None
-) -> str:
+) -> str | PrintedModule:
     """Parse, verify, transform and print one chunk; raise DiagnosticError on bad input."""
     ctx: Context = make_context(opts.allow_unregistered)
     forget_resources()  # the previous chunk is printed: its blob names may be reused
@@ -194,11 +203,14 @@ def process_chunk(
     if opts.target == "llvm":
         from red.lowering.llvm_ir import module_to_llvm_ir
 
-        text = module_to_llvm_ir(module, ctx)
+        text: str | PrintedModule = module_to_llvm_ir(module, ctx)
     else:
-        buf = io.StringIO()
-        print_module(module, buf, generic=opts.generic, debuginfo=opts.debuginfo)
-        text = buf.getvalue()
+        text = render_module(
+            module,
+            generic=opts.generic,
+            debuginfo=opts.debuginfo,
+            resources=Resources(threshold=opts.resource_threshold),
+        )
     if timing is not None:
         timing.add("Output", time.perf_counter() - start)
     return text
@@ -237,16 +249,20 @@ def run(argv: Sequence[str] | None = None) -> int:
         report_format=args.redundancy_report,
         report_file=args.report_file,
         allow_unregistered=args.allow_unregistered_dialect,
+        resource_threshold=args.resource_threshold,
         assume=assume,
     )
     files = Outputs(inputs=[args.input])
     files.check(args.output)
+    check_external_data(files, args.output, args.external_data)
+    if args.external_data is not None and args.split_input_file:
+        raise ToolError("--external-data applies to one module: not with --split-input-file")
     if args.report_file:
         files.check(args.report_file, "report file", may_be_input=False)
     text, filename = read_input(args.input)
     require_text(text, filename)
     timing = TimingInstrumentation() if args.mlir_timing else None
-    outputs: list[str] = []
+    outputs: list[str | PrintedModule] = []
     failed = False
     for chunk in split_input(text, args.split_input_file):
         if args.verify_diagnostics:
@@ -269,11 +285,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         except DiagnosticError as err:
             diagnostics.emit(err)
             failed = True
-    result_text = "// -----\n".join(outputs)
-    if args.output == "-":
-        write_stdout(result_text)  # as mlir-opt: the chunks that succeeded, even if one failed
+    if len(outputs) == 1 and isinstance(outputs[0], PrintedModule) and not failed:
+        # one module: its blobs written a chunk at a time, or to an external data file
+        stage_module(
+            files, args.output, outputs[0], args.external_data, args.external_data_threshold
+        )
     else:
-        files.stage_text(args.output, result_text)
+        result_text = "// -----\n".join(_text(o) for o in outputs)
+        if args.output == "-":
+            write_stdout(result_text)  # as mlir-opt: the chunks that succeeded, even if one failed
+        else:
+            files.stage_text(args.output, result_text)
     if timing is not None:
         print(timing.report(), file=sys.stderr)
     if opts.report_format is not None and opts.reports:
@@ -288,6 +310,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 1  # files are written only by a run that succeeds
     files.commit()
     return 0
+
+
+def _text(output: str | PrintedModule) -> str:
+    if isinstance(output, str):
+        return output
+    buf = io.StringIO()
+    output.write(buf)
+    return buf.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

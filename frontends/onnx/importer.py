@@ -31,7 +31,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.numpy_interop import numpy_dtype, numpy_to_resource
 from red.dialects.red.dims import Poly
 from red.dialects.symbolic_shapes import DIMS_ATTR
 from red.dialects.verifier import verify_module
@@ -81,6 +81,11 @@ _NO_FOLD = {
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.$-]")
 
+RESOURCE_THRESHOLD = 4096
+"""Bytes from which a floating-point initializer imports as a dense resource (a view of the
+array, printed as a blob) rather than dense elements (bytes copied, printed as numbers); the
+printer's default threshold (`mlir_text.DEFAULT_RESOURCE_THRESHOLD`) is the same."""
+
 
 def _set_name(value: SSAValue, name: str) -> None:
     """Use the ONNX name as the SSA name hint where xDSL accepts it (`%input_ids`)."""
@@ -99,11 +104,14 @@ class Importer:
         shapes: dict[str, tuple[int, ...]],
         weights_as_args: bool,
         unroll_recurrences: bool = False,
+        resource_threshold: int | None = RESOURCE_THRESHOLD,
     ):
         self.graph = model.graph
         self.file_loc = FileLineColLoc(StringAttr(filename), IntAttr(0), IntAttr(0))
         self.shapes = shapes
         self.weights_as_args = weights_as_args
+        self.resource_threshold = resource_threshold
+        self.resource_ops: list[red.ConstantOp] = []
         self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
         self.opset = self.opsets.get("", self.opsets.get("ai.onnx", 1))
         self.block = Block()
@@ -134,6 +142,7 @@ class Importer:
         results = [self._output(vi) for vi in self.graph.output]
         self.e.loc = self.loc(self.graph.name or "main")
         self.e.insert(func.ReturnOp(*results))
+        self._erase_unused_resources()
         fn = func.FuncOp(
             "main",
             ([a.type for a in self.block.args], [r.type for r in results]),
@@ -192,8 +201,31 @@ class Importer:
             if self.weights_as_args and is_weight(array):
                 typ = TensorType(self.e.element_type(array.dtype), list(array.shape))
                 self._argument(typ, t.name, invariant=True)
+            elif (
+                self.resource_threshold is not None
+                and is_weight(array)
+                and array.nbytes >= self.resource_threshold
+            ):
+                self.env[t.name] = self._resource_constant(array, t.name)
             else:
                 self.env[t.name] = self.e.define(array, self.loc(t.name))
+
+    def _resource_constant(self, array: np.ndarray, name: str) -> SSAValue:
+        """A weight as a `red.constant` of a dense resource: the blob store keeps a view of
+        the array (no copy, no per-element work); folding reads it through numpy."""
+        op = red.ConstantOp(numpy_to_resource(array, _NAME_CHARS.sub("_", name) or "weight"))
+        op.location = self.loc(name)
+        self.block.add_op(op)
+        _set_name(op.result, name)
+        self.resource_ops.append(op)
+        return op.result
+
+    def _erase_unused_resources(self) -> None:
+        """Weights no node read (an initializer is a constant only where it is used)."""
+        for op in self.resource_ops:
+            if not op.result.uses:
+                op.detach()
+                op.erase()
 
     # endregion Graph inputs and initializers
 
@@ -353,6 +385,7 @@ def import_onnx(
     shapes: dict[str, tuple[int, ...]] | None = None,
     weights_as_args: bool = False,
     unroll_recurrences: bool = False,
+    resource_threshold: int | None = RESOURCE_THRESHOLD,
 ) -> ModuleOp:
     """Import an ONNX model (a ModelProto or a file path) as a verified red module with one
     function, `@main`.
@@ -372,13 +405,25 @@ def import_onnx(
     written with red.dynamic_update_slice); `unroll_recurrences` unrolls them instead (one
     copy of the step per time step).
 
+    A floating-point initializer of `resource_threshold` bytes or more (None: none) is a
+    `red.constant` of a dense resource holding a view of the initializer's array, made
+    without per-element work; smaller ones fold and print as dense elements.
+
     Raises UnsupportedError (a located DiagnosticError) for what the importer does not handle
     (with symbolic sizes: naming the `--shape` flags that make the model static),
     DiagnosticError for an input without any shape, and OnnxLoadError for a missing or
     unreadable file."""
     model, filename = load_model(model_or_path)
     model = inline_functions(model)
-    return Importer(model, filename, dict(shapes or {}), weights_as_args, unroll_recurrences).run()
+    importer = Importer(
+        model,
+        filename,
+        dict(shapes or {}),
+        weights_as_args,
+        unroll_recurrences,
+        resource_threshold,
+    )
+    return importer.run()
 
 
 SUPPORTED_OPS: frozenset[str] = frozenset(CONVERTERS)
