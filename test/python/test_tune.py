@@ -37,8 +37,6 @@ from red.cache.tuning import (
 from red.testing.random_inputs import random_inputs
 from red.tools.red_tune import main
 
-pytest.importorskip("llvmlite")
-
 # A·B·C where reassociation changes the order ((8x16·16x16)·16x4 -> 8x16·(16x16·16x4)): the
 # pipeline knob gives two valid candidates that round differently.
 CHAIN = """\
