@@ -11,7 +11,7 @@ func.func @dynamic(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
 
 // Results are tensors (the C ABI writes each into a buffer passed by the caller).
 // expected-error @below {{'@scalar_result' has a non-tensor result 'f32'}}
-func.func @scalar_result(%s: f32) -> f32 {
+func.func @scalar_result(%a: tensor<2xf32>, %s: f32) -> f32 {
   func.return %s : f32
 }
 
@@ -53,9 +53,10 @@ func.func @no_rule(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
 
 // -----
 
-// A scalar arith.constant is not a tensor value.
-func.func @scalar_constant(%a: tensor<2xf32>) -> tensor<2xf32> {
-  %c = arith.constant 1.0 : f32 // expected-error {{'arith.constant' op is not supported by the lowering}}
+// Scalars are copied from arith/math ops; one that another op makes is not lowered.
+func.func @scalar_of_another_dialect(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %a, %c0 : tensor<2xf32> // expected-error {{'tensor.dim' op is not supported by the lowering}}
   func.return %a : tensor<2xf32>
 }
 
@@ -114,9 +115,24 @@ func.func @memo_reset(%x: tensor<2xf32>) -> tensor<2xf32> {
 
 // -----
 
-// A function named like the matmul kernel the lowering adds.
-// expected-error @below {{'@__red_matmul_f32' lowers to '@__red_matmul_f32', which is also a function the lowering adds}}
-func.func private @__red_matmul_f32(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+// A function named like the matmul kernel the lowering calls.
+// expected-error @below {{'@red_sgemm' lowers to '@red_sgemm', which is also a function the lowering adds}}
+func.func private @red_sgemm(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
   %y = red.matmul %x, %x : tensor<2x2xf32>, tensor<2x2xf32> -> tensor<2x2xf32>
   func.return %y : tensor<2x2xf32>
+}
+
+// -----
+
+// scf.while over tensors has no lowering rule yet (the derived generation code uses scf.for).
+func.func @while_over_tensors(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'scf.while' op is not supported by the lowering}}
+  %r = scf.while (%a = %x) : (tensor<2xf32>) -> tensor<2xf32> {
+    %c = arith.constant false
+    scf.condition(%c) %a : tensor<2xf32>
+  } do {
+  ^bb0(%b: tensor<2xf32>):
+    scf.yield %b : tensor<2xf32>
+  }
+  func.return %r : tensor<2xf32>
 }
