@@ -16,18 +16,21 @@ from xdsl.dialects.builtin import (
     DenseResourceAttr,
     IndexType,
     IntegerType,
+    ModuleOp,
     ShapedType,
     TensorType,
 )
-from xdsl.ir import Attribute, Operation
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import DiagnosticException
 
+from red.dialects import red
 from red.dialects.call_graph import verify_no_recursion
 from red.dialects.diagnostics import DiagnosticError, Note, location_of
 from red.dialects.dominance import DominanceInfo
-from red.dialects.red import verify_invariant_attrs
+from red.dialects.red import INVARIANT_ATTR, verify_invariant_attrs
 from red.dialects.symbolic_shapes import symbolic_shape_problem
+from red.dialects.symbols import is_private
 
 
 def _message(op: Operation, err: Exception) -> str:
@@ -122,8 +125,63 @@ def verify_module(root: Operation) -> None:
                     err.notes.append(Note(location_of(owner), "operand defined here"))
                 raise err
     verify_no_recursion(root)
+    verify_memo_keys_across_calls(root)
     for op in ops:
         if isinstance(op, func.FuncOp):
             found = symbolic_shape_problem(op)
             if found is not None:
                 raise DiagnosticError.at(found[0], found[1])
+
+
+def _memo_key_parameters(fn: func.FuncOp) -> set[int]:
+    """The argument positions of `fn` that key a red.memo in its body."""
+    entry = fn.body.blocks.first
+    return {
+        key.index
+        for op in fn.walk()
+        if isinstance(op, red.MemoOp)
+        for key in op.keys
+        if isinstance(key, BlockArgument) and key.block is entry
+    }
+
+
+def _is_public_invariant_argument(v: SSAValue) -> bool:
+    if not isinstance(v, BlockArgument):
+        return False
+    fn = v.block.parent_op()
+    return (
+        isinstance(fn, func.FuncOp)
+        and fn.body.blocks.first is v.block
+        and not is_private(fn)
+        and fn.arg_attrs is not None
+        and INVARIANT_ATTR in fn.arg_attrs.data[v.index].data
+    )
+
+
+def verify_memo_keys_across_calls(root: Operation) -> None:
+    """red.memo's own rule (its keys are `red.invariant` arguments of its public function)
+    followed through calls: a call into a function with a memo must pass, for each key,
+    an invariant argument of the public function the call is in. Compiled memos are keyed
+    on buffer addresses, and a computed value can change behind the same address: a call
+    `@h(%w * %v)` would get @h's cached result for the old weights."""
+    for module in (op for op in root.walk() if isinstance(op, ModuleOp)):
+        functions = [op for op in module.body.ops if isinstance(op, func.FuncOp)]
+        keyed = {fn.sym_name.data: k for fn in functions if (k := _memo_key_parameters(fn))}
+        if not keyed:
+            continue
+        for fn in functions:
+            for call in fn.walk():
+                if not isinstance(call, func.CallOp):
+                    continue
+                callee = call.callee.string_value()
+                for i in sorted(keyed.get(callee, ())):
+                    if i < len(call.arguments) and not _is_public_invariant_argument(
+                        call.arguments[i]
+                    ):
+                        raise DiagnosticError.at(
+                            call,
+                            f"'{call.name}' op operand #{i} keys a red.memo of '@{callee}': it "
+                            f"must be a '{INVARIANT_ATTR}' argument of the public function "
+                            "the call is in (a computed value can change behind the same "
+                            "address, and the memo would return stale results)",
+                        )
