@@ -405,13 +405,13 @@ class _MetadataReader:
             s, e = self.string(f"resource '{key}'")
             m = _EXTERNAL_ENTRY.fullmatch(self.text, s, e)
             if m is None:
-                raise self.error(f"resource '{key}' expects \"offset=N,length=N[,alignment=N]\"", s)
+                raise self.error(f"resource '{key}' expects \"offset=N,length=N[,alignment=N]\"", s - 1)
             offset, length = int(m.group(1)), int(m.group(2))
             if offset + length > data.nbytes:
                 raise self.error(
                     f"resource '{key}' needs bytes {offset}..{offset + length} of the data "
                     f"file, which holds {data.nbytes}",
-                    s,
+                    s - 1,
                 )
             align = int(m.group(3) or 1)
             blob_store().set(self.declare(key, at), data[offset : offset + length], align)
