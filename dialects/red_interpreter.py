@@ -8,6 +8,8 @@ implementation bug cannot silently change a dtype."""
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +41,7 @@ from xdsl.ir import Attribute, Operation
 from xdsl.utils.exceptions import InterpretationError
 
 from red.dialects import red
+from red.dialects.call_graph import call_graph
 from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.numpy_interop import dense_to_numpy, numpy_dtype, splat_value
 from red.dialects.symbolic_shapes import argument_dim_names
@@ -679,6 +682,7 @@ class ModuleRunner:
         self.interpreter.register_implementations(NumpyArithFunctions())
         self.interpreter.register_implementations(FuncFunctions())
         self.interpreter.register_implementations(ScfFunctions())
+        self._call_depth = call_depth(module)
 
     def function(self, name: str) -> func.FuncOp:
         for op in self.module.body.ops:
@@ -735,7 +739,9 @@ class ModuleRunner:
         self._tracker.stack.clear()
         try:
             with np.errstate(all="ignore"):
-                results = self.interpreter.call_op(fn, tuple(checked))
+                results = with_deep_stack(
+                    lambda: self.interpreter.call_op(fn, tuple(checked)), self._call_depth
+                )
         except DiagnosticError:
             raise
         except Exception as err:
@@ -748,6 +754,66 @@ class ModuleRunner:
 
     def reset_memos(self) -> None:
         self.red_functions.reset_memos()
+
+
+def call_depth(module: ModuleOp) -> int:
+    """The longest chain of calls between the module's functions (the verifier refuses
+    cycles; a cycle met anyway counts once)."""
+    graph = {
+        name: [c.callee.string_value() for c in calls] for name, calls in call_graph(module).items()
+    }
+    depth: dict[str, int] = {}
+    for start in graph:
+        stack = [start]
+        while stack:  # iterative: the chains this is for are too deep for recursion
+            name = stack[-1]
+            pending = [c for c in graph[name] if c in graph and c not in depth and c not in stack]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            depth[name] = 1 + max((depth.get(c, 0) for c in graph[name] if c in graph), default=0)
+    return max(depth.values(), default=0)
+
+
+SHALLOW_CALLS = 40
+"""Call chains up to this deep run on the caller's stack."""
+FRAMES_PER_CALL = 16
+"""Python frames one level of func.call takes in xDSL's interpreter, with margin (about 5)."""
+DEEP_STACK_BYTES = 512 << 20
+
+
+def with_deep_stack(run: Callable[[], Any], depth: int) -> Any:
+    """`run()`, in a thread with a stack and a recursion limit for `depth` nested calls
+    when the module's calls nest deeper than SHALLOW_CALLS (xDSL interprets a func.call by
+    recursion: a chain of 200 calls exceeded Python's default limit of 1000 frames)."""
+    if depth <= SHALLOW_CALLS:
+        return run()
+    outcome: list[Any] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run())
+        except BaseException as err:
+            failure.append(err)
+
+    previous_limit = sys.getrecursionlimit()
+    try:
+        previous_stack = threading.stack_size(DEEP_STACK_BYTES)
+    except (ValueError, RuntimeError):  # no adjustable thread stacks here
+        return run()
+    sys.setrecursionlimit(max(previous_limit, 1000 + FRAMES_PER_CALL * depth))
+    try:
+        worker = threading.Thread(target=target, name="red-interpreter", daemon=True)
+        worker.start()
+        threading.stack_size(previous_stack)
+        worker.join()
+    finally:
+        sys.setrecursionlimit(previous_limit)
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def argument_label(fn: func.FuncOp, index: int) -> str:

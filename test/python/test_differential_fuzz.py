@@ -303,6 +303,33 @@ def test_narrow_to_uses_wraps_negative_gather_indices():
     np.testing.assert_array_equal(red.interpret(module).call("main", x)[0], expected[0])
 
 
+def call_chain(depth: int) -> str:
+    """@main calls @f1, which calls @f2, ..., down to @f{depth - 1}, which doubles."""
+    functions = []
+    for i in range(depth):
+        name, visibility = ("main", "") if i == 0 else (f"f{i}", "private ")
+        if i < depth - 1:
+            body = f"%y = func.call @f{i + 1}(%x) : (tensor<4xf32>) -> tensor<4xf32>"
+        else:
+            body = "%y = red.add %x, %x : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>"
+        functions.append(
+            f"func.func {visibility}@{name}(%x: tensor<4xf32>) -> tensor<4xf32> {{\n"
+            f"  {body}\n  func.return %y : tensor<4xf32>\n}}\n"
+        )
+    return "".join(functions)
+
+
+def test_deep_call_chains_run_in_every_engine():
+    """Fixed (issue 13: a chain of 200 calls exhausted Python's recursion in the interpreter
+    and the pipeline): the interpreter runs deep chains in a thread with a deep stack, so a
+    chain of 500 runs in it and the JIT; red-pipeline takes 200 through the Python API (it
+    still stops near 300 there; the tools run in a deep-stack thread and go further)."""
+    x = np.array([1.5, -2.0, 0.0, 3.25], np.float32)
+
+    assert check_engines(call_chain(500), x) is None
+    assert check_engines(call_chain(200), x, optimize=True) is None
+
+
 # endregion Reproducers of the open bugs, and of fixed ones
 
 # region The fuzzer's own checks
