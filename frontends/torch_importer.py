@@ -40,6 +40,7 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.numpy_interop import UnsupportedTypeError, element_type_for
+from red.dialects.symbolic_shapes import DIMS_ATTR
 from red.dialects.verifier import verify_module
 from red.frontends.emitter import Emitter, Operand, Scalar, Value, default_scalar
 from red.frontends.recurrence import State, Step, run_recurrence
@@ -118,6 +119,24 @@ class _unavailable:
         self.what = what
 
 
+def _symbolic_sizes(node: Any) -> list[str]:
+    """The symbolic sizes (as torch prints them) in the shapes a node reads and makes."""
+    found: list[str] = []
+    metas = [node.meta.get("val")]
+    metas += [a.meta.get("val") for a in node.all_input_nodes]
+    for meta in metas:
+        sizes = meta.shape if isinstance(meta, torch.Tensor) else [meta]
+        for d in sizes:
+            if isinstance(d, torch.SymInt) and str(d) not in found:
+                found.append(str(d))
+    return found
+
+
+def _static_or_dynamic(d: Any) -> int:
+    """A size of torch's shape metadata: its int, or `?` for a symbolic size (a SymInt)."""
+    return d if isinstance(d, int) else red.DYNAMIC
+
+
 def _numpy(t: Any) -> np.ndarray:
     return t.detach().cpu().contiguous().numpy()
 
@@ -161,6 +180,10 @@ class TorchImporter:
         self.block = Block()
         self.e = _TorchEmitter(self)
         self.node: Any = None
+        self.dim_names: dict[str, str] = {}
+        """torch's symbol of a dynamic size (`s0`) -> the name its torch.export Dim gave."""
+        self.argument_dims: dict[str, list[str]] = {}
+        """Placeholder name -> `red.dims` of its argument (for arguments with a `?`)."""
 
     # region Values
 
@@ -186,7 +209,8 @@ class TorchImporter:
         return self.out_meta().dtype
 
     def out_shape(self) -> list[int]:
-        return [int(d) for d in self.out_meta().shape]
+        """The node's result shape; a symbolic size (a SymInt) is a `?`."""
+        return [_static_or_dynamic(d) for d in self.out_meta().shape]
 
     # endregion Values
 
@@ -238,10 +262,13 @@ class TorchImporter:
             self.tensor(self.values[o.name] if isinstance(o, torch.fx.Node) else o) for o in results
         ]
         self.block.add_op(func.ReturnOp(*values))
-        arg_attrs = [
-            DictionaryAttr({red.INVARIANT_ATTR: UnitAttr()} if invariant else {})
-            for _, invariant in arguments
-        ]
+        arg_attrs = []
+        for node, invariant in arguments:
+            attrs: dict[str, Attribute] = {red.INVARIANT_ATTR: UnitAttr()} if invariant else {}
+            names = self.argument_dims.get(node.name)
+            if names is not None:
+                attrs[DIMS_ATTR] = ArrayAttr([StringAttr(n) for n in names])
+            arg_attrs.append(DictionaryAttr(attrs))
         return func.FuncOp(
             name,
             ([a.type for a in self.block.args], [v.type for v in values]),
@@ -273,6 +300,14 @@ class TorchImporter:
                 )
         return user, weights, weight_names
 
+    def _dim_names(self, node: Any) -> list[str] | None:
+        """`red.dims` of a placeholder with symbolic sizes: each dim's Dim name ("" for a
+        static dim, or a size that is an expression of symbols, such as 2*seq)."""
+        meta = node.meta.get("val")
+        if not isinstance(meta, torch.Tensor) or all(isinstance(d, int) for d in meta.shape):
+            return None
+        return ["" if isinstance(d, int) else self.dim_names.get(str(d), "") for d in meta.shape]
+
     def _user_outputs(self) -> list[Any]:
         assert self.ep is not None
         output_node = next(n for n in self.graph.nodes if n.op == "output")
@@ -287,13 +322,16 @@ class TorchImporter:
             what = "a symbolic size" if isinstance(meta, torch.SymInt) else f"{type(meta).__name__}"
             raise DiagnosticError(where, f"input '{node.name}' is {what}, not a tensor")
         shape = list(meta.shape)
-        if not all(isinstance(d, int) for d in shape):
+        if not all(isinstance(d, int) for d in shape) and self.ep is None:
             raise DiagnosticError(
                 where,
                 f"input '{node.name}' has the symbolic shape {tuple(shape)}: red compiles static"
                 " shapes (torch.compile(..., dynamic=False))",
             )
-        typ = TensorType(element_type(meta.dtype, where), shape)
+        typ = TensorType(element_type(meta.dtype, where), [_static_or_dynamic(d) for d in shape])
+        # Named now: converting the graph may refine torch's symbols (str(size) changes).
+        if (names := self._dim_names(node)) is not None:
+            self.argument_dims[node.name] = names
         arg = self.block.insert_arg(typ, len(self.block.args))
         arg.name_hint = _ssa_name(node.name)
         return arg
@@ -316,11 +354,25 @@ class TorchImporter:
                 return self.fold(node)
             handler = _HANDLERS.get(str(target))
             if handler is None:
+                for a in _flatten(node.args, node.kwargs):
+                    v = self.values.get(a.name) if isinstance(a, torch.fx.Node) else None
+                    if isinstance(v, _unavailable):  # e.g. a symbolic size as a number
+                        raise _Unknown(f"it uses the {v.what}, which red does not compute")
                 raise _Unknown(f"no translation for '{target!s}'")
             return _as_torch(handler(self, *node.args, **node.kwargs))
         except _Unknown as err:
             raise DiagnosticError(
                 self.e.loc, f"cannot import '{target!s}' (node '{node.name}'): {err}"
+            ) from None
+        except (RuntimeError, TypeError, ValueError) as err:
+            symbols = _symbolic_sizes(node)
+            if not symbols:
+                raise
+            first = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            raise DiagnosticError(
+                self.e.loc,
+                f"cannot import '{target!s}' (node '{node.name}') with the symbolic sizes "
+                f"{', '.join(symbols)}: {first}; export with static shapes (no dynamic_shapes)",
             ) from None
 
     def _all_constant(self, node: Any) -> bool:
@@ -437,7 +489,31 @@ def _unary(cls: type[red.UnaryElementwiseOp]) -> Callable[..., Value]:
 
 
 def _reshape(im: TorchImporter, x: Any, *_: Any, **__: Any) -> Value:
-    return im.e.reshape(im.operand(x), im.out_shape())
+    out = im.out_shape()
+    if out.count(red.DYNAMIC) <= 1:
+        return im.e.reshape(im.operand(x), out)
+    return _reshape_unit_dims(im, im.operand(x), out)
+
+
+def _reshape_unit_dims(im: TorchImporter, v: Value, out: list[int]) -> Value:
+    """A reshape between shapes with several `?` dims (red.reshape sizes one at run time)
+    that only removes or adds dims of size 1: gathers at 0 drop them; a select against a
+    mask of ones adds them in front, and a transpose puts them in place."""
+    current = im.e.shape(v)
+    kept = [d for d in current if d != 1]
+    if kept != [d for d in out if d != 1]:
+        raise _Unknown(f"a reshape from {list(current)} to {out} of several symbolic dims")
+    y: Any = v
+    for axis in reversed(range(len(current))):
+        if current[axis] == 1:
+            y = im.e.gather(y, np.asarray(0, dtype=np.int64), axis)
+    units = len(out) - len(kept)
+    if units:
+        mask = np.ones([1] * len(out), dtype=np.bool_)
+        y = im.e.select(mask, y, y)  # [1] * units + kept
+        unit_axes, kept_axes = iter(range(units)), iter(range(units, len(out)))
+        y = im.e.transpose(y, [next(unit_axes) if d == 1 else next(kept_axes) for d in out])
+    return y
 
 
 def _identity(im: TorchImporter, x: Any, *_: Any, **__: Any) -> Any:
@@ -465,10 +541,21 @@ def _expand(im: TorchImporter, x: Any, *_: Any, **__: Any) -> Value:
 def _slice_along(im: TorchImporter, v: Value, dim: int, start: Any, end: Any, step: int) -> Value:
     shape = im.e.shape(v)
     dim = _dim(dim, len(shape))
+    if shape[dim] == red.DYNAMIC:
+        if start in (None, 0) and step == 1 and (end is None or _is_int_max(end)):
+            return v  # the whole symbolic axis
+        raise _Unknown(f"a slice [{start}:{end}:{step}] of a dim of symbolic size")
     lo, hi, st = slice(start, end, step).indices(shape[dim])
     if st < 1:
         raise _Unknown(f"negative slice step {step}")
+    if red.DYNAMIC in shape:  # red.slice needs every dim static: the rows by a gather
+        rows = np.arange(lo, max(lo, hi), st, dtype=np.int64)
+        return im.e.gather(v, rows, dim)
     return im.e.slice_axis(v, dim, lo, max(lo, hi), st)
+
+
+def _is_int_max(end: Any) -> bool:
+    return isinstance(end, int) and end >= 2**62
 
 
 def _slice(
@@ -876,12 +963,23 @@ def _any(im: TorchImporter, x: Any, dim: Any = None, keepdim: bool = False) -> V
 
 
 def _full_like(im: TorchImporter, x: Any, fill: Any, *_: Any, **__: Any) -> Any:
-    """Depends on the shape of x only: a constant."""
-    return torch.full(im.out_shape(), fill, dtype=im.out_dtype())
+    """Depends on the shape of x only: a constant; with a symbolic size, `fill` broadcast to
+    x's shape by a select whose condition is x cast to i1 (both branches are `fill`, so its
+    values do not matter, only its run-time shape)."""
+    if red.DYNAMIC not in im.out_shape():
+        return torch.full(im.out_shape(), fill, dtype=im.out_dtype())
+    value = np.asarray(fill, dtype=torch.empty(0, dtype=im.out_dtype()).numpy().dtype)
+    shaped = im.e.cast(im.tensor(x), i1)
+    return im.e.select(shaped, value, value)
 
 
-def _sym_size(im: TorchImporter, x: Any, dim: int) -> int:
-    return int(x.meta["val"].shape[dim])
+def _sym_size(im: TorchImporter, x: Any, dim: int) -> Any:
+    """A size: an int, or for a symbolic one a value only shapes may read (a view's sizes,
+    which red takes from the result type); a computation on it is an error naming it."""
+    size = x.meta["val"].shape[dim]
+    if isinstance(size, int):
+        return size
+    return _unavailable(f"run-time size {size} (dim {dim} of '{x.name}')")
 
 
 def _lstm(
@@ -1087,11 +1185,16 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
 
 
 def import_exported(
-    ep: ExportedProgram, decompose: bool = True, unroll_recurrences: bool = False
+    ep: ExportedProgram,
+    decompose: bool = True,
+    unroll_recurrences: bool = False,
+    dynamic_shapes: Any = None,
 ) -> TorchImport:
     """red for a torch.export.ExportedProgram (decomposed to core ATen first, except
     aten.lstm, which red imports as an scf.for over the time steps, or unrolled with
-    `unroll_recurrences`)."""
+    `unroll_recurrences`). Symbolic sizes of the inputs are `?` dims, named after the Dims
+    of `dynamic_shapes` (the argument the program was exported with), else after torch's
+    symbols."""
     if not HAS_TORCH:
         raise DiagnosticError(
             UnknownLoc(), "the PyTorch frontend needs torch: pip install 'red[torch]'"
@@ -1100,7 +1203,42 @@ def import_exported(
         table = torch.export.default_decompositions()
         table.pop(torch.ops.aten.lstm.input, None)
         ep = ep.run_decompositions(table)
-    return TorchImporter(ep.graph, ep, unroll_recurrences).run()
+    importer = TorchImporter(ep.graph, ep, unroll_recurrences)
+    importer.dim_names = _dim_names(ep, dynamic_shapes)
+    return importer.run()
+
+
+def _dim_names(ep: ExportedProgram, dynamic_shapes: Any) -> dict[str, str]:
+    """torch's symbols of the user inputs' dynamic sizes (`s17`) -> the names of the
+    torch.export Dims that `dynamic_shapes` (as given to torch.export) gives them."""
+    names: dict[str, str] = {}
+    placeholders = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
+    user = [
+        placeholders[spec.arg.name]
+        for spec in ep.graph_signature.input_specs
+        if spec.kind == InputKind.USER_INPUT
+    ]
+    if isinstance(dynamic_shapes, dict):
+        by_name = [dynamic_shapes.get(n.name) for n in user]
+        specs = by_name if any(by_name) else list(dynamic_shapes.values())
+    else:
+        specs = list(dynamic_shapes or ())
+    for node, spec in zip(user, specs):
+        meta = node.meta.get("val")
+        if not isinstance(meta, torch.Tensor) or not spec:
+            continue
+        axes = spec.items() if isinstance(spec, dict) else enumerate(spec)
+        for axis, dim in axes:
+            size = meta.shape[axis]
+            name = getattr(dim, "__name__", None)
+            if not isinstance(size, int) and name:
+                names.setdefault(str(size), name)
+    for node in user:  # a size without a Dim name keeps torch's symbol (`s17`)
+        meta = node.meta.get("val")
+        for size in meta.shape if isinstance(meta, torch.Tensor) else ():
+            if not isinstance(size, int) and str(size).isidentifier():
+                names.setdefault(str(size), str(size))
+    return names
 
 
 def _alias_root(node: Any) -> Any:
@@ -1174,13 +1312,19 @@ def import_torch(
     example_inputs: tuple[Any, ...],
     decompose: bool = True,
     unroll_recurrences: bool = False,
+    dynamic_shapes: Any = None,
 ) -> TorchImport:
-    """Export `model` (in eval mode) on `example_inputs` with torch.export and import it."""
+    """Export `model` (in eval mode) on `example_inputs` with torch.export and import it.
+
+    `dynamic_shapes` is torch.export's: per input, {axis: torch.export.Dim("seq")} (a dict by
+    argument name, or a tuple in input order). Those dims become `?` dims named by their
+    Dim in the argument's `red.dims` (`tensor<1x?xi64> {red.dims = ["", "seq"]}`), and the
+    function runs at any size in the Dim's range."""
     if not HAS_TORCH:
         raise DiagnosticError(
             UnknownLoc(), "the PyTorch frontend needs torch: pip install 'red[torch]'"
         )
     model.eval()
     with torch.no_grad():
-        ep = torch.export.export(model, tuple(example_inputs))
-    return import_exported(ep, decompose, unroll_recurrences)
+        ep = torch.export.export(model, tuple(example_inputs), dynamic_shapes=dynamic_shapes)
+    return import_exported(ep, decompose, unroll_recurrences, dynamic_shapes)

@@ -4,6 +4,8 @@ chosen at run time by the length a call brings."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from xdsl.dialects import func
@@ -158,7 +160,9 @@ def test_symbolic_shapes_follow_the_row_facts():
     }
     assert by_name["x"] == (seq, 8)
     assert by_name["l"] == (seq, 50)
-    assert format_dim(by_name["sm1"]) == "seq - 1"
+    offset = by_name["sm1"]
+    assert isinstance(offset, Poly)
+    assert format_dim(offset) == "seq - 1"
 
 
 def test_costs_are_polynomials_and_narrowing_removes_the_seq_term():
@@ -226,3 +230,113 @@ def test_a_call_that_breaks_a_symbol_equality_is_refused():
         "argument #1 (%b) of '@main': dim 0 is 'seq' = 5, but argument #0 (%a) gave 'seq' = 3"
         in str(err.value)
     )
+
+
+# region PyTorch: import_torch(..., dynamic_shapes=...)
+
+
+def _torch_dim(name: str) -> tuple[Any, Any]:
+    torch = pytest.importorskip("torch", reason="the PyTorch frontend needs torch")
+    from torch.export import Dim
+
+    return torch, Dim(name, max=64)
+
+
+class _Encoder:
+    """A torch TransformerEncoderLayer (attention, layer norms, MLP) with noisy weights."""
+
+    @staticmethod
+    def build() -> Any:
+        torch = pytest.importorskip("torch", reason="the PyTorch frontend needs torch")
+        torch.manual_seed(0)
+        layer = torch.nn.TransformerEncoderLayer(
+            d_model=16, nhead=2, dim_feedforward=32, batch_first=True, dropout=0.0
+        ).eval()
+        with torch.no_grad():
+            for p in layer.parameters():
+                p.add_(torch.randn_like(p) * 0.05)
+        return layer
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_torch_dynamic_shapes_name_the_dims_and_run_at_every_length():
+    torch, seq = _torch_dim("seq")
+    from red.frontends.torch_importer import import_torch
+
+    layer = _Encoder.build()
+    imported = import_torch(layer, (torch.randn(1, 5, 16),), dynamic_shapes={"src": {1: seq}})
+
+    fn = next(o for o in imported.module.body.ops if isinstance(o, func.FuncOp))
+    assert str(fn.function_type.inputs.data[0]) == "tensor<1x?x16xf32>"
+    assert fn.arg_attrs is not None
+    assert str(fn.arg_attrs.data[0]) == '{red.dims = ["", "seq", ""]}'
+    runner = red.interpret(imported.module)
+    for n in (1, 7, 32):
+        x = torch.randn(1, n, 16, generator=torch.Generator().manual_seed(n))
+        (got,) = runner.call("main", x.numpy(), *imported.weights)
+        with torch.no_grad():
+            np.testing.assert_allclose(got, layer(x).numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_torch_static_import_has_no_symbolic_dims():
+    torch, _ = _torch_dim("seq")
+    from red.frontends.torch_importer import import_torch
+
+    imported = import_torch(_Encoder.build(), (torch.randn(1, 5, 16),))
+
+    fn = next(o for o in imported.module.body.ops if isinstance(o, func.FuncOp))
+    assert str(fn.function_type.inputs.data[0]) == "tensor<1x5x16xf32>"
+    assert fn.arg_attrs is not None
+    assert "red.dims" not in str(fn.arg_attrs.data[0])
+
+
+class _Pair:
+    """x + y, both of `seq` rows (one torch.export Dim for both)."""
+
+    @staticmethod
+    def build() -> Any:
+        torch = pytest.importorskip("torch", reason="the PyTorch frontend needs torch")
+
+        class Pair(torch.nn.Module):
+            def forward(self, x: Any, y: Any) -> Any:
+                return torch.tanh(x) + y
+
+        return Pair()
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_torch_shared_dim_is_one_symbol_checked_at_call():
+    torch, seq = _torch_dim("seq")
+    from red.frontends.torch_importer import import_torch
+
+    pair = torch.randn(3, 4), torch.randn(3, 4)
+    imported = import_torch(_Pair.build(), pair, dynamic_shapes=({0: seq}, {0: seq}))
+    runner = red.interpret(imported.module)
+
+    (same,) = runner.call("main", np.ones((6, 4), np.float32), np.ones((6, 4), np.float32))
+    assert same.shape == (6, 4)
+    with pytest.raises(
+        red.DiagnosticError, match=r"dim 0 is 'seq' = 5, but argument #0 .* 'seq' = 6"
+    ):
+        runner.call("main", np.ones((6, 4), np.float32), np.ones((5, 4), np.float32))
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_torch_computation_on_a_symbolic_size_is_a_located_error():
+    torch, seq = _torch_dim("seq")
+    from red.frontends.torch_importer import import_torch
+
+    class Positions(torch.nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x + torch.arange(x.shape[0], dtype=x.dtype)[:, None]
+
+    with pytest.raises(red.DiagnosticError) as err:
+        import_torch(Positions(), (torch.randn(3, 4),), dynamic_shapes={"x": {0: seq}})
+
+    message = str(err.value)
+    assert "error: cannot import 'aten.arange" in message
+    assert "run-time size" in message
+
+
+# endregion PyTorch: import_torch(..., dynamic_shapes=...)
