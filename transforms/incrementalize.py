@@ -8,7 +8,9 @@ rows read through non-row-local ops (the keys and values of causal attention, fo
 from step to step as state. The rewrite:
 - prefill: before the loop, every value feeding the state is computed on the prompt rows
   [0, P-1) (all sequence axes restricted: causality makes that exact) and the state starts
-  as those rows followed by zeros;
+  as those rows followed by zeros; with `narrow-prefill` (the default) the prefill's
+  attention reads the computed rows, not the padded state, so its scores have P-1 columns
+  (a hand-written prefill's P x P causal attention) instead of T;
 - step t: each token-dependent op is rebuilt on row t-1 of its operands (fixed operands
   with a sequence extent, such as masks and position tables, are sliced at t-1); a state
   value gets its new row written at t-1 (`red.dynamic_update_slice`), and its whole uses
@@ -16,8 +18,9 @@ from step to step as state. The rewrite:
   the one computed row.
 Entries of the state beyond t-1 hold zeros where the naive loop held values of pad tokens;
 causal masking makes both contribute exact zeros, so tokens are identical and logits bit
-for bit the same in the interpreter. A loop the proof rejects is left alone, with a located
-remark naming the op that broke it."""
+for bit the same in the interpreter (with `narrow-prefill=false`; the narrow prefill sums
+the same terms without the zeros, which reassociates the interpreter's pairwise sums). A
+loop the proof rejects is left alone, with a located remark naming the op that broke it."""
 
 from __future__ import annotations
 
@@ -101,6 +104,15 @@ class Builder:
         return self.add(arith.ConstantOp(IntegerAttr(n, IndexType())), like)
 
 
+class _CannotNarrow(Exception):
+    """The narrow prefill does not apply at `op` (a layout op that is not a red op, a mask
+    without a column extent): the prefill reads the padded state instead."""
+
+    def __init__(self, op: Operation):
+        super().__init__(op.name)
+        self.op = op
+
+
 class Rows:
     """Which rows a block of the rewrite computes: `count` rows along every sequence axis,
     taken from a whole value by `take` (a static slice for the prefill, the dynamic row
@@ -165,6 +177,10 @@ class RowBlock:
     rows: Rows
     tokens: SSAValue
     states: dict[SSAValue, SSAValue]
+    narrow: bool = False
+    """The prefill's form: whole uses read only the computed rows (not the state padded with
+    zeros), so attention scores have as many columns as rows: prompt rows attend over the
+    prompt, as a hand-written prefill does, instead of over the whole buffer."""
     mapping: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
     part: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
     full: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
@@ -180,7 +196,10 @@ class RowBlock:
         return self.part[tokens]
 
     def whole(self, op: Operation, index: int) -> SSAValue:
-        """Operand `index` of `op` over all positions: the state through its layout ops."""
+        """Operand `index` of `op` over all positions: the state through its layout ops (in
+        the narrow form, the computed rows through them)."""
+        if self.narrow:
+            return self.whole_rows(op, index)
         source, chain = self.inc.whole[(op, index)]
         value = self.tokens if source is self.inc.info.tokens else self.states[source]
         for link in chain:
@@ -188,6 +207,28 @@ class RowBlock:
                 mapper = {**self.mapping, source: value}
                 self.full[link.results[0]] = self.b.add(link.clone(value_mapper=mapper))
             source, value = link.results[0], self.full[link.results[0]]
+        return value
+
+    def whole_rows(self, op: Operation, index: int) -> SSAValue:
+        """Operand `index` of `op` on the computed rows only: the rows of its state source
+        through the layout ops, each resized to the rows' extent."""
+        source, chain = self.inc.whole[(op, index)]
+        if source is self.inc.info.tokens:
+            value = self.token_rows(op)
+        elif source in self.part:
+            value = self.part[source]
+        else:
+            raise _CannotNarrow(op)
+        for link in chain:
+            result = link.results[0]
+            if not isinstance(link, red.RedOp) or not isinstance(
+                seq := self.inc.klass(result), Seq
+            ):
+                raise _CannotNarrow(link)
+            operands = [value if v is source else self.mapping.get(v, v) for v in link.operands]
+            new_type = _retyped(result, [seq.row], self.rows.count)
+            value = self.b.add(link.resized(operands, [new_type]))
+            source = result
         return value
 
     def lower(self, op: Operation) -> None:
@@ -217,7 +258,8 @@ class RowBlock:
                 operands.append(self.part[v])
             else:
                 operands.append(self.fixed_rows(op, k, row))
-        new_type = _retyped(result, [row], self.rows.count)
+        axes = inc.seq(result).axes if self.narrow else (row,)
+        new_type = _retyped(result, axes, self.rows.count)
         self.part[result] = self.b.add(op.resized(operands, [new_type]))
         if result in self.states:
             self.states[result] = self.rows.store(self.states[result], self.part[result], row, op)
@@ -227,18 +269,24 @@ class RowBlock:
         it has a sequence extent)."""
         v = op.operands[index]
         value = self.mapping.get(v, v)
-        sources = op.row_sources(row)
-        source = sources[index] if sources is not None else None
-        if isinstance(source, int) and red.shape_of(v)[source] > 1:
-            return self.rows.take(value, source, op)
+        result = op.results[0]
+        axes = self.inc.seq(result).axes if self.narrow else (row,)
+        for axis in axes:
+            sources = op.row_sources(axis)
+            source = sources[index] if sources is not None else None
+            if isinstance(source, int) and red.shape_of(v)[source] > 1:
+                value = self.rows.take(value, source, op)
+            elif axis != row and sources is None:
+                raise _CannotNarrow(op)  # not column-wise: a fixed operand's extent is unknown
         return value
 
 
 class Incrementalizer:
     """The rewrite of one proven decode loop (module docstring)."""
 
-    def __init__(self, info: DecodeLoop):
+    def __init__(self, info: DecodeLoop, narrow_prefill: bool = True):
         self.info = info
+        self.narrow_prefill = narrow_prefill
         self.body = info.body
         self.loop = info.loop
         uses = [state_source(info, u) for u in info.whole_uses]
@@ -266,13 +314,23 @@ class Incrementalizer:
         }
         if self.prefix_len == 0:
             return [zeros[v] for v in self.states]
-        rows = PrefixRows(before, self.prefix_len)
-        block = RowBlock(self, rows, self.loop.iter_args[0], dict(zeros))
         needed = self.needed_for(self.states)
-        for op in self.body.ops:
-            if op in needed:
-                block.lower(op)
-        return [block.states[v] for v in self.states]
+        for narrow in (True, False) if self.narrow_prefill else (False,):
+            attempt = Builder()
+            rows = PrefixRows(attempt, self.prefix_len)
+            block = RowBlock(self, rows, self.loop.iter_args[0], dict(zeros), narrow)
+            try:
+                for op in self.body.ops:
+                    if op in needed:
+                        block.lower(op)
+            except _CannotNarrow:
+                for op in reversed(attempt.ops):
+                    op.drop_all_references()
+                    op.erase(safe_erase=False)
+                continue
+            before.ops.extend(attempt.ops)
+            return [block.states[v] for v in self.states]
+        raise AssertionError("the padded prefill always builds")
 
     def needed_for(self, roots: Sequence[SSAValue]) -> set[Operation]:
         """The ops of the step the roots depend on (whole uses included)."""
@@ -504,7 +562,11 @@ def _position(op: Operation) -> int:
 
 
 def incrementalize_loop(
-    loop: scf.ForOp, ctx: Context | None, entry_points: bool = False, block_size: int = 16
+    loop: scf.ForOp,
+    ctx: Context | None,
+    entry_points: bool = False,
+    block_size: int = 16,
+    narrow_prefill: bool = True,
 ) -> bool:
     try:
         info = analyse(loop)
@@ -515,7 +577,7 @@ def incrementalize_loop(
         remark(ctx, loop, "incrementalize: the loop has no state to carry (no attention)")
     model = CostModel(loop.get_toplevel_object())  # type: ignore[arg-type]
     before = model.op_cost(loop).flops if is_observed(ctx) else 0
-    inc = Incrementalizer(info)
+    inc = Incrementalizer(info, narrow_prefill)
     prefill_start = loop.prev_op
     fn = loop.parent_op()
     derived: list[func.FuncOp] = []
@@ -566,6 +628,11 @@ class IncrementalizePass(ReportingPass):
     """Also emit @<f>_prefill_block and @<f>_decode (see EntryPoints)."""
     block_size: int = 16
     """Rows of a prefill block (the prefix cache's block size)."""
+    narrow_prefill: bool = True
+    """The prefill's attention over the prompt rows only (P-1 columns, not the whole
+    buffer's T): what the masked columns add is exactly zero, but sums over fewer terms
+    associate differently, so logits can differ in the last bits (tokens only on a tie);
+    false keeps them bit for bit (red-pipeline{strict-fp=true})."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.block_size < 1:
@@ -574,7 +641,7 @@ class IncrementalizePass(ReportingPass):
             )
         loops = [o for o in op.walk() if isinstance(o, scf.ForOp) and _looks_like_decode(o)]
         for loop in loops:
-            incrementalize_loop(loop, ctx, self.entry_points, self.block_size)
+            incrementalize_loop(loop, ctx, self.entry_points, self.block_size, self.narrow_prefill)
 
 
 def _looks_like_decode(loop: scf.ForOp) -> bool:

@@ -56,7 +56,7 @@ class RedPipelinePass(CompoundPass):
     rows a chain needs decide its best order (and a chain whose order is chosen at run time
     by its length is one the demand for a single row cannot narrow through).
     `strict-fp=true` keeps only rewrites that are exact (no reassociation; incrementalize
-    is exact)."""
+    without its narrow prefill)."""
 
     name = "red-pipeline"
 
@@ -67,7 +67,7 @@ class RedPipelinePass(CompoundPass):
         return [
             CanonicalizePass(),
             CSEPass(),
-            IncrementalizePass(),
+            IncrementalizePass(narrow_prefill=not self.strict_fp),
             LoopInvariantCodeMotionPass(),
             NarrowToUsesPass(),
             OptimizeChainsPass(reassoc=not self.strict_fp),

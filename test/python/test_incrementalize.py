@@ -33,12 +33,55 @@ def test_tokens_and_logits_are_unchanged(prompt_len: int, new_tokens: int, optio
     args = generate_inputs(module, prompt_len)
     tokens, logits = red.interpret(module).call("generate", *args)
 
-    red.run_pipeline(module, "canonicalize,cse,incrementalize,canonicalize,cse,dce")
+    red.run_pipeline(
+        module, "canonicalize,cse,incrementalize{narrow-prefill=false},canonicalize,cse,dce"
+    )
 
     assert [INCREMENTAL_ATTR in loop.attributes for loop in loops(module)] == [True]
     got_tokens, got_logits = red.interpret(module).call("generate", *args)
     np.testing.assert_array_equal(got_tokens, tokens)
     assert bitwise_equal(got_logits, logits), np.abs(got_logits - logits).max()
+
+
+@pytest.mark.parametrize(
+    ("prompt_len", "new_tokens", "options"),
+    [
+        pytest.param(4, 8, {}, id="select-mask"),
+        pytest.param(6, 3, {"additive_mask": True}, id="additive-inf-mask"),
+        pytest.param(5, 4, {"heads": 4, "kv_heads": 2}, id="grouped-query"),
+    ],
+)
+def test_narrow_prefill_attends_over_the_prompt_rows_only(
+    prompt_len: int, new_tokens: int, options: dict
+):
+    """The default prefill's attention scores have P-1 columns (not the buffer's T); the
+    tokens are the naive loop's and the logits equal up to the reassociated sums."""
+    total = prompt_len + new_tokens
+    module = greedy(decoder(total, **options), prompt_len, new_tokens, True)
+    args = generate_inputs(module, prompt_len)
+    tokens, logits = red.interpret(module).call("generate", *args)
+    narrow, padded = module.clone(), module.clone()
+
+    red.run_pipeline(narrow, "canonicalize,cse,incrementalize")
+    red.run_pipeline(padded, "canonicalize,cse,incrementalize{narrow-prefill=false}")
+
+    def prefill_softmax_shapes(m) -> list[list[int]]:
+        (loop,) = loops(m)
+        fn = loop.parent_op()
+        return [
+            r.shape_of(op.results[0]) for op in fn.body.block.ops if isinstance(op, r.SoftmaxOp)
+        ]
+
+    rows = prompt_len - 1
+    assert {tuple(s[-2:]) for s in prefill_softmax_shapes(narrow)} == {(rows, rows)}
+    assert {tuple(s[-2:]) for s in prefill_softmax_shapes(padded)} == {(rows, total)}
+    assert (
+        red.report(narrow)["functions"][-1]["before"]["flops"]
+        < (red.report(padded)["functions"][-1]["before"]["flops"])
+    )
+    got_tokens, got_logits = red.interpret(narrow).call("generate", *args)
+    np.testing.assert_array_equal(got_tokens, tokens)
+    np.testing.assert_allclose(got_logits, logits, rtol=1e-5, atol=1e-5)
 
 
 def test_state_is_the_keys_and_values_before_the_head_repeat():

@@ -290,3 +290,73 @@ func.func @no_other_carried_state(%prompt: tensor<1x2xi64>, %wte: tensor<8x4xf32
   func.return %out#0 : tensor<1x6xi64>
 }
 
+
+// -----
+
+// Two layers (sharing their weights) after a 3-token prompt: the prefill computes layer 1's
+// keys and values of rows [0, 2), so it runs layer 0's attention on those rows; it attends
+// over the 2 computed rows only (scores 2x2, the mask's top-left corner), not over the
+// state padded to T = 6 (scores 2x6) as incrementalize{narrow-prefill=false} does.
+// RUN: red-opt %s -p canonicalize,incrementalize{narrow-prefill=false} --split-input-file 2>/dev/null | filecheck %s --check-prefix=PADDED
+// CHECK-LABEL: func.func @two_layers
+// CHECK-SAME:    (%{{.*}}: tensor<1x3xi64>, %{{.*}}: tensor<8x4xf32> {red.invariant}, %{{.*}}: tensor<4x4xf32> {red.invariant}, %[[WK:.*]]: tensor<4x4xf32> {red.invariant}, %{{.*}}: tensor<4x4xf32> {red.invariant})
+// CHECK:         %[[MASK:.*]] = red.constant dense<{{.*}}> : tensor<6x6xi1>
+// CHECK:         %[[K0:.*]] = red.matmul %{{.*}}, %[[WK]] : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
+// CHECK:         %[[KT:.*]] = red.transpose %[[K0]] [1, 0] : tensor<2x4xf32> -> tensor<4x2xf32>
+// CHECK:         %[[S:.*]] = red.matmul %{{.*}}, %{{.*}} : tensor<2x4xf32>, tensor<4x2xf32> -> tensor<2x2xf32>
+// CHECK-NEXT:    %[[M:.*]] = red.slice %[[MASK]] [0, 0] [2, 6] [1, 1] : tensor<6x6xi1> -> tensor<2x6xi1>
+// CHECK-NEXT:    %[[M2:.*]] = red.slice %[[M]] [0, 0] [2, 2] [1, 1] : tensor<2x6xi1> -> tensor<2x2xi1>
+// CHECK-NEXT:    %[[SM:.*]] = red.select %[[M2]], %[[S]], %{{.*}} : tensor<2x2xi1>, tensor<2x2xf32>, tensor<f32> -> tensor<2x2xf32>
+// CHECK-NEXT:    %[[P:.*]] = red.softmax %[[SM]] axis = 1 : tensor<2x2xf32>
+// CHECK-NEXT:    %{{.*}} = red.matmul %[[P]], %{{.*}} : tensor<2x2xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+// CHECK:         scf.for
+// CHECK:         } {red.incremental}
+// PADDED-LABEL: func.func @two_layers
+// PADDED:         %[[KS:.*]] = red.concat %{{.*}} axis = 0 : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+// PADDED:         %[[KT:.*]] = red.transpose %[[KS]] [1, 0] : tensor<6x4xf32> -> tensor<4x6xf32>
+// PADDED-NEXT:    %{{.*}} = red.matmul %{{.*}}, %[[KT]] : tensor<2x4xf32>, tensor<4x6xf32> -> tensor<2x6xf32>
+// PADDED:         red.softmax %{{.*}} axis = 1 : tensor<2x6xf32>
+// PADDED:         } {red.incremental}
+func.func @two_layers(%prompt: tensor<1x3xi64>, %wte: tensor<8x4xf32> {red.invariant}, %wq: tensor<4x4xf32> {red.invariant}, %wk: tensor<4x4xf32> {red.invariant}, %wv: tensor<4x4xf32> {red.invariant}) -> tensor<1x6xi64> {
+  %pad = red.constant dense<0> : tensor<1x3xi64>
+  %tokens0 = red.concat %prompt, %pad axis = 1 : tensor<1x3xi64>, tensor<1x3xi64> -> tensor<1x6xi64>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c6 = arith.constant 6 : index
+  %rows = red.iota dim = 0 : tensor<6x6xi64>
+  %cols = red.iota dim = 1 : tensor<6x6xi64>
+  %causal = red.le %cols, %rows : tensor<6x6xi64>, tensor<6x6xi64> -> tensor<6x6xi1>
+  %fill = red.constant dense<-1.0e+09> : tensor<f32>
+  %out = scf.for %t = %c3 to %c6 step %c1 iter_args(%tok = %tokens0) -> (tensor<1x6xi64>) {
+    %ids = red.reshape %tok : tensor<1x6xi64> -> tensor<6xi64>
+    %x = red.gather %wte, %ids axis = 0 : tensor<8x4xf32>, tensor<6xi64> -> tensor<6x4xf32>
+    %q = red.matmul %x, %wq : tensor<6x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+    %k = red.matmul %x, %wk : tensor<6x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+    %v = red.matmul %x, %wv : tensor<6x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+    %kt = red.transpose %k [1, 0] : tensor<6x4xf32> -> tensor<4x6xf32>
+    %s = red.matmul %q, %kt : tensor<6x4xf32>, tensor<4x6xf32> -> tensor<6x6xf32>
+    %masked = red.select %causal, %s, %fill : tensor<6x6xi1>, tensor<6x6xf32>, tensor<f32> -> tensor<6x6xf32>
+    %p = red.softmax %masked axis = 1 : tensor<6x6xf32>
+    %a = red.matmul %p, %v : tensor<6x6xf32>, tensor<6x4xf32> -> tensor<6x4xf32>
+    %h = red.add %x, %a : tensor<6x4xf32>, tensor<6x4xf32> -> tensor<6x4xf32>
+    %q1 = red.matmul %h, %wq : tensor<6x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+    %k1 = red.matmul %h, %wk : tensor<6x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+    %v1 = red.matmul %h, %wv : tensor<6x4xf32>, tensor<4x4xf32> -> tensor<6x4xf32>
+    %kt1 = red.transpose %k1 [1, 0] : tensor<6x4xf32> -> tensor<4x6xf32>
+    %s1 = red.matmul %q1, %kt1 : tensor<6x4xf32>, tensor<4x6xf32> -> tensor<6x6xf32>
+    %masked1 = red.select %causal, %s1, %fill : tensor<6x6xi1>, tensor<6x6xf32>, tensor<f32> -> tensor<6x6xf32>
+    %p1 = red.softmax %masked1 axis = 1 : tensor<6x6xf32>
+    %a1 = red.matmul %p1, %v1 : tensor<6x6xf32>, tensor<6x4xf32> -> tensor<6x4xf32>
+    %h1 = red.add %h, %a1 : tensor<6x4xf32>, tensor<6x4xf32> -> tensor<6x4xf32>
+    %wt = red.transpose %wte [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+    %logits = red.matmul %h1, %wt : tensor<6x4xf32>, tensor<4x8xf32> -> tensor<6x8xf32>
+    %l3 = red.reshape %logits : tensor<6x8xf32> -> tensor<1x6x8xf32>
+    %tm1 = arith.subi %t, %c1 : index
+    %row = red.dynamic_slice %l3 [%c0, %tm1, %c0] sizes = [1, 1, 8] : (tensor<1x6x8xf32>, index, index, index) -> tensor<1x1x8xf32>
+    %next = red.argmax %row axis = 2 : tensor<1x1x8xf32> -> tensor<1x1xi64>
+    %new = red.dynamic_update_slice %tok, %next [%c0, %t] : (tensor<1x6xi64>, tensor<1x1xi64>, index, index) -> tensor<1x6xi64>
+    scf.yield %new : tensor<1x6xi64>
+  }
+  func.return %out : tensor<1x6xi64>
+}
