@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from xdsl.dialects import arith
 from xdsl.dialects import math as mathd
-from xdsl.dialects.builtin import IntegerType, i1, i64
+from xdsl.dialects.builtin import BFloat16Type, IntegerType, i1, i64
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from red.dialects import red
@@ -24,11 +24,20 @@ UnaryRule = Callable[[Emitter, Any, SSAValue, Attribute], SSAValue]
 BinaryRule = Callable[[Emitter, Any, SSAValue, SSAValue, Attribute], SSAValue]
 
 
+def lowerable(op: Operation) -> None:
+    """A located error for an op on an element type LLVM IR gets no code for here (bf16:
+    xDSL's LLVM translation has no type for it, which was an internal error)."""
+    for v in (*op.operands, *op.results):
+        if isinstance(elt := red.element_type_of(v), BFloat16Type):
+            raise unsupported(op, elt)
+
+
 def unary(*op_types: type[Operation]) -> Callable[[UnaryRule], UnaryRule]:
     """Register `rule(e, op, x, elt)`: the result for the input element `x` of type `elt`."""
 
     def register(rule: UnaryRule) -> UnaryRule:
         def at(bl: BlockLowering, op: Any, idx: list[SSAValue]) -> SSAValue:
+            lowerable(op)
             return rule(bl.e, op, bl.load(op.input, idx), red.element_type_of(op.input))
 
         lowers_elementwise(*op_types)(at)
@@ -42,6 +51,7 @@ def binary(*op_types: type[Operation]) -> Callable[[BinaryRule], BinaryRule]:
 
     def register(rule: BinaryRule) -> BinaryRule:
         def at(bl: BlockLowering, op: Any, idx: list[SSAValue]) -> SSAValue:
+            lowerable(op)
             a, b = bl.operand(op.lhs, idx), bl.operand(op.rhs, idx)
             return rule(bl.e, op, a, b, red.element_type_of(op.lhs))
 
@@ -216,6 +226,7 @@ def _gelu(e: Emitter, op: red.GeluOp, x: SSAValue, elt: Attribute) -> SSAValue:
 @lowers_elementwise(red.SelectOp)
 def _select(bl: BlockLowering, op: red.SelectOp, idx: list[SSAValue]) -> SSAValue:
     """condition ? true_value : false_value, all three broadcast."""
+    lowerable(op)
     c = bl.operand(op.condition, idx)
     t, f = bl.operand(op.true_value, idx), bl.operand(op.false_value, idx)
     return bl.e.op(arith.SelectOp(c, t, f))
@@ -224,6 +235,7 @@ def _select(bl: BlockLowering, op: red.SelectOp, idx: list[SSAValue]) -> SSAValu
 @lowers_elementwise(red.CastOp)
 def _cast(bl: BlockLowering, op: red.CastOp, idx: list[SSAValue]) -> SSAValue:
     """numpy's astype (see scalar_cast)."""
+    lowerable(op)
     x = bl.load(op.input, idx)
     return scalar_cast(x, red.element_type_of(op.input), red.element_type_of(op.result), bl.e)
 
@@ -231,6 +243,7 @@ def _cast(bl: BlockLowering, op: red.CastOp, idx: list[SSAValue]) -> SSAValue:
 @lowers_elementwise(red.IotaOp)
 def _iota(bl: BlockLowering, op: red.IotaOp, idx: list[SSAValue]) -> SSAValue:
     """The index along `dimension`, as the element type."""
+    lowerable(op)
     i = bl.e.op(arith.IndexCastOp(idx[op.dimension.value.data], i64))
     return scalar_cast(i, i64, red.element_type_of(op.result), bl.e)
 
