@@ -9,7 +9,14 @@
 4. convert-scf-to-cf, red's against xDSL 0.74's, on the loop level of GPT-style modules of
    about 1k, 10k and 100k ops (xDSL's up to 10k: it is quadratic).
 
-Run: `python bench/compile_time.py [--quick]` (--quick stops at 10k ops, and lowers 1k)."""
+5. `red.compile` of GPT-2-small (issue 10: GPT2Config(), random weights, input 1x128, full
+   logits, through import_torch with the weights as arguments, after red.optimize): wall and
+   CPU seconds of each step (the kernel library's first compile in the process, red-lower,
+   LLVM IR, LLVM's parse, optimisation and code generation), the IR's size, and red.compile
+   as a whole, cold (the library not yet compiled) and warm.
+
+Run: `python bench/compile_time.py [--quick] [--only-lowering] [--gpt2 | --only-gpt2]`
+(--quick stops at 10k ops, and lowers 1k)."""
 
 from __future__ import annotations
 
@@ -19,7 +26,7 @@ import io
 import time
 from collections.abc import Callable
 from itertools import pairwise
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -272,18 +279,99 @@ def scf_to_cf_versus_xdsl(sizes: list[int], xdsl_up_to: int) -> None:
     )
 
 
+def gpt2_compile() -> None:
+    """Section 5: where red.compile's time goes on GPT-2-small."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore")
+    import llvmlite.binding as llvm
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    import red
+    from red.frontends.torch_importer import import_torch
+    from red.lowering import jit, kernels
+    from red.lowering.llvm_ir import called_kernels, llvm_ir_module
+    from red.lowering.red_lower import lower_module
+
+    class AllLogits(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module):
+            super().__init__()
+            self.model = model
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            return self.model(ids, use_cache=False).logits
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config()).eval()
+    ids = torch.zeros(1, 128, dtype=torch.long)
+    t_import, imported = timed(lambda: import_torch(AllLogits(model), (ids,)))
+    module = imported.module
+    t_opt, _ = timed(lambda: red.optimize(module))
+    print(f"== red.compile of GPT-2-small, 1x128 full logits ({count_ops(module)} ops after "
+          f"red.optimize; import_torch {t_import:.1f} s, red.optimize {t_opt:.1f} s) ==")  # fmt: skip
+    print(f"{'step':<44} {'wall (s)':>9} {'CPU (s)':>8}")
+
+    def step(label: str, fn: Callable[[], T]) -> T:
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        print(f"{label:<44} {time.perf_counter() - wall:>9.2f} {time.process_time() - cpu:>8.2f}")
+        return result
+
+    step("red.compile, cold (library compiled first)", lambda: red.compile(module, threads=1))
+    step("red.compile, warm", lambda: red.compile(module, threads=1))
+    lowered = module.clone()
+    step("  red-lower (to the llvm dialect)", lambda: lower_module(lowered))
+    ir_module = step("  LLVM IR (xDSL's llvmlite backend)", lambda: llvm_ir_module(lowered))
+    text = str(ir_module)
+    functions = sum(1 for f in ir_module.functions if not f.is_declaration)
+    tm = jit.host_target_machine()
+    parsed = step("  LLVM parse and verify", lambda: _parsed(llvm, text))
+    step("  LLVM optimisation (O3 pipeline)", lambda: jit.optimize(parsed, tm))
+    optimized = len(str(parsed).splitlines())
+    step(
+        "  LLVM code generation (MCJIT)",
+        lambda: llvm.create_mcjit_compiler(parsed, tm).finalize_object(),
+    )
+    names = called_kernels(ir_module)
+    units = [u for u, entries in kernels.UNITS.items() if set(entries) & set(names)]
+    seconds = kernels.library().compile_seconds
+    print(
+        f"kernel library units {', '.join(units)}: compiled once per process in "
+        f"{sum(seconds.get(u, 0.0) for u in units):.2f} s wall (part of the cold compile)"
+    )
+    print(f"LLVM IR: {len(text.splitlines())} lines in {functions} functions; "
+          f"{optimized} lines after optimisation")  # fmt: skip
+
+
+def _parsed(llvm: Any, text: str) -> Any:
+    parsed = llvm.parse_assembly(text)
+    parsed.verify()
+    return parsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k ops only")
     parser.add_argument(
         "--only-lowering", action="store_true", help="sections 3 and 4 only (red-lower)"
     )
+    parser.add_argument("--gpt2", action="store_true", help="also section 5 (GPT-2-small)")
+    parser.add_argument("--only-gpt2", action="store_true", help="section 5 only")
     args = parser.parse_args()
+    if args.only_gpt2:
+        gpt2_compile()
+        return
     if not args.only_lowering:
         scaling([1000, 10000] if args.quick else [1000, 10000, 100000])
         versus_xdsl(2000 if args.quick else 5000, 500 if args.quick else 2000)
     lowering_scaling([1000] if args.quick else [1000, 10000])
     scf_to_cf_versus_xdsl([1000, 10000] if args.quick else [1000, 10000, 100000], 12000)
+    if args.gpt2:
+        gpt2_compile()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,15 @@ FLOPs use red's cost model: red's own graphs through its cost model; the ONNX gr
 the same per-node rules (matmul 2·M·N·K, elementwise 1 per element, transcendental functions
 weighted, reductions 1 per input element, shape ops free), applied to the shapes obtained by
 running each graph once in onnxruntime. The first row of each model checks that the two
-counts agree on the exported graph. Run: `python bench/peers.py`."""
+counts agree on the exported graph.
+
+The runtime table (issue 10): GPT-2-small (GPT2Config() defaults, random weights, input 1x128,
+full logits) per call: red (import_torch, red.optimize, red.compile(threads=N), weights as
+arguments) against onnxruntime (ORT_ENABLE_ALL, intra_op_num_threads=N, the legacy
+exporter's graph with an explicit attention mask) and PyTorch eager (torch.set_num_threads(N)),
+medians of interleaved calls, on 1 and 2 threads, outputs compared with eager's.
+
+Run: `python bench/peers.py [--runtime-only | --graphs-only] [--calls N]`."""
 
 from __future__ import annotations
 
@@ -28,7 +36,6 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
-from onnx import helper  # noqa: E402
 
 import red  # noqa: E402
 from red.dialects import red as red_dialect  # noqa: E402
@@ -68,7 +75,7 @@ def value_shapes(
     for node in exposed.graph.node:
         for out in node.output:
             if out and out not in known:
-                exposed.graph.output.append(helper.ValueInfoProto(name=out))
+                exposed.graph.output.append(onnx.ValueInfoProto(name=out))
                 known.add(out)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -190,7 +197,7 @@ def ort_run(path_or_model: Any, feeds: dict[str, np.ndarray], level: Any) -> np.
     options.graph_optimization_level = level
     blob = path_or_model if isinstance(path_or_model, str) else path_or_model.SerializeToString()
     session = ort.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)[0]
+    return np.asarray(session.run(None, feeds)[0])
 
 
 def compare(
@@ -266,11 +273,137 @@ def _match(got: np.ndarray, want: np.ndarray) -> str:
     )
 
 
+# region Runtime
+
+
+class AllLogits(torch.nn.Module):
+    def __init__(self, model: Any):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return self.model(ids, use_cache=False).logits
+
+
+class MaskedLogits(torch.nn.Module):
+    """The legacy exporter needs the attention mask as an input (DESIGN.md §5)."""
+
+    def __init__(self, model: Any):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids, mask):
+        return self.model(ids, attention_mask=mask, use_cache=False).logits
+
+
+def runtime_table(calls: int, threads: list[int], tmp: str) -> None:
+    import statistics
+    import time
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from red.frontends.torch_importer import import_torch
+    from red.transforms.analysis.cost_model import module_metrics
+
+    torch.manual_seed(0)
+    model = noised(GPT2LMHeadModel(GPT2Config()))
+    ids = torch.randint(
+        0, model.config.vocab_size, (1, 128), generator=torch.Generator().manual_seed(1)
+    )
+    mask = torch.ones_like(ids)
+    model.eval()
+    with torch.no_grad():
+        want = model(ids, use_cache=False).logits.numpy()
+
+    start = time.perf_counter()
+    imported = import_torch(AllLogits(model), (ids,))
+    t_import = time.perf_counter() - start
+    start = time.perf_counter()
+    red.optimize(imported.module)
+    t_optimize = time.perf_counter() - start
+    flops = module_metrics(imported.module)["main"]["flops_per_call"]
+    args = [ids.numpy().astype(np.int64), *(np.asarray(w) for w in imported.weights)]
+
+    path = os.path.join(tmp, "gpt2_small.onnx")
+    start = time.perf_counter()
+    with torch.no_grad():
+        torch.onnx.export(MaskedLogits(model), (ids, mask), path, input_names=["ids", "mask"],
+                          output_names=["logits"], dynamo=False)  # fmt: skip
+    t_export = time.perf_counter() - start
+    model.eval()  # the exporter restores the wrapper's (training) mode on the model: dropout
+    feeds = {"ids": ids.numpy(), "mask": mask.numpy()}
+
+    print(f"== GPT-2-small (GPT2Config()), input 1x128, full logits: {flops / 1e9:.1f} GFLOP ==")
+    print(f"red: import_torch {t_import:.1f} s, red.optimize {t_optimize:.1f} s; "
+          f"ONNX legacy export {t_export:.1f} s")  # fmt: skip
+    print(f"{'threads':>7} {'engine':<12} {'ready (s)':>10} {'per call (s)':>13} {'CPU (s)':>8} "
+          f"{'GFLOP/s':>8} {'red/engine':>11} {'max |err|':>10} {'argmax':>7}")  # fmt: skip
+    for n in threads:
+        torch.set_num_threads(n)
+        start = time.perf_counter()
+        compiled = red.compile(imported.module, threads=n).main
+        t_red_ready = time.perf_counter() - start
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = n
+        options.inter_op_num_threads = 1
+        start = time.perf_counter()
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        t_ort_ready = time.perf_counter() - start
+
+        def eager() -> np.ndarray:
+            with torch.no_grad():
+                return model(ids, use_cache=False).logits.numpy()
+
+        engines: dict[str, Callable[[], Any]] = {
+            "red": lambda: compiled(*args),
+            "onnxruntime": lambda: session.run(None, feeds)[0],
+            "torch eager": eager,
+        }
+        ready = {"red": t_red_ready, "onnxruntime": t_ort_ready, "torch eager": 0.0}
+        outputs = {name: fn() for name, fn in engines.items()}  # warm-up (memos, caches)
+        times: dict[str, list[float]] = {name: [] for name in engines}
+        cpu: dict[str, list[float]] = {name: [] for name in engines}
+        for _ in range(calls):
+            for name, fn in engines.items():
+                start, start_cpu = time.perf_counter(), time.process_time()
+                fn()
+                times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+        median = {name: statistics.median(ts) for name, ts in times.items()}
+        for name in engines:
+            err = float(np.abs(outputs[name] - want).max())
+            same = bool((outputs[name].argmax(-1) == want.argmax(-1)).all())
+            ratio = median["red"] / median[name]
+            print(f"{n:>7} {name:<12} {ready[name]:>10.2f} {median[name]:>13.3f} "
+                  f"{statistics.median(cpu[name]):>8.3f} "
+                  f"{flops / median[name] / 1e9:>8.1f} {ratio:>11.2f} {err:>10.2e} "
+                  f"{'equal' if same else 'DIFF':>7}")  # fmt: skip
+    print("(median wall and CPU seconds of the process per call: this machine is shared, and CPU "
+          "time is what a call costs when others wait; red/engine: red's wall time over the "
+          "engine's, < 1 is red faster; max |err| against "
+          f"eager's logits, whose largest |value| is {np.abs(want).max():.2f})")  # fmt: skip
+
+
+# endregion Runtime
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runtime-only", action="store_true", help="only GPT-2-small runtimes")
+    parser.add_argument("--graphs-only", action="store_true", help="only the graph table")
+    parser.add_argument("--calls", type=int, default=10, help="interleaved calls per engine")
+    parser.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        compare("gpt2", gpt2, True, tmp)
-        compare("llama", llama, True, tmp)
-        compare("lstm_classifier", lstm, False, tmp)
+        if not args.runtime_only:
+            compare("gpt2", gpt2, True, tmp)
+            compare("llama", llama, True, tmp)
+            compare("lstm_classifier", lstm, False, tmp)
+        if not args.graphs_only:
+            runtime_table(args.calls, [int(t) for t in args.threads.split(",")], tmp)
 
 
 if __name__ == "__main__":

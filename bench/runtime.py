@@ -1,6 +1,9 @@
 """Runtime benchmark, measured side by side in one run (DESIGN.md §4, issue 5):
 
-1. matmul GFLOP/s of red's generated code vs numpy with single-threaded BLAS at 64, 256, 512;
+1. matmul GFLOP/s of red's compiled code (red.compile(threads=1): a call of the kernel
+   library) vs numpy with single-threaded BLAS: squares 64, 256, 512 and the GPT-2-small
+   shapes of issue 10 (M x K x N = 128x768x2304, 128x768x3072, 128x3072x768, 128x768x50257,
+   1x768x50257; goal >= 0.9x numpy at each), times interleaved red/numpy;
 2. each example's forward time: a hand-written numpy forward pass (as written, and as a
    careful programmer would write it), red's interpreter and red's JIT, each on the module
    as exported and after red-pipeline; ratios against the numpy forward pass.
@@ -52,25 +55,45 @@ def best_time(fn: Callable[[], object], batches: int = 7, min_seconds: float = 0
     return best
 
 
-def matmul_table(sizes: list[int]) -> None:
-    print("== matmul f32, C = A·B (single-threaded) ==")
-    print(f"{'n':>5} {'red GFLOP/s':>12} {'numpy GFLOP/s':>14} {'red/numpy':>10} {'max |err|':>10}")
+ISSUE_SHAPES = [(128, 768, 2304), (128, 768, 3072), (128, 3072, 768), (128, 768, 50257),
+                (1, 768, 50257)]  # fmt: skip
+"""(M, K, N) of GPT-2-small's matmuls at 1x128 (issue 10) and the decode step's LM head."""
+
+
+def interleaved_best(fns: list[Callable[[], object]], rounds: int = 3) -> list[float]:
+    """Seconds per call of each function: the best of `rounds` measurements taken in turn
+    (red, numpy, red, numpy, ...), so that both see the same load of this shared machine."""
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            best[i] = min(best[i], best_time(fn, batches=2))
+    return best
+
+
+def matmul_table(shapes: list[tuple[int, int, int]], rounds: int) -> None:
+    print("== matmul f32, C = A·B (single-threaded: red.compile(threads=1), OpenBLAS 1 thread) ==")
+    print(
+        f"{'M x K x N':>16} {'red GFLOP/s':>12} {'numpy GFLOP/s':>14} {'red/numpy':>10} "
+        f"{'max |err|':>10}"
+    )
     rng = np.random.default_rng(0)
-    for n in sizes:
+    for m, k, n in shapes:
         mb = rb.ModuleBuilder()
         f = mb.function("main")
-        a, b = f.arg((n, n)), f.arg((n, n))
+        a, b = f.arg((m, k)), f.arg((k, n))
         f.returns(a @ b)
-        call = red.compile(mb.build()).main.call
-        x = rng.standard_normal((n, n)).astype(np.float32)
-        y = rng.standard_normal((n, n)).astype(np.float32)
-        err = float(np.abs(call(x, y)[0] - x @ y).max())
-        t_red = best_time(lambda: call(x, y))
-        t_np = best_time(lambda: x @ y)
-        flops = 2.0 * n**3
+        call = red.compile(mb.build(), threads=1).main.call
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        y = rng.standard_normal((k, n)).astype(np.float32)
+        want = x @ y
+        err = float(np.abs(call(x, y)[0] - want).max() / max(1.0, np.abs(want).max()))
+        t_red, t_np = interleaved_best([lambda: call(x, y), lambda: x @ y], rounds)
+        flops = 2.0 * m * n * k
         print(
-            f"{n:>5} {flops / t_red / 1e9:>12.1f} {flops / t_np / 1e9:>14.1f} {t_np / t_red:>10.2f} {err:>10.2e}"
+            f"{f'{m}x{k}x{n}':>16} {flops / t_red / 1e9:>12.1f} {flops / t_np / 1e9:>14.1f} "
+            f"{t_np / t_red:>10.2f} {err:>10.2e}"
         )
+    print("(max |err| relative to the largest |C| element)")
 
 
 def example_rows(name: str, naive: Callable, careful: Callable) -> None:
@@ -107,10 +130,15 @@ def example_rows(name: str, naive: Callable, careful: Callable) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes (for a smoke run)")
+    parser.add_argument("--matmul-only", action="store_true", help="only the matmul table")
     args = parser.parse_args()
-    matmul_table([64, 256] if args.quick else [64, 256, 512])
+    squares = [(n, n, n) for n in ([64, 256] if args.quick else [64, 256, 512])]
+    issue = ISSUE_SHAPES[::2] if args.quick else ISSUE_SHAPES
+    matmul_table(squares + issue, rounds=1 if args.quick else 3)
+    if args.matmul_only:
+        return
     mod = red.parse_file(os.path.join(EXAMPLES, "gpt_decoder.mlir"))
     gpt_inputs = random_inputs(red.interpret(mod).function("main"), seed=0)
     gpt_careful = nm.GptOptimized(*gpt_inputs)

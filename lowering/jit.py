@@ -6,10 +6,12 @@ declarations of them resolve; the module's kernel calls use `threads` threads.""
 from __future__ import annotations
 
 import ctypes
+import threading
 from typing import Any
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
+import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from red.dialects.diagnostics import DiagnosticError, location_of
@@ -22,6 +24,7 @@ from red.lowering.llvm_ir import llvm_ir_module
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
 
 _initialized = False
+_symbols_lock = threading.Lock()
 
 
 def _init_llvm() -> None:
@@ -67,7 +70,9 @@ class CompiledModule:
         self.checker = ModuleRunner(module)
         self.threads = resolve_threads(threads)
         public = public_functions(module)
-        ir_module = llvm_ir_module(module)  # the library parts it calls are ready
+        # Large constants stay where they are: bound by address, kept alive by this object.
+        self.bound_constants: dict[str, np.ndarray] = {}
+        ir_module = llvm_ir_module(module, bound_constants=self.bound_constants)
         set_kernel_threads(ir_module, self.threads)
         self.llvm_ir = str(ir_module)
         self.tm = host_target_machine(opt)
@@ -80,7 +85,10 @@ class CompiledModule:
             ) from None
         optimize(parsed, self.tm, opt)
         self.engine = llvm.create_mcjit_compiler(parsed, self.tm)
-        self.engine.finalize_object()
+        with _symbols_lock:  # the names are the module's own: bind, then resolve at once
+            for name, data in self.bound_constants.items():
+                llvm.add_symbol(name, data.ctypes.data)
+            self.engine.finalize_object()
         self.engine.run_static_constructors()
         self.functions = {
             fn.sym_name.data: CompiledFunction(

@@ -1,14 +1,20 @@
 """LLVM IR text from a lowered module, through xDSL's llvmlite backend; the kernel library
 entry points the module calls are declared, or defined in it for a self-contained module
-(what red-translate writes for clang)."""
+(what red-translate writes for clang).
+
+Large constant globals (weights folded into the module) never become Python lists of
+elements (xDSL's backend makes one per global): their bytes go into the IR text as one
+string (`c"\\3f\\80..."`, made at C speed), or, for the JIT, the global is declared external and
+bound to the bytes where they already are (no copy, no text)."""
 
 from __future__ import annotations
 
 import llvmlite.ir as ir
+import numpy as np
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.context import Context
 from xdsl.dialects import llvm
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, i8
 
 from red.lowering import kernels
 from red.lowering.gc_pause import gc_paused
@@ -16,19 +22,40 @@ from red.lowering.llvm.memref import ZERO_INIT_ATTR
 from red.lowering.loops.outline import NOINLINE_ATTR
 from red.lowering.red_lower import is_lowered, lower_module
 
+LARGE_CONSTANT_BYTES = 4096
+"""Constant globals of at least this many bytes are written as bytes (or bound, for the JIT)."""
+
 
 def llvm_ir_module(
-    module: ModuleOp, ctx: Context | None = None, with_kernels: bool = False
+    module: ModuleOp,
+    ctx: Context | None = None,
+    with_kernels: bool = False,
+    bound_constants: dict[str, np.ndarray] | None = None,
 ) -> ir.Module:
     """The llvmlite module of `module`, lowering a copy first if it is not yet lowered. The
     kernel library's entry points it calls are declarations, resolved by the library compiled
     into this process (made ready here, so any in-process JIT of the module links), or with
-    `with_kernels` are defined in it for the host CPU."""
+    `with_kernels` are defined in it for the host CPU. Large constant globals are external
+    declarations whose bytes are put in `bound_constants` by name (the caller binds each
+    symbol to its array's address) when that dict is given, else `[N x i8]` globals whose
+    initializer is left for `module_to_llvm_ir` to write (as `large_constants(module)`)."""
     with gc_paused():
         if not is_lowered(module):
             module = module.clone()
             lower_module(module, ctx)
+        large = _large_constants(module)
+        if large:
+            module = module.clone()  # the caller's module keeps its values
+            _strip_values(module, large)
         ir_module = convert_module(module, fallback_target_triple=None)
+    for name, raw in large.items():
+        gvar = ir_module.get_global(name)
+        if bound_constants is not None:
+            gvar.linkage = "external"  # a declaration: bound by address at JIT time
+            gvar.align = None  # the bytes' own alignment (loads assume only the element's)
+            bound_constants[name] = np.frombuffer(raw, dtype=np.uint8)
+        else:
+            gvar.initializer = ir.Constant(gvar.value_type, None)  # replaced in the text
     for op in module.body.ops:
         # xDSL's backend drops the linkage of functions: keep private ones (the matmul kernel,
         # private functions of the model) out of the object's exported symbols.
@@ -64,6 +91,35 @@ def kernel_units(ir_module: ir.Module) -> list[str]:
     return [unit for unit, names in kernels.UNITS.items() if called & set(names)]
 
 
+def _large_constants(module: ModuleOp) -> dict[str, bytes]:
+    """The bytes of each large constant global of a lowered module, by name."""
+    out: dict[str, bytes] = {}
+    for op in module.body.ops:
+        if isinstance(op, llvm.GlobalOp) and isinstance(op.value, DenseIntOrFPElementsAttr):
+            raw = op.value.data.data
+            if len(raw) >= LARGE_CONSTANT_BYTES:
+                out[op.sym_name.data] = raw
+    return out
+
+
+def _strip_values(module: ModuleOp, large: dict[str, bytes]) -> None:
+    """Replace each large constant global by an `[N x i8]` constant without a value."""
+    for op in list(module.body.ops):
+        if isinstance(op, llvm.GlobalOp) and op.sym_name.data in large:
+            size = len(large[op.sym_name.data])
+            new = llvm.GlobalOp(
+                llvm.LLVMArrayType(size, i8), op.sym_name, "internal", constant=True, alignment=64
+            )
+            module.body.block.insert_op_before(new, op)
+            op.detach()
+            op.erase(safe_erase=False)
+
+
+def _bytes_initializer(raw: bytes) -> str:
+    """`c"\\XX\\XX..."`: LLVM's string constant of `raw`, every byte escaped (bytes.hex)."""
+    return 'c"\\' + raw.hex("\\") + '"' if raw else "zeroinitializer"
+
+
 def module_to_llvm_ir(
     module: ModuleOp, ctx: Context | None = None, with_kernels: bool = True
 ) -> str:
@@ -72,4 +128,13 @@ def module_to_llvm_ir(
     `-lgomp` for threads), else only declared (link the library's object code,
     `red.lowering.kernels.object_code()`, or its IR, `kernels.library_ir()`)."""
     with gc_paused():
-        return str(llvm_ir_module(module, ctx, with_kernels))
+        if not is_lowered(module):
+            module = module.clone()
+            lower_module(module, ctx)
+        text = str(llvm_ir_module(module, ctx, with_kernels))
+        for name, raw in _large_constants(module).items():
+            placeholder = f'@"{name}" = internal constant [{len(raw)} x i8] zeroinitializer'
+            assert placeholder in text, placeholder
+            filled = placeholder.replace("zeroinitializer", _bytes_initializer(raw))
+            text = text.replace(placeholder, filled, 1)
+        return text

@@ -130,3 +130,26 @@ func.func @index_elements(%m: memref<4xindex>, %i: index) -> index {
   %x = memref.load %m[%i] : memref<4xindex>
   func.return %x : index
 }
+
+// -----
+
+// A kernel library call: a memref cast to !llvm.ptr is the same pointer, and an absent
+// optional operand is llvm.mlir.zero (the null pointer).
+// CHECK:       llvm.func @red_rms_norm_f32(i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, f32, !llvm.ptr, i32)
+// CHECK-LABEL: llvm.func @kernel_call_pointers
+// CHECK-SAME:    (%[[X:.*]]: !llvm.ptr, %[[Y:.*]]: !llvm.ptr, %[[N:.*]]: i64) {
+// CHECK-DAG:     %[[EPS:.*]] = llvm.mlir.constant(1.000000e-06 : f32) : f32
+// CHECK-DAG:     %[[T:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK:         %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
+// CHECK-NEXT:    llvm.call @red_rms_norm_f32(%[[N]], %[[N]], %[[X]], %[[N]], %[[Y]], %[[N]], %[[EPS]], %[[NULL]], %[[T]]) : (i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, f32, !llvm.ptr, i32) -> ()
+// CHECK-NOT:     unrealized_conversion_cast
+func.func private @red_rms_norm_f32(i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, f32, !llvm.ptr, i32)
+func.func @kernel_call_pointers(%x: memref<4x8xf32>, %y: memref<4x8xf32>, %n: i64) {
+  %eps = arith.constant 1.0e-06 : f32
+  %t = arith.constant 0 : i32
+  %px = builtin.unrealized_conversion_cast %x : memref<4x8xf32> to !llvm.ptr
+  %py = builtin.unrealized_conversion_cast %y : memref<4x8xf32> to !llvm.ptr
+  %null = llvm.mlir.zero : !llvm.ptr
+  func.call @red_rms_norm_f32(%n, %n, %px, %n, %py, %n, %eps, %null, %t) : (i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, f32, !llvm.ptr, i32) -> ()
+  func.return
+}
