@@ -347,6 +347,8 @@ def splat_bytes(attr: DenseIntOrFPElementsAttr) -> bytes | None:
     if not raw or len(raw) % step:
         return None
     first = raw[:step]
+    if raw[-step:] != first or raw[len(raw) // 2 // step * step :][:step] != first:
+        return None  # a weight differs at once: no MiB-sized comparison chunk is made
     view = memoryview(raw)
     chunk = first * max(1, (1 << 20) // step)  # compare a MiB at a time: no full-size copy
     for start in range(0, len(raw), len(chunk)):
