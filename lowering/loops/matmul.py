@@ -113,7 +113,7 @@ def library_matmul(bl: BlockLowering, op: red.MatmulOp) -> bool:
         loop_matmul(bl, op, dest)
         return True
     name = _GEMM[elt]
-    threads = num_threads(bl)
+    threads = num_threads(bl, 2 * m * n * k * math.prod(sizes))
     ptrs = [pointer(bl, x.mem) for x in (a, b, c)]
     if not sizes:
         args = [m, n, k]

@@ -202,7 +202,7 @@ def row_kernel_call(bl: BlockLowering, op: red.AxisNormOp) -> bool:
     x = pointer(bl, bl.buffer(op.input))
     y = pointer(bl, bl.result_buffer(op))
     rows = [math.prod(shape) // n, n, x, n, y, n]
-    threads = num_threads(bl)
+    threads = num_threads(bl, 16 * math.prod(shape))
     if isinstance(op, red.SoftmaxOp):
         call_kernel(bl, "red_softmax_f32", [*rows, threads])
     elif isinstance(op, red.LayerNormOp):

@@ -4,24 +4,23 @@
 // f32 softmax/layer_norm/rms_norm over trailing axes (lowering/loops/matmul.py,
 // reductions.py, kernel_calls.py): the entry point is declared with its C types, buffers are
 // passed as pointers (unrealized_conversion_cast to !llvm.ptr), sizes and strides as i64
-// constants, and the thread count is read from @__red_num_threads0 (0: the library default;
-// the JIT makes it the compile's thread count).
+// constants; the thread count of a call doing less than 2^22 FLOPs (16 per element for the
+// row kernels) is 1, else it is read from @__red_num_threads0 (0: the library default; the
+// JIT makes it the compile's thread count).
 
 // A 2-D matmul: red_sgemm(m, n, k, A, k, 1, B, n, 1, C, n, 1, accumulate 0, threads),
-// written straight into the result buffer.
-// CHECK-LABEL: memref.global
-// CHECK-SAME:    sym_name = "__red_num_threads0", type = memref<i32>
+// written straight into the result buffer; small, so on one thread.
+// CHECK-NOT:   __red_num_threads0
 // CHECK:       func.func private @red_sgemm(i64, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, i32, i32)
 // CHECK-LABEL: func.func @red_matmul_2d
 // CHECK-SAME:    (%[[A:.*]]: memref<3x4xf32>, %[[B:.*]]: memref<4x5xf32>, %[[RES:.*]]: memref<3x5xf32>) {
 // CHECK-DAG:     %[[NOACC:.*]] = arith.constant 0 : i32
+// CHECK-DAG:     %[[T:.*]] = arith.constant 1 : i32
 // CHECK-DAG:     %[[ONE:.*]] = arith.constant 1 : i64
 // CHECK-DAG:     %[[K:.*]] = arith.constant 4 : i64
 // CHECK-DAG:     %[[N:.*]] = arith.constant 5 : i64
 // CHECK-DAG:     %[[M:.*]] = arith.constant 3 : i64
-// CHECK:         %[[G:.*]] = memref.get_global @__red_num_threads0 : memref<i32>
-// CHECK:         %[[T:.*]] = memref.load %[[G]][] : memref<i32>
-// CHECK-NEXT:    %[[PA:.*]] = builtin.unrealized_conversion_cast %[[A]] : memref<3x4xf32> to !llvm.ptr
+// CHECK:         %[[PA:.*]] = builtin.unrealized_conversion_cast %[[A]] : memref<3x4xf32> to !llvm.ptr
 // CHECK-NEXT:    %[[PB:.*]] = builtin.unrealized_conversion_cast %[[B]] : memref<4x5xf32> to !llvm.ptr
 // CHECK-NEXT:    %[[PC:.*]] = builtin.unrealized_conversion_cast %[[RES]] : memref<3x5xf32> to !llvm.ptr
 // CHECK-NEXT:    func.call @red_sgemm(%[[M]], %[[N]], %[[K]], %[[PA]], %[[K]], %[[ONE]], %[[PB]], %[[N]], %[[ONE]], %[[PC]], %[[N]], %[[ONE]], %[[NOACC]], %[[T]])
@@ -30,6 +29,21 @@
 func.func @matmul_2d(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>) -> tensor<3x5xf32> {
   %c = red.matmul %a, %b : tensor<3x4xf32>, tensor<4x5xf32> -> tensor<3x5xf32>
   func.return %c : tensor<3x5xf32>
+}
+
+// -----
+
+// 128x256x128 (2^23 FLOPs): the thread count is the module's, loaded from its global at the
+// call; the global's address is taken once, at the top of the function.
+// CHECK-LABEL: memref.global
+// CHECK-SAME:    sym_name = "__red_num_threads0", type = memref<i32>
+// CHECK-LABEL: func.func @red_matmul_threaded
+// CHECK:         %[[G:.*]] = memref.get_global @__red_num_threads0 : memref<i32>
+// CHECK:         %[[T:.*]] = memref.load %[[G]][] : memref<i32>
+// CHECK:         func.call @red_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[T]])
+func.func @matmul_threaded(%a: tensor<128x256xf32>, %b: tensor<256x128xf32>) -> tensor<128x128xf32> {
+  %c = red.matmul %a, %b : tensor<128x256xf32>, tensor<256x128xf32> -> tensor<128x128xf32>
+  func.return %c : tensor<128x128xf32>
 }
 
 // -----
@@ -88,14 +102,12 @@ func.func @matmul_shared_weight(%x: tensor<3x2x4xf32>, %w: tensor<4x5xf32>) -> t
 
 // -----
 
-// f64 calls red_dgemm; two matmuls share one declaration and one thread-count global, and
-// the intermediate product is a buffer freed after its last use.
+// f64 calls red_dgemm; two matmuls share one declaration, and the intermediate product is a
+// buffer freed after its last use.
 // CHECK:       func.func private @red_dgemm(
 // CHECK-NOT:   func.func private @red_dgemm(
 // CHECK-LABEL: func.func @red_matmul_f64_chain
 // CHECK-SAME:    (%[[X:.*]]: memref<2x3xf64>, %[[W:.*]]: memref<3x4xf64>, %[[V:.*]]: memref<4x2xf64>, %[[RES:.*]]: memref<2x2xf64>) {
-// CHECK:         %[[G:.*]] = memref.get_global @__red_num_threads0
-// CHECK-NOT:     memref.get_global
 // CHECK:         %[[Y:.*]] = memref.alloc() : memref<2x4xf64>
 // CHECK:         %[[PY:.*]] = builtin.unrealized_conversion_cast %[[Y]] : memref<2x4xf64> to !llvm.ptr
 // CHECK-NEXT:    func.call @red_dgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[PY]],
@@ -132,7 +144,7 @@ func.func @no_library_integer_matmul(%x: tensor<2x3xi32>, %w: tensor<3x2xi32>) -
 // CHECK-DAG:     %[[ROWS:.*]] = arith.constant 6 : i64
 // CHECK-DAG:     %[[PX:.*]] = builtin.unrealized_conversion_cast %[[X]] : memref<2x3x8xf32> to !llvm.ptr
 // CHECK-DAG:     %[[PY:.*]] = builtin.unrealized_conversion_cast %[[RES]] : memref<2x3x8xf32> to !llvm.ptr
-// CHECK-DAG:     %[[T:.*]] = memref.load %{{.*}}[] : memref<i32>
+// CHECK-DAG:     %[[T:.*]] = arith.constant 1 : i32
 // CHECK:         func.call @red_softmax_f32(%[[ROWS]], %[[N]], %[[PX]], %[[N]], %[[PY]], %[[N]], %[[T]])
 // CHECK-NOT:     scf.for
 // CHECK:         func.return

@@ -91,6 +91,7 @@ MATMULS = [
     pytest.param((5, 1), (1, 6), False, False, "red_sgemm", id="k-one"),
     pytest.param((17, 24), (24, 1), False, False, "red_sgemm", id="one-column"),
     pytest.param((130, 70), (70, 50), False, False, "red_sgemm", id="over-a-tile"),
+    pytest.param((257, 96), (96, 200), False, False, "red_sgemm", id="threaded-size"),
     pytest.param((11, 6), (11, 5), True, False, "red_sgemm", id="transposed-a"),
     pytest.param((6, 11), (5, 11), False, True, "red_sgemm", id="transposed-b"),
     pytest.param((3, 5, 7), (7, 4), False, False, "red_sgemm", id="shared-weight-folds-rows"),
@@ -99,6 +100,9 @@ MATMULS = [
     pytest.param((2, 1, 5, 8), (1, 3, 8, 6), False, False, "red_sgemm_batched", id="broadcast"),
     pytest.param((4, 5, 8), (1, 8, 6), False, False, "red_sgemm", id="broadcast-batch-one"),
     pytest.param((3, 1, 9), (3, 9, 4), False, False, "red_sgemm_batched", id="batched-rows"),
+    pytest.param(
+        (2, 8, 65, 64), (2, 8, 64, 63), False, False, "red_sgemm_batched", id="threaded-heads"
+    ),
 ]
 
 
@@ -156,7 +160,7 @@ ROW_OPS = [
 
 
 @pytest.mark.parametrize("threads", [1, 2], ids=["1-thread", "2-threads"])
-@pytest.mark.parametrize("shape", [(3, 5, 37), (1, 1, 768), (2, 64, 128)], ids=str)
+@pytest.mark.parametrize("shape", [(3, 5, 37), (1, 1, 768), (2, 64, 128), (6, 64, 770)], ids=str)
 @pytest.mark.parametrize(("op", "entry"), ROW_OPS)
 def test_row_ops_call_library(op: str, entry: str | None, shape: tuple[int, ...], threads: int):
     t = _t(shape)
@@ -210,7 +214,7 @@ def test_attention_block(threads: int):
 
 
 def test_threads_argument_is_the_kernel_thread_count():
-    module = red.parse(matmul_module((4, 8), (8, 4)), "m.mlir")
+    module = red.parse(matmul_module((128, 256), (256, 128)), "m.mlir")
 
     ir = red.compile(module, threads=3).llvm_ir
 
