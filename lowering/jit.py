@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import llvmlite.binding as llvm
@@ -65,7 +66,16 @@ class CompiledModule:
     `threads`: the threads of its kernel calls (None: RED_NUM_THREADS, else the CPUs the
     process may use); each call of a compiled function still comes from one thread."""
 
-    def __init__(self, module: ModuleOp, opt: int = 3, threads: int | None = None):
+    def __init__(
+        self,
+        module: ModuleOp,
+        opt: int = 3,
+        threads: int | None = None,
+        edit_ir: Callable[[ir.Module], None] | None = None,
+        bind: Mapping[str, np.ndarray] | None = None,
+    ):
+        """`edit_ir` changes the LLVM module before it is compiled and `bind` gives the
+        arrays external globals of that name are (the profiler's counters)."""
         self.source = module
         self.checker = ModuleRunner(module)
         self.threads = resolve_threads(threads)
@@ -74,6 +84,9 @@ class CompiledModule:
         self.bound_constants: dict[str, np.ndarray] = {}
         ir_module = llvm_ir_module(module, bound_constants=self.bound_constants)
         set_kernel_threads(ir_module, self.threads)
+        if edit_ir is not None:
+            edit_ir(ir_module)
+        self.bound_constants.update(bind or {})
         self.llvm_ir = str(ir_module)
         self.tm = host_target_machine(opt)
         try:

@@ -4,6 +4,7 @@ interpreter or the JIT, and print (and optionally save) its results."""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import resource
@@ -53,6 +54,21 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "--repeat", type=int, default=1, help="call N times; results are the last call's"
     )
     p.add_argument("--output-dir", default=None, help="write result0.npy, result1.npy, ...")
+    p.add_argument(
+        "--profile",
+        nargs="?",
+        const="text",
+        choices=["text", "json"],
+        default=None,
+        help="time, FLOPs and bytes per op of the compiled function over the --repeat "
+        "calls (after one warm-up call), sorted by time, on stderr",
+    )
+    p.add_argument(
+        "--profile-trace",
+        metavar="OUT.json",
+        default=None,
+        help="write the profile as a Chrome trace (Perfetto, chrome://tracing); implies --profile",
+    )
     return p
 
 
@@ -199,6 +215,28 @@ def make_caller(module: ModuleOp, fn: func.FuncOp, engine: str) -> Callable[...,
     return compile_module(module).function(entry).call
 
 
+def run_profiled(
+    module: ModuleOp, fn: func.FuncOp, inputs: Sequence[Any], args: argparse.Namespace
+) -> tuple[Any, ...]:
+    """Compile an instrumented copy, run it --repeat times and print its profile (stderr:
+    stdout keeps the results); with --profile-trace also write the Chrome trace."""
+    from red.lowering.profile import Profiler
+
+    require_functions(module, "red-run --profile")
+    check_peak_memory(fn, memory_limit())
+    profile, results = Profiler(module, fn.sym_name.data).run(*inputs, repeat=args.repeat)
+    if args.profile == "json":
+        print(json.dumps(profile.to_json(), indent=1), file=sys.stderr)
+    else:
+        print(profile.table(), file=sys.stderr)
+    if args.profile_trace:
+        trace = json.dumps(profile.chrome_trace())
+        files = Outputs(inputs=[args.input])
+        files.stage_text(args.profile_trace, trace)
+        files.commit("trace file")
+    return results
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     if args.repeat < 1:
@@ -222,6 +260,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             check_random_sizes(fn, memory_limit())
             inputs = random_inputs(fn, args.seed)
         runner.check_arguments(fn, inputs)
+        if args.profile or args.profile_trace:
+            if engine != "jit":
+                return fail("--profile times compiled code: it needs --engine jit")
+            results = run_profiled(module, fn, inputs, args)
+            for i, r in enumerate(results):
+                print(f"result{i}: {summarize(r)}")
+            if args.output_dir:
+                save_results(files, args.output_dir, results)
+            return 0
         call = make_caller(module, fn, engine)
         results: tuple[Any, ...] = ()
         for i in range(args.repeat):
