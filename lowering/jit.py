@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,11 +22,22 @@ from red.dialects.symbols import public_functions
 from red.lowering import kernels
 from red.lowering.compiled_function import CompiledFunction
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
-from red.lowering.llvm_ir import llvm_ir_module
+from red.lowering.llvm_ir import called_kernels, llvm_ir_module
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
 
 _initialized = False
 _symbols_lock = threading.Lock()
+
+
+def compile_cache() -> Any:
+    """The configured compile cache (RED_CACHE_URL, RED_CACHE_DIR; None with RED_CACHE=off
+    or when no store can be opened: compiling never depends on the cache)."""
+    from red.cache.compile_cache import CompileCache
+
+    try:
+        return CompileCache.open()
+    except Exception:  # an unusable cache directory or URL: compile without it
+        return None
 
 
 def _init_llvm() -> None:
@@ -79,29 +91,46 @@ class CompiledModule:
         self.source = module
         self.checker = ModuleRunner(module)
         self.threads = resolve_threads(threads)
+        self.opt = opt
         public = public_functions(module)
+        self.tm = host_target_machine(opt)
         # Large constants stay where they are: bound by address, kept alive by this object.
         self.bound_constants: dict[str, np.ndarray] = {}
-        ir_module = llvm_ir_module(module, bound_constants=self.bound_constants)
-        set_kernel_threads(ir_module, self.threads)
-        if edit_ir is not None:
-            edit_ir(ir_module)
-        self.bound_constants.update(bind or {})
-        self.llvm_ir = str(ir_module)
-        self.tm = host_target_machine(opt)
-        try:
-            parsed = llvm.parse_assembly(self.llvm_ir)
-            parsed.verify()
-        except RuntimeError as err:
-            raise DiagnosticError(
-                location_of(module), f"LLVM rejected the lowered module: {err}"
-            ) from None
-        optimize(parsed, self.tm, opt)
-        self.engine = llvm.create_mcjit_compiler(parsed, self.tm)
-        with _symbols_lock:  # the names are the module's own: bind, then resolve at once
-            for name, data in self.bound_constants.items():
-                llvm.add_symbol(name, data.ctypes.data)
-            self.engine.finalize_object()
+        self._llvm_ir: str | None = None
+        self.cache_hit = False
+        cache = compile_cache() if edit_ir is None and bind is None else None
+        key = self._cache_key() if cache is not None else ""
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            self.cache_hit = self._load_cached(module, hit.object_code, hit.metadata)
+        if not self.cache_hit:
+            ir_module = llvm_ir_module(module, bound_constants=self.bound_constants)
+            set_kernel_threads(ir_module, self.threads)
+            if edit_ir is not None:
+                edit_ir(ir_module)
+            self.bound_constants.update(bind or {})
+            self._llvm_ir = str(ir_module)
+            try:
+                parsed = llvm.parse_assembly(self._llvm_ir)
+                parsed.verify()
+            except RuntimeError as err:
+                raise DiagnosticError(
+                    location_of(module), f"LLVM rejected the lowered module: {err}"
+                ) from None
+            optimize(parsed, self.tm, opt)
+            if cache is None:
+                self.engine = llvm.create_mcjit_compiler(parsed, self.tm)
+                self._finalize()
+            else:  # codegen once, to the object the cache keeps and the engine loads
+                start = time.perf_counter()
+                object_code = self.tm.emit_object(parsed)
+                metadata = {
+                    "kernels": called_kernels(ir_module),
+                    "bound": sorted(self.bound_constants),
+                    "compile_seconds": round(time.perf_counter() - start, 6),
+                }
+                cache.put(key, object_code, metadata)
+                self._load_object(object_code)
         self.engine.run_static_constructors()
         self.functions = {
             fn.sym_name.data: CompiledFunction(
@@ -111,6 +140,60 @@ class CompiledModule:
         }
         reset = self.engine.get_function_address(MEMO_RESET)
         self._reset = ctypes.CFUNCTYPE(None)(reset) if reset else None
+
+    def _cache_key(self) -> str:
+        from red.cache.compile_cache import CompileTarget, key_for
+
+        return key_for(
+            self.source,
+            {"opt": self.opt, "threads": self.threads, "jit": 1},
+            CompileTarget.host(self.opt),
+        )
+
+    def _load_cached(self, module: ModuleOp, object_code: bytes, meta: dict[str, Any]) -> bool:
+        """An engine from cached object code: no LLVM pass or codegen runs. The kernel
+        library parts it calls are made ready and its large constants bound as on a miss
+        (their bytes are the module's: found by lowering it, which a module without large
+        constants skips). False when the entry cannot be used (then it is compiled)."""
+        kernel_names, bound = meta.get("kernels"), meta.get("bound")
+        if not isinstance(kernel_names, list) or not isinstance(bound, list):
+            return False
+        obj = llvm.ObjectFileRef.from_data(object_code)
+        if not obj._ptr:
+            return False
+        if bound:
+            llvm_ir_module(module, bound_constants=self.bound_constants)
+            if sorted(self.bound_constants) != bound:
+                self.bound_constants.clear()
+                return False
+        if kernel_names:
+            kernels.library().require(kernel_names)
+        self._load_object(object_code)
+        return True
+
+    def _load_object(self, object_code: bytes) -> None:
+        shell = llvm.parse_assembly("")
+        shell.triple = llvm.get_process_triple()
+        shell.data_layout = str(self.tm.target_data)
+        self.engine = llvm.create_mcjit_compiler(shell, self.tm)
+        self.engine.add_object_file(llvm.ObjectFileRef.from_data(object_code))
+        self._finalize()
+
+    def _finalize(self) -> None:
+        with _symbols_lock:  # the names are the module's own: bind, then resolve at once
+            for name, data in self.bound_constants.items():
+                llvm.add_symbol(name, data.ctypes.data)
+            self.engine.finalize_object()
+
+    @property
+    def llvm_ir(self) -> str:
+        """The LLVM IR the module was compiled from (lowered again when the object code
+        came from the compile cache)."""
+        if self._llvm_ir is None:
+            ir_module = llvm_ir_module(self.source, bound_constants={})
+            set_kernel_threads(ir_module, self.threads)
+            self._llvm_ir = str(ir_module)
+        return self._llvm_ir
 
     def function(self, name: str) -> CompiledFunction:
         if name not in self.functions:

@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import sys
+import tempfile
 
 import pytest
 
@@ -14,6 +15,10 @@ sys.path.insert(0, os.path.dirname(__file__))  # the shared helpers of this fold
 
 IN_CI = bool(os.environ.get("RED_CI"))
 os.environ["RED_TEST_PASSES"] = "1"  # registers test-miscompile for the pass tests
+# red.compile's cache: a directory of this session's own, not the user's (tests that need
+# a particular cache set RED_CACHE_DIR themselves); RED_CACHE=off runs the suite without it
+if "RED_CACHE_DIR" not in os.environ:
+    os.environ["RED_CACHE_DIR"] = tempfile.mkdtemp(prefix="red-test-cache-")
 CI_PACKAGES = (
     "torch", "transformers", "onnx", "onnxruntime", "onnxscript", "hypothesis", "redis",
 )  # fmt: skip

@@ -356,3 +356,88 @@ def test_gpt_decoder_warm_engine_matches_cold_and_the_interpreter(target, tmp_pa
 
 
 # endregion compile_with_cache
+
+
+# region red.compile through the cache
+
+
+@pytest.fixture
+def cache_dir(monkeypatch, tmp_path):
+    """red.compile's cache in a fresh directory."""
+    monkeypatch.delenv("RED_CACHE_URL", raising=False)
+    monkeypatch.delenv("RED_CACHE", raising=False)
+    monkeypatch.setenv("RED_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+LARGE_CONSTANT = """
+func.func @main(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %w = red.constant dense<0.5> : tensor<64x64xf32>
+  %r = red.iota dim = 1 : tensor<64x64xf32>
+  %b = red.add %w, %r : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xf32>
+  %y = red.matmul %x, %b : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
+  func.return %y : tensor<4x64xf32>
+}
+"""
+
+
+def test_red_compile_reuses_its_object_code(cache_dir):
+    """The second red.compile of the same module loads the first one's object code (no LLVM
+    work) and computes the same; a memo in it still follows red_memo_reset."""
+    module = red.parse(MEMO)
+    x, w = mlp_inputs()
+
+    cold = red.compile(module)
+    warm = red.compile(red.parse(MEMO))  # another parse: keyed by content, not identity
+
+    assert (cold.cache_hit, warm.cache_hit) == (False, True)
+    np.testing.assert_array_equal(warm.main(x, w), cold.main(x, w))
+    first = warm.main(x, w)
+    w *= 2
+    warm.memo_reset()
+    np.testing.assert_allclose(warm.main(x, w), 2 * first, rtol=1e-5)
+    assert "define" in warm.llvm_ir  # lowered again on request
+
+
+def test_red_compile_binds_large_constants_on_a_hit(cache_dir):
+    module = red.parse(LARGE_CONSTANT)
+    red.run_pipeline(module, "canonicalize")  # folds the 16 KiB weight into one constant
+    x = np.linspace(-1, 1, 256, dtype=np.float32).reshape(4, 64)
+    expected = red.interpret(module).call("main", x)[0]
+
+    cold = red.compile(module)
+    warm = red.compile(module)
+
+    assert cold.bound_constants
+    assert warm.cache_hit
+    np.testing.assert_allclose(warm.main(x), expected, rtol=1e-5)
+    np.testing.assert_array_equal(warm.main(x), cold.main(x))
+
+
+def test_other_options_and_cache_off_compile_again(cache_dir, monkeypatch):
+    module = red.parse(MEMO)
+    red.compile(module, threads=1)
+
+    assert not red.compile(module, threads=2).cache_hit
+    assert red.compile(module, threads=1).cache_hit
+    monkeypatch.setenv("RED_CACHE", "off")
+    assert not red.compile(module, threads=1).cache_hit
+
+
+def test_a_damaged_entry_is_compiled_again(cache_dir):
+    module = red.parse(MEMO)
+    red.compile(module)
+    for path in cache_dir.rglob("*"):
+        if path.is_file() and path.stat().st_size > 200:
+            path.write_bytes(path.read_bytes()[:100])  # truncated
+    x, w = mlp_inputs()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CacheWarning)
+        again = red.compile(module)
+
+    assert not again.cache_hit
+    np.testing.assert_allclose(again.main(x, w), x @ w.T, rtol=1e-5, atol=1e-5)
+
+
+# endregion
