@@ -139,6 +139,23 @@ def compile(module: ModuleOp, opt: int = 3, threads: int | None = None) -> Compi
     return compile_module(module, opt, threads)
 
 
+def profile(
+    module: ModuleOp,
+    *args: Any,
+    function: str = "main",
+    repeat: int = 10,
+    opt: int = 3,
+    threads: int | None = None,
+) -> Any:
+    """Time `@function` of a compiled copy of `module` op by op over `repeat` calls on
+    `args` (what `red-run --profile` prints): a `red.lowering.profile.Profile` with
+    `.table()`, `.to_json()`, `.chrome_trace()`, `.ops` (seconds, FLOPs, bytes, location)."""
+    from red.lowering.profile import Profiler
+
+    report, _ = Profiler(module, function, opt=opt, threads=threads).run(*args, repeat=repeat)
+    return report
+
+
 def to_onnx(module: ModuleOp, **options: Any) -> Any:
     """The module's `@main` (or `function=`) as an ONNX model (opset 17+; memo results
     precomputed where their weights are known; locations kept as node names); options as

@@ -100,3 +100,10 @@ def test_a_function_that_is_not_there_is_a_located_error():
 def test_repeat_must_be_positive():
     with pytest.raises(ValueError, match="repeat must be >= 1"):
         Profiler(red.parse(MODULE)).run(*inputs(), repeat=0)
+
+
+def test_red_profile_is_the_python_entry():
+    profile = red.profile(red.parse(MODULE), *inputs(), repeat=2)
+
+    assert profile.calls == 2
+    assert sorted(t.op.name for t in profile.ops) == ["red.add", "red.exp", "red.matmul"]
