@@ -22,7 +22,6 @@ from red.frontends.mlir_text import (
     Resources,
     forget_resources,
     parse_mlir,
-    print_module,
     render_module,
     split_input,
 )
@@ -129,12 +128,18 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 
 class PrintIRAfterAll(PassInstrumentation):
-    def __init__(self, generic: bool):
+    """The IR after every pass, to stderr; dense resource blobs are elided (the handles
+    print, not megabytes of hex per pass), as mlir-opt's `--mlir-elide-resource-strings`."""
+
+    def __init__(self, generic: bool, resource_threshold: int | None):
         self.generic = generic
+        self.resource_threshold = resource_threshold
 
     def after_pass(self, pass_: ModulePass, module: ModuleOp) -> None:
         print(f"// -----// IR Dump After {pass_label(pass_)} //----- //", file=sys.stderr)
-        print_module(module, sys.stderr, generic=self.generic)
+        resources = Resources(threshold=self.resource_threshold)
+        sys.stderr.write(render_module(module, generic=self.generic, resources=resources).ir)
+        sys.stderr.write("\n")
 
 
 @dataclass
@@ -177,7 +182,7 @@ def process_chunk(
         timing.add("Parser", time.perf_counter() - start)
     instrumentations: list[PassInstrumentation] = []
     if opts.print_ir_after_all:
-        instrumentations.append(PrintIRAfterAll(opts.generic))
+        instrumentations.append(PrintIRAfterAll(opts.generic, opts.resource_threshold))
     if timing is not None:
         instrumentations.append(timing)
     report = None
