@@ -129,11 +129,20 @@ def to_llvm_ir(module: ModuleOp) -> str:
     return module_to_llvm_ir(module)
 
 
-def compile(module: ModuleOp, opt: int = 3, threads: int | None = None) -> CompiledModule:
+def compile(
+    module: ModuleOp, opt: int = 3, threads: int | None = None, tune: bool = False
+) -> CompiledModule:
     """JIT-compile: returns an object whose attributes are the public functions. `threads`:
     how many threads its matmuls and row kernels use (default: the RED_NUM_THREADS
     environment variable, else the CPUs this process may use, os.sched_getaffinity); every
-    call of a compiled function is made from, and returns on, the calling thread."""
+    call of a compiled function is made from, and returns on, the calling thread. `tune`:
+    the configuration `red-tune` chose for this module on this machine (searched first, and
+    stored, when there is none): its pipeline runs on a copy, its arguments replace `opt`
+    and `threads`."""
+    if tune:
+        from red.cache.tuning import compile_tuned
+
+        return compile_tuned(module)
     from red.lowering.jit import compile_module
 
     return compile_module(module, opt, threads)

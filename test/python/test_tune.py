@@ -471,3 +471,17 @@ def test_ctrl_c_keeps_the_best_so_far(cache_env, chain_file):
 
 
 # endregion red-tune
+
+
+def test_red_compile_tune_uses_the_tuner(monkeypatch, tmp_path):
+    """red.compile(..., tune=True) is compile_tuned: the stored choice, searched on a miss."""
+    monkeypatch.setenv("RED_CACHE_DIR", str(tmp_path))
+    seen = []
+    monkeypatch.setattr(
+        "red.cache.tuning.compile_tuned", lambda module: seen.append(module) or "compiled"
+    )
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    module = red.parse_file(os.path.join(examples, "seed_chain.mlir"))
+
+    assert red.compile(module, tune=True) == "compiled"
+    assert seen == [module]

@@ -4,7 +4,7 @@
 // RUN: rm -rf %t.cache
 
 // A search: every candidate validated against the interpreter, timed, the fastest chosen.
-// RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --inputs 1 --repeat 3 2>%t.progress | filecheck %s --check-prefix=SEARCH
+// RUN: env RED_CACHE_DIR=%t.cache red-tune %s --inputs 1 --repeat 3 2>%t.progress | filecheck %s --check-prefix=SEARCH
 // SEARCH:      {{^}}#  configuration {{ *}}median ms  final ms  verdict  max error{{$}}
 // SEARCH-NEXT: {{^}}1  strict-fp=false opt=3{{.*}} ok {{.*}}
 // SEARCH:      {{^}}{{[0-9]+}}  strict-fp=true opt=2{{.*}} ok {{.*}}
@@ -14,32 +14,32 @@
 // PROGRESS: {{^}}red-tune: [1/{{[0-9]+}}] strict-fp=false opt=3
 
 // The same module on the same machine: the stored choice, nothing compiled.
-// RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s 2>&1 | filecheck %s --check-prefix=REUSE
+// RUN: env RED_CACHE_DIR=%t.cache red-tune %s 2>&1 | filecheck %s --check-prefix=REUSE
 // REUSE-NOT: red-tune: [
 // REUSE:     <- chosen
 // REUSE:     {{^}}@main: stored choice reused; chose #
 
 // --retune searches again and replaces the stored choice.
-// RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --retune --inputs 1 --repeat 2 2>/dev/null | filecheck %s --check-prefix=RETUNE
+// RUN: env RED_CACHE_DIR=%t.cache red-tune %s --retune --inputs 1 --repeat 2 2>/dev/null | filecheck %s --check-prefix=RETUNE
 // RETUNE: {{^}}@main: searched; chose #
 
 // --json: the choice as red.compile(..., tune=True) applies it.
-// RUN: env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --json | filecheck %s --check-prefix=JSON
+// RUN: env RED_CACHE_DIR=%t.cache red-tune %s --json | filecheck %s --check-prefix=JSON
 // JSON: "cached": true,
 // JSON: "complete": true,
 // JSON: "function": "main",
 // JSON: "pipeline": "red-pipeline{strict-fp={{true|false}}}",
 
 // Bad input: located errors and flag errors, exit code 1, no traceback.
-// RUN: not env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --function nope 2>&1 | filecheck %s --check-prefix=NOFN
+// RUN: not env RED_CACHE_DIR=%t.cache red-tune %s --function nope 2>&1 | filecheck %s --check-prefix=NOFN
 // NOFN: {{^}}{{.*}}red-tune.mlir:{{[0-9]+}}:1: error: no function '@nope' in the module
-// RUN: not env RED_CACHE_DIR=%t.cache python -m red.tools.red_tune %s --function helper 2>&1 | filecheck %s --check-prefix=PRIVATE
+// RUN: not env RED_CACHE_DIR=%t.cache red-tune %s --function helper 2>&1 | filecheck %s --check-prefix=PRIVATE
 // PRIVATE: {{^}}{{.*}}red-tune.mlir:[[# @LINE + 16]]:1: error: '@helper' is private: red-tune tunes public functions (what red.compile exports)
-// RUN: not python -m red.tools.red_tune %s --inputs 0 2>&1 | filecheck %s --check-prefix=INPUTS
+// RUN: not red-tune %s --inputs 0 2>&1 | filecheck %s --check-prefix=INPUTS
 // INPUTS: {{^}}error: --inputs expects a positive count, got 0{{$}}
-// RUN: not python -m red.tools.red_tune %s --threads 2,two 2>&1 | filecheck %s --check-prefix=THREADS
+// RUN: not red-tune %s --threads 2,two 2>&1 | filecheck %s --check-prefix=THREADS
 // THREADS: {{^}}error: --threads expects positive integers separated by commas, got '2,two'{{$}}
-// RUN: not python -m red.tools.red_tune %t.missing.mlir 2>&1 | filecheck %s --check-prefix=MISSING
+// RUN: not red-tune %t.missing.mlir 2>&1 | filecheck %s --check-prefix=MISSING
 // MISSING: {{^}}error: could not open input file '{{.*}}.missing.mlir': No such file or directory{{$}}
 // MISSING-NOT: Traceback
 
