@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
-from xdsl.dialects.builtin import Builtin, DenseIntOrFPElementsAttr, DenseResourceAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr
 from xdsl.ir import Attribute, Operation, SSAValue, TypeAttribute
 from xdsl.printer import Printer
+
+from red.dialects.numpy_interop import resource_blob
 
 SOURCE_PACKAGES = (
     "red",
@@ -76,12 +77,11 @@ def _sha256(data: bytes | memoryview) -> str:
 
 
 def _resource_digest(attr: DenseResourceAttr) -> str:
-    interface = Builtin.get_interface(OpAsmDialectInterface)
-    blob = interface.lookup(attr.resource_handle.data) if interface else None
-    if not blob:  # the verifier rejects this; hash the handle so a key can still be made
+    """SHA-256 of the blob's data (no hex text is built: the store holds bytes)."""
+    blob = resource_blob(attr)
+    if blob is None:  # the verifier rejects this; hash the handle so a key can still be made
         return "missing:" + _sha256(attr.resource_handle.data.encode())
-    raw = bytes.fromhex(blob[2:])
-    return _sha256(raw[4:])  # MLIR blobs start with a 4-byte alignment word
+    return _sha256(blob.data)
 
 
 def ir_text(op: Operation) -> str:
