@@ -20,7 +20,7 @@ from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.lowering import kernels
-from red.lowering.compiled_function import CompiledFunction
+from red.lowering.compiled_function import CompiledFunction, memo_lock
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
 from red.lowering.llvm_ir import called_kernels, llvm_ir_module
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
@@ -207,9 +207,11 @@ class CompiledModule:
         raise AttributeError(name)
 
     def memo_reset(self) -> None:
-        """`red_memo_reset()`: the next call recomputes every memo."""
+        """`red_memo_reset()`: the next call recomputes every memo (under the lock of the
+        calls that run memos, so a reset cannot race a memo being filled)."""
         if self._reset is not None:
-            self._reset()
+            with memo_lock(self):
+                self._reset()
 
     def optimized_ir(self) -> str:
         return self.llvm_ir
