@@ -48,8 +48,12 @@ def address(
         raise DiagnosticError.at(op, msg)
     base = conv.get(mem)
     align = element_bytes(typ.get_element_type())
+    elt = convert_type(typ.get_element_type())  # index is i64
     if not indices:
-        return base, align
+        # element 0 through a GEP: the base of a rank-0 global is an `[1 x T]` array, which
+        # a load or store of T cannot use directly
+        gep = llvm.GEPOp.from_mixed_indices(base, [0], elt, inbounds=True)
+        return conv.emit(gep), align
     linear: SSAValue | None = None
     for d, idx in enumerate(indices):
         stride = math.prod(shape[d + 1 :])
@@ -58,7 +62,6 @@ def address(
             term = conv.emit(llvm.MulOp(term, conv.const_int(stride)))
         linear = term if linear is None else conv.emit(llvm.AddOp(linear, term))
     assert linear is not None
-    elt = convert_type(typ.get_element_type())  # index is i64
     gep = llvm.GEPOp.from_mixed_indices(base, [linear], elt, inbounds=True)
     return conv.emit(gep), align
 

@@ -37,10 +37,12 @@ func.func @load_1d_dynamic(%v: memref<?xf64>, %i: index) -> f64 {
 
 // -----
 
-// A 0-d memref is read at its pointer.
+// A 0-d memref is read at element 0 of its pointer (a GEP: the base of a rank-0 global is
+// an [1 x T] array, which a load of T cannot use directly).
 // CHECK-LABEL: llvm.func @load_0d
 // CHECK-SAME:    (%[[S:.*]]: !llvm.ptr) -> i64 {
-// CHECK-NEXT:    %[[X:.*]] = llvm.load %[[S]] {alignment = 8 : i64} : !llvm.ptr -> i64
+// CHECK-NEXT:    %[[P:.*]] = llvm.getelementptr inbounds %[[S]][0] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK-NEXT:    %[[X:.*]] = llvm.load %[[P]] {alignment = 8 : i64} : !llvm.ptr -> i64
 // CHECK-NEXT:    llvm.return %[[X]] : i64
 func.func @load_0d(%s: memref<i64>) -> i64 {
   %x = memref.load %s[] : memref<i64>

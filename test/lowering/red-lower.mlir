@@ -6,16 +6,17 @@
 // RUN: not red-opt %S/Inputs/dynamic-shape.mlir -p red-lower 2>&1 | filecheck %s --check-prefix=DYNAMIC
 // RUN: not red-translate --mlir-to-llvmir %S/Inputs/dynamic-shape.mlir 2>&1 | filecheck %s --check-prefix=DYNAMIC
 
-// red-lower ends in the llvm dialect: globals for the memo and the constant, the matmul kernel
-// internal, @red_main and @red_memo_reset external, malloc and free declared; no func,
-// memref, scf, cf, arith, math or vector op is left.
+// red-lower ends in the llvm dialect: globals for the memo and the constant, the kernel
+// library's sgemm declared (red-translate's LLVM IR defines it), @red_main and
+// @red_memo_reset external, malloc and free declared; no func, memref, scf, cf, arith, math
+// or vector op is left.
 // CHECK:       builtin.module {
 // CHECK-DAG:     llvm.mlir.global internal @__red_memo_0_result_0() {{.*}} : !llvm.array<20 x f32>
 // CHECK-DAG:     llvm.mlir.global internal @__red_memo_0_valid() {{.*}} : !llvm.array<1 x i8>
 // CHECK-DAG:     llvm.mlir.global internal constant @__red_constant_0(dense<[1.000000e+00, -2.000000e+00, 5.000000e-01, 4.000000e+00]> : tensor<4xf32>) {{.*}} : !llvm.array<4 x f32>
-// CHECK:         llvm.func internal @__red_matmul_f32(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64) {
+// CHECK-DAG:     llvm.func @red_sgemm(i64, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, i32, i32)
 // CHECK:         llvm.func @red_main(%[[X:.*]]: !llvm.ptr, %[[W:.*]]: !llvm.ptr, %[[RES0:.*]]: !llvm.ptr, %[[RES1:.*]]: !llvm.ptr) {
-// CHECK:           llvm.call @__red_matmul_f32(
+// CHECK:           llvm.call @red_sgemm(
 // CHECK:           %[[BUF:.*]] = llvm.call @malloc(
 // CHECK:           llvm.call @free(%[[BUF]])
 // CHECK:         llvm.func @red_memo_reset() {
@@ -25,9 +26,8 @@
 
 // The LLVM IR: the C ABI `void red_main(float *x, float *w, float *res0, float *res1)`.
 // LLVM:       @{{"?}}__red_memo_0_valid{{"?}} = internal global [1 x i8] zeroinitializer
-// LLVM:       define internal void @{{"?}}__red_matmul_f32{{"?}}(ptr
 // LLVM:       define void @{{"?}}red_main{{"?}}(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}})
-// LLVM:       call {{(ccc )?}}void @{{"?}}__red_matmul_f32{{"?}}(ptr
+// LLVM:       call {{(ccc )?}}void @{{"?}}red_sgemm{{"?}}(i64
 // LLVM:       [[BUF:%.*]] = call {{(ccc )?}}ptr @{{"?}}malloc{{"?}}(i64 32)
 // LLVM:       call {{(ccc )?}}void @{{"?}}free{{"?}}(ptr [[BUF]])
 // LLVM:       define void @{{"?}}red_memo_reset{{"?}}()

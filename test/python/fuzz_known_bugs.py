@@ -12,11 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fuzz_engines import LOWERING_CRASH, Failure
+from fuzz_engines import Failure
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Operation, Region
-
-from red.dialects import red
+from xdsl.ir import Operation
 
 
 @dataclass(frozen=True)
@@ -40,37 +38,6 @@ def _insert(before: Operation, op: Operation) -> Operation:
     return op
 
 
-def rank1_memo_results(module: ModuleOp) -> bool:
-    """A red.memo's rank-0 results are yielded as tensors of shape [1] and reshaped back
-    outside, so no memo caches a rank-0 buffer."""
-    memos = [
-        op
-        for op in module.walk()
-        if isinstance(op, red.MemoOp) and any(not red.shape_of(r) for r in op.outputs)
-    ]
-    for op in memos:
-        term = op.body.block.last_op
-        assert isinstance(term, red.YieldOp)
-        yielded = [
-            _insert(term, red.ReshapeOp(v, (1,))).results[0] if not red.shape_of(v) else v
-            for v in term.values
-        ]
-        term.detach()
-        term.erase()
-        op.body.block.add_op(red.YieldOp(yielded))
-        body = Region()
-        op.body.move_blocks(body)
-        new = _insert(op, red.MemoOp(list(op.keys), [v.type for v in yielded], body))
-        for old, r in zip(op.outputs, new.results):
-            if red.shape_of(old):
-                old.replace_all_uses_with(r)
-            else:
-                old.replace_all_uses_with(_insert(op, red.ReshapeOp(r, ())).results[0])
-        op.detach()
-        op.erase()
-    return bool(memos)
-
-
 # endregion Workarounds
 
 
@@ -78,12 +45,4 @@ def _message(kind: str, pattern: str) -> Callable[[Failure], bool]:
     return lambda f: f.kind == kind and re.search(pattern, f.message) is not None
 
 
-KNOWN_BUGS = (
-    KnownBug(
-        "lowering-rank0-memo-result",
-        "a red.memo result of rank 0 does not lower: 'cannot store float to [1 x float]*' "
-        "(the rank-0 memref global is stored through its address without an index)",
-        matches=_message(LOWERING_CRASH, r"cannot store \w+ to \[1 x \w+\]\*"),
-        workaround=rank1_memo_results,
-    ),
-)
+KNOWN_BUGS: tuple[KnownBug, ...] = ()
