@@ -129,8 +129,6 @@ class OpCase:
     initializers: dict[str, np.ndarray] = field(default_factory=dict)
     opset: int = OPSET
     oracle: str = "onnxruntime"  # or "reference": onnx's evaluator, where onnxruntime lacks it
-    not_lowered: str | None = None
-    """An op the import uses that red-lower does not handle yet: the JIT must say so."""
 
     def model(self) -> onnx.ModelProto:
         return make_model(self.nodes, self.inputs, self.outputs, self.initializers, self.opset)
@@ -205,12 +203,6 @@ def recurrent(
     outputs = ["Y", "Y_h", "Y_c"] if op_type == "LSTM" else ["Y", "Y_h"]
     nodes = [node(op_type, names, outputs, hidden_size=hidden, **attrs)]
     return pytest.param(OpCase(nodes, inputs, tuple(outputs), inits, oracle=oracle), id=id)
-
-
-def not_lowered(op: str, param: Any) -> Any:
-    """A case whose import uses `op`, which red-lower does not handle yet."""
-    param.values[0].not_lowered = op
-    return param
 
 
 def scatter(
@@ -484,22 +476,16 @@ OP_CASES = [
         rand(3, 2),
         reduction="max",
     ),
-    not_lowered(
-        "red.dynamic_update_slice",
-        single(
-            "scatter-nd-runtime-one-row",
-            "ScatterND",
-            {"x": rand(4, 3, 2), "i": np.array([[2]]), "u": rand(1, 3, 2, seed=2)},
-        ),
+    single(
+        "scatter-nd-runtime-one-row",
+        "ScatterND",
+        {"x": rand(4, 3, 2), "i": np.array([[2]]), "u": rand(1, 3, 2, seed=2)},
     ),
-    not_lowered(
-        "red.dynamic_slice",
-        single(
-            "scatter-nd-runtime-one-row-mul",
-            "ScatterND",
-            {"x": rand(4, 3), "i": np.array([[-1]]), "u": rand(1, 3, seed=2)},
-            reduction="mul",
-        ),
+    single(
+        "scatter-nd-runtime-one-row-mul",
+        "ScatterND",
+        {"x": rand(4, 3), "i": np.array([[-1]]), "u": rand(1, 3, seed=2)},
+        reduction="mul",
     ),
     single(
         "scatter-nd-runtime-rows",
@@ -621,9 +607,8 @@ def expected_outputs(case: OpCase, model: onnx.ModelProto) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("case", OP_CASES)
 def test_op_matches_onnxruntime(case: OpCase):
-    """The interpreter and the JIT; recurrences are JIT-compiled unrolled (their scf.for form
-    is checked in the interpreter below).
-    TODO(issue 10): compile the loop form once scf.for over tensors lowers."""
+    """The interpreter and the JIT (recurrences JIT-compiled in both forms: the scf.for over
+    the time steps and unrolled)."""
     model = case.model()
     expected = expected_outputs(case, model)
     args = list(case.inputs.values())
@@ -633,13 +618,10 @@ def test_op_matches_onnxruntime(case: OpCase):
     interpreted = red.interpret(module).call("main", *args)
     assert_close(interpreted, expected)
 
-    if case.not_lowered is not None:
-        # TODO(issue 10): compare the JIT's results once red-lower handles the op.
-        with pytest.raises(DiagnosticError, match=f"'{case.not_lowered}' op is not supported"):
-            red.compile(module)
-        return
-    compiled = red.compile(import_onnx(model, unroll_recurrences=recurrent)).main.call(*args)
-    assert_close(compiled, expected)
+    assert_close(red.compile(module).main.call(*args), expected)
+    if recurrent:
+        unrolled = import_onnx(model, unroll_recurrences=True)
+        assert_close(red.compile(unrolled).main.call(*args), expected)
 
 
 RECURRENT_CASES = [p for p in OP_CASES if any(n.op_type in RECURRENT for n in p.values[0].nodes)]

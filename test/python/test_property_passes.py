@@ -146,6 +146,14 @@ KNOWN_LOSSY_SIGNED_ZERO_PRINT = Program(
     ),
     returns=(2,),
 )
+KNOWN_LOSSY_INTEGRAL_FLOAT_PRINT = Program(
+    steps=(
+        ("const", "f32", (2,), (2618497.0, 2618497.0)),  # xDSL printed dense<0x4A1FD204>
+        ("const", "f32", (2,), (123456789.0, 1.5)),  # and [0x4CEB79A3, 1.500000e+00]
+        ("binary", "add", 0, 1),
+    ),
+    returns=(0, 1, 2),
+)
 NOT_A_FIXPOINT = (
     "cse runs before dce, and each exposes work for the other passes: cse makes "
     "max(x, x), min(x, x), select(c, x, x) that only the next canonicalize removes, and dce "
@@ -344,6 +352,7 @@ def reparsed(module: ModuleOp) -> ModuleOp:
 @PROPERTY
 @example(program=KNOWN_LOSSY_INF_PRINT)
 @example(program=KNOWN_LOSSY_SIGNED_ZERO_PRINT)
+@example(program=KNOWN_LOSSY_INTEGRAL_FLOAT_PRINT)
 @given(program=programs())
 def test_cleanup_output_round_trips_through_text(program: Program):
     """What red-opt prints after canonicalize,cse,dce parses back to a module with the same
@@ -451,7 +460,7 @@ def test_generator_covers_the_op_set():
     silently stops producing some), and programs replay to identical modules."""
     names: Counter[str] = Counter()
 
-    @settings(max_examples=60, deadline=None, database=None, derandomize=True)
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True)
     @given(program=programs())
     def collect(program: Program):
         module = program.build()

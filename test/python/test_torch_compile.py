@@ -119,8 +119,12 @@ def test_gpt2_adamw_training_steps_equal_eager():
 
     assert engines(backend) == [("forward", "red"), ("backward", "red")]
     np.testing.assert_allclose(losses, expected, rtol=1e-4)
+    # AdamW's step is m / sqrt(v): on a weight whose gradient is near zero, last-bit gradient
+    # differences (the kernel library sums in another order than ATen) move it by up to
+    # ~lr * 1e-2 after 3 steps, so parameters are compared at 5e-5 (lr 1e-3) and the losses
+    # at 1e-4 relative
     for p, q in zip(model.parameters(), reference.parameters(), strict=True):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-3, atol=1e-5)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-3, atol=5e-5)
     backward = backend.graphs[1].report
     assert backward is not None
     assert backward["functions"][0]["name"] == "backward"
