@@ -24,6 +24,7 @@ loop the proof rejects is left alone, with a located remark naming the op that b
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -113,7 +114,7 @@ class _CannotNarrow(Exception):
         self.op = op
 
 
-class Rows:
+class Rows(ABC):
     """Which rows a block of the rewrite computes: `count` rows along every sequence axis,
     taken from a whole value by `take` (a static slice for the prefill, the dynamic row
     t-1 for a step), and how a state value is updated with them (`store`)."""
@@ -122,11 +123,11 @@ class Rows:
         self.b = b
         self.count = count
 
-    def take(self, v: SSAValue, axis: int, like: Operation) -> SSAValue:
-        raise NotImplementedError
+    @abstractmethod
+    def take(self, v: SSAValue, axis: int, like: Operation) -> SSAValue: ...
 
-    def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue:
-        raise NotImplementedError
+    @abstractmethod
+    def store(self, state: SSAValue, rows: SSAValue, axis: int, like: Operation) -> SSAValue: ...
 
 
 class PrefixRows(Rows):

@@ -78,7 +78,8 @@ class VectorMath:
         elif isinstance(op, llvm.BitcastOp):
             out = b.bitcast(args[0], self._type(op.result.type))
         else:
-            raise NotImplementedError(f"vector math: no translation of '{op.name}'")
+            # the kernels only build functions from the ops above: another is a bug here
+            raise ValueError(f"vector math: no translation of '{op.name}'")
         result = op.results[0]
         self.values[result] = out
         return result
