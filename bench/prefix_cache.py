@@ -28,6 +28,7 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from generate import AllLogits  # noqa: E402  (bench/generate.py, this script's folder)
 
 from red.cache.prefix_cache import PrefixCache  # noqa: E402
 from red.cache.store import MemoryStore  # noqa: E402
@@ -36,17 +37,6 @@ from red.frontends.torch_importer import import_torch  # noqa: E402
 from red.generation import Generator  # noqa: E402
 
 PROMPT, SHARED, BLOCK = 512, 448, 16
-
-
-class AllLogits(torch.nn.Module):
-    """The usual export: logits of every position, no cache."""
-
-    def __init__(self, model: torch.nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, ids):
-        return self.model(ids, use_cache=False).logits
 
 
 def gpt2(quick: bool) -> tuple[str, Any]:
