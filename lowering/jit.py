@@ -21,6 +21,7 @@ from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.lowering import kernels
 from red.lowering.compiled_function import CompiledFunction, memo_lock
+from red.lowering.constant_binding import bind_constants
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
 from red.lowering.llvm_ir import called_kernels, llvm_ir_module
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
@@ -181,8 +182,7 @@ class CompiledModule:
 
     def _finalize(self) -> None:
         with _symbols_lock:  # the names are the module's own: bind, then resolve at once
-            for name, data in self.bound_constants.items():
-                llvm.add_symbol(name, data.ctypes.data)
+            bind_constants(self.bound_constants)
             self.engine.finalize_object()
 
     @property
