@@ -20,9 +20,10 @@ from xdsl.irdl import (
     result_def,
     traits_def,
 )
-from xdsl.traits import Commutative, Pure
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
+from xdsl.traits import Commutative, HasCanonicalizationPatternsTrait, Pure
 
-from red.dialects.numpy_interop import splat_value
+from red.dialects.numpy_interop import splat_to_dense, splat_value
 from red.dialects.red.base import (
     FASTMATH,
     RedOp,
@@ -229,14 +230,56 @@ class MinOp(BinaryElementwiseOp):
     SELF: ClassVar[str | None] = "x"
 
 
+class _PowPatterns(HasCanonicalizationPatternsTrait):
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        return (PowByConstant(),)
+
+
 @irdl_op_definition
 class PowOp(BinaryElementwiseOp):
     """Elementwise power, e.g. %c = red.pow %a, %b : tensor<4xf32>, tensor<f32> -> tensor<4xf32>"""
 
     name = "red.pow"
+    traits = traits_def(Pure(), _PowPatterns())
     FLOAT_ONLY: ClassVar[bool] = True
     FLOPS_PER_ELEMENT: ClassVar[int] = 16
     IDENTITIES: ClassVar[tuple[Identity, ...]] = (Identity(1.0),)
+
+
+class PowByConstant(RewritePattern):
+    """pow(x, c) for a splat constant c that multiplies do exactly enough (GELU's x**3):
+    c = 2, 3, 4 -> products of x (x*x is pow's correctly rounded result; x*x*x and
+    (x*x)*(x*x) are within 2 ulp of it), c = -1 -> 1 / x (exact), and under fast-math
+    c = 0.5 -> sqrt(x) (pow(-0, 0.5) is +0 and pow(-inf, 0.5) is +inf, sqrt gives -0 and NaN).
+    A pow whose result broadcasts x (c has more elements) stays: the product would not."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: PowOp, rewriter: PatternRewriter, /):
+        from red.dialects.red.constants import ConstantOp, constant_value
+
+        x = op.lhs
+        exponent = constant_value(op.rhs)
+        if exponent is None or x.type != op.result.type:
+            return
+        value = splat_value(exponent)
+        if value is None:
+            return
+        c = float(value[0])
+        fast = op.fast_math
+        if c in (2.0, 3.0, 4.0):
+            square = MulOp(x, x, fast_math=fast)
+            if c == 2.0:
+                rewriter.replace(op, square)
+            elif c == 3.0:
+                rewriter.replace(op, [square, MulOp(x, square, fast_math=fast)])
+            else:
+                rewriter.replace(op, [square, MulOp(square, square, fast_math=fast)])
+        elif c == -1.0:
+            one = ConstantOp(splat_to_dense(1.0, TensorType(element_type_of(x), [])))
+            rewriter.replace(op, [one, DivOp(one, x, op.result.type, fast_math=fast)])
+        elif c == 0.5 and fast:
+            rewriter.replace(op, SqrtOp(x))
 
 
 class CompareOp(BinaryElementwiseOp):
