@@ -114,6 +114,13 @@ class Store(ABC):
         stats.counters = {name: merged.get(name, 0) for name in COUNTERS}
         return stats
 
+    def delete(self, kind: str, key: str) -> None:
+        """Remove the entry under `key` if there is one (a store keeps the first entry written
+        under a key: delete, then put, replaces it)."""
+        check_name("kind", kind)
+        check_name("key", key)
+        self._discard(kind, key)
+
     def clear(self) -> int:
         """Remove every red entry of this backend; the number removed."""
         return self._clear()
@@ -137,7 +144,7 @@ class Store(ABC):
 
     @abstractmethod
     def _discard(self, kind: str, key: str) -> None:
-        """Remove a corrupt entry so that the next write replaces it."""
+        """Remove an entry (absent: nothing happens)."""
 
     @abstractmethod
     def _stats(self) -> StoreStats: ...

@@ -341,7 +341,7 @@ def store_choice(store: Store, result: TuneResult) -> None:
     old one is discarded first."""
     data = result.to_json()
     del data["cached"]
-    store._discard(KIND, result.key)  # Store has no public delete yet
+    store.delete(KIND, result.key)
     store.put(KIND, result.key, json.dumps(data).encode())  # key order: the knobs' order
 
 

@@ -135,6 +135,17 @@ def test_put_get_first_writer_wins(url):
     assert store.contains_many("object", ["a" * 64, "b" * 64]) == [True, False]
 
 
+def test_delete_then_put_replaces_an_entry(url):
+    store = RedisStore(url)
+    store.put("tuning", "c" * 64, b"old")
+
+    store.delete("tuning", "c" * 64)
+    store.delete("tuning", "d" * 64)
+    store.put("tuning", "c" * 64, b"new")
+
+    assert bytes(store.get("tuning", "c" * 64) or b"") == b"new"
+
+
 def test_empty_requests_need_no_round_trip(own_server):
     store = RedisStore(own_server.url)
     cache = PrefixCache(store, B)

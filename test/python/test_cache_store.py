@@ -322,6 +322,25 @@ def test_clear_removes_entries_and_counters(tmp_path):
     assert (stats.entries, stats.bytes, stats.counters["hits"]) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("backend", ["memory", "directory"])
+def test_delete_then_put_replaces_an_entry(tmp_path, backend):
+    """`delete` is how a caller replaces an entry whatever the backend's rule for a second
+    write under a key (the tuner's retune). Deleting an absent key is no error; a bad key is
+    refused."""
+    store = MemoryStore(1 << 20) if backend == "memory" else DirectoryStore(str(tmp_path), 1 << 20)
+    store.put("tuning", KEY_A, b"old")
+
+    store.delete("tuning", KEY_A)
+    store.delete("tuning", KEY_B)
+    assert store.get("tuning", KEY_A) is None
+    store.put("tuning", KEY_A, b"new")
+
+    assert bytes(store.get("tuning", KEY_A) or b"") == b"new"
+    assert store.stats().entries == 1
+    with pytest.raises(ValueError, match=r"invalid cache key '\.\./x'"):
+        store.delete("tuning", "../x")
+
+
 # endregion Local directory
 
 
