@@ -4,6 +4,8 @@ impure). One analysis object per module; results are cached per function."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
@@ -21,17 +23,51 @@ class PurityOracle:
         self._pure: dict[str, bool] = {}
 
     def is_pure_function(self, name: str) -> bool:
+        """Whether `@name` and every function it calls, transitively, have no side effects
+        (a missing or external callee, or a call cycle on the way, makes it impure). An
+        explicit depth-first walk of the call graph: a chain of thousands of calls needs no
+        Python recursion."""
         if name in self._pure:
             return self._pure[name]
-        fn = self.functions.get(name)
-        if fn is None or not fn.body.blocks:
+        if not self._enter(name):
             return False
-        self._pure[name] = False  # recursion is treated as impure
-        pure = all(
-            o.has_trait(IsTerminator) or self.is_mergeable(o) for o in fn.walk() if o is not fn
-        )
-        self._pure[name] = pure
-        return pure
+        pure_so_far = {name: self._locally_pure(name)}
+        stack = [(name, iter(self._callees(name)))]
+        while stack:
+            caller, callees = stack[-1]
+            callee = next(callees, None)
+            if callee is None:
+                stack.pop()
+                self._pure[caller] = pure_so_far.pop(caller)
+                if stack:
+                    parent = stack[-1][0]
+                    pure_so_far[parent] = pure_so_far[parent] and self._pure[caller]
+            elif callee in self._pure:  # done, or on the path (recursion: impure)
+                pure_so_far[caller] = pure_so_far[caller] and self._pure[callee]
+            elif not self._enter(callee):
+                pure_so_far[caller] = False
+            else:
+                pure_so_far[callee] = self._locally_pure(callee)
+                stack.append((callee, iter(self._callees(callee))))
+        return self._pure[name]
+
+    def _enter(self, name: str) -> bool:
+        """Mark `@name` as on the walk's path (impure until proven pure); False (and
+        impure) when it has no body to inspect."""
+        fn = self.functions.get(name)
+        self._pure[name] = False
+        return fn is not None and bool(fn.body.blocks)
+
+    def _ops(self, name: str) -> Iterator[Operation]:
+        fn = self.functions[name]
+        return (o for o in fn.walk() if o is not fn and not o.has_trait(IsTerminator))
+
+    def _locally_pure(self, name: str) -> bool:
+        """No side effects in the body, calls aside."""
+        return all(isinstance(o, func.CallOp) or is_side_effect_free(o) for o in self._ops(name))
+
+    def _callees(self, name: str) -> list[str]:
+        return [o.callee.root_reference.data for o in self._ops(name) if isinstance(o, func.CallOp)]
 
     def is_mergeable(self, op: Operation) -> bool:
         if isinstance(op, func.CallOp):
