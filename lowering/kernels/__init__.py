@@ -20,6 +20,10 @@ in elements; `nthreads` <= 0 means the library default):
     red_sgemm_pack_b(k, n, b, b_rs, b_cs, dst, nthreads) into red_sgemm_packed_b_size(k, n)
     elements (64-byte aligned), then red_sgemm_prepacked(m, n, k, a, a_rs, a_cs, dst, c, c_rs,
     c_cs, accumulate, nthreads): weights packed once (a memo) skip B's packing in every call.
+    red_sgemm_register_constant(base, bytes) / red_sgemm_unregister_constant(base, bytes):
+    bytes that stay unchanged while registered; a matmul (red_sgemm, or _batched with one B
+    for every batch) whose B lies inside packs B on its first call and reuses the pack
+    (cached by address, shape and strides); red_sgemm_constant_packs() counts the packs.
     red_kernels_set_num_threads(n), red_kernels_get_num_threads()
 
 From Python:
@@ -29,6 +33,7 @@ From Python:
     kernels.declare_in(llvmlite_module)    # declarations for llvmlite callers
     kernels.ENTRY_POINTS[name].xdsl_types()  # (inputs, result) for llvm-dialect callers
     lib.function("red_sgemm")(...)         # ctypes; kernels.matmul / row_kernel on arrays
+    lib.register_constant(array)           # B read from array's bytes: packed once while it lives
     kernels.library_ir(target), kernels.object_code(target)  # for clang-built programs
 """
 

@@ -32,6 +32,7 @@ import llvmlite.ir as ir
 from red.lowering.kernels.irgen import I1, I32, I64, PTR, VOID, Gen, Value, define, elt_bytes
 from red.lowering.kernels.parallel import Runtime, balanced_split
 from red.lowering.kernels.target import Blocking, KernelTarget
+from red.lowering.kernels.weights import ConstantPacks
 
 # Below this many flops a call runs on one thread (a parallel region costs a few µs, as much
 # as a quarter of a 4 MFLOP matmul on one core).
@@ -130,9 +131,11 @@ class GemmGenerator:
         self.pack_b = self.pack_b_block()
         self.gemv = self.gemv_batched()
         self.gemm_fn = self.gemm_core()
+        pack_b = self.pack_b_entry()
+        packs = ConstantPacks(self.rt, self.prefix, self.eb, self.blk.nr, pack_b, self.bits)
+        self.constant_packed = packs.build()
         batched = self.batched()
         self.prepacked()
-        self.pack_b_entry()
         fn = self._define(self.prefix, VOID, gemm_args(), internal=False)
         g = Gen(fn)
         a = list(fn.args)
@@ -479,9 +482,20 @@ class GemmGenerator:
             )
             g.b.ret_void()
 
-        null = ir.Constant(PTR, None)
+        # B in a registered constant range (one B for every batch): its panels packed once.
+        one_b = g.b.or_(
+            g.b.icmp_signed("==", batch, g.i64(1)),
+            g.b.and_(
+                g.b.icmp_signed("==", b.bs0, g.i64(0)), g.b.icmp_signed("==", b.bs1, g.i64(0))
+            ),
+        )
+        packed = g.alloca(PTR)
+        g.b.store(ir.Constant(PTR, None), packed)
+        lookup = [b.base, b.rs, b.cs, k, n, threads]
+        g.if_then(one_b, lambda: g.b.store(g.b.call(self.constant_packed, lookup), packed))
         operands = [*a.fields(), *b.fields(), *c.fields()]
-        g.b.call(self.gemm_fn, [batch, batch1, m, n, k, *operands, accumulate, threads, null])
+        packed_b = g.b.load(packed, typ=PTR)
+        g.b.call(self.gemm_fn, [batch, batch1, m, n, k, *operands, accumulate, threads, packed_b])
         g.b.ret_void()
         return fn
 
@@ -595,7 +609,7 @@ class GemmGenerator:
         """Elements per row of k in a packed B: n rounded up to whole panels."""
         return g.round_up(n, self.blk.nr)
 
-    def pack_b_entry(self) -> None:
+    def pack_b_entry(self) -> ir.Function:
         """red_{s,d}gemm_pack_b(k, n, b, b_rs, b_cs, dst, nthreads) and
         red_{s,d}gemm_packed_b_size(k, n) (elements): B in the layout the tasks read, for
         each KC slice of k (at pc·packed_columns) its NR-column panels of kc x NR."""
@@ -632,6 +646,7 @@ class GemmGenerator:
         tasks = g.b.mul(k_blocks, col_blocks)
         self.rt.parallel_tasks(g, f"{fn.name}.tasks", tasks, threads, fields, task)
         g.b.ret_void()
+        return fn
 
     def gemm_core(self) -> ir.Function:
         """The internal `gemm(batch, batch1, m, n, k, a, b, c (5 fields each), accumulate,

@@ -9,6 +9,7 @@ import ctypes.util
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
+import numpy as np
 from xdsl.ir import Attribute
 
 from red.lowering.kernels.gemm import (
@@ -29,6 +31,7 @@ from red.lowering.kernels.irgen import F32, F64, I32, I64, PTR, VOID
 from red.lowering.kernels.parallel import GET_NUM_THREADS, SET_NUM_THREADS, Runtime
 from red.lowering.kernels.rows import ROW_KERNELS, RowKernelGenerator
 from red.lowering.kernels.target import KernelTarget, default_threads
+from red.lowering.kernels.weights import register_args
 
 _C_TYPES = {"i64": "int64_t", "i32": "int32_t", "f32": "float", "ptr": "void *", "void": "void"}
 _IR_TYPES: dict[str, ir.Type] = {"i64": I64, "i32": I32, "f32": F32, "ptr": PTR, "void": VOID}
@@ -103,6 +106,21 @@ def _entry_points() -> dict[str, EntryPoint]:
             EntryPoint(f"{prefix}_prepacked", "void", _spelled(prepacked_args()), prepacked_doc)
         )
         points.append(EntryPoint(f"{prefix}_pack_b", "void", _spelled(pack_b_args()), pack_doc))
+        register_doc = (
+            "register the bytes [base, base + bytes) as constant while registered: a matmul "
+            "whose B lies inside packs it once and reuses the pack; unregistering frees them"
+        )
+        points.append(
+            EntryPoint(
+                f"{prefix}_register_constant", "void", _spelled(register_args()), register_doc
+            )
+        )
+        points.append(
+            EntryPoint(
+                f"{prefix}_unregister_constant", "void", _spelled(register_args()), register_doc
+            )
+        )
+        points.append(EntryPoint(f"{prefix}_constant_packs", "i64", (), "packs of constant B held"))
         size_args = (("k", "i64"), ("n", "i64"))
         size_doc = "elements of a packed B (0 when k or n is 0)"
         points.append(EntryPoint(f"{prefix}_packed_b_size", "i64", size_args, size_doc))
@@ -133,13 +151,23 @@ def declare_in(module: ir.Module) -> dict[str, ir.Function]:
 
 # The library's parts, each compiled on first use in the JIT (a model in f32 never waits for
 # the f64 matmul); the thread-count state is a part of its own that the others call.
-_GEMM_ENTRIES = ("", "_batched", "_prepacked", "_pack_b", "_packed_b_size")
+_GEMM_ENTRIES = (
+    "",
+    "_batched",
+    "_prepacked",
+    "_pack_b",
+    "_packed_b_size",
+    "_register_constant",
+    "_unregister_constant",
+    "_constant_packs",
+)
 UNITS: dict[str, tuple[str, ...]] = {
     "sgemm": tuple(f"red_sgemm{suffix}" for suffix in _GEMM_ENTRIES),
     "dgemm": tuple(f"red_dgemm{suffix}" for suffix in _GEMM_ENTRIES),
     "rows": tuple(kernel.symbol for kernel in ROW_KERNELS),
 }
 STATE = (SET_NUM_THREADS, GET_NUM_THREADS)
+_GEMM_UNITS = {"sgemm": "red_sgemm", "dgemm": "red_dgemm"}
 
 
 def build_into(
@@ -282,6 +310,9 @@ class KernelLibrary:
         self.compile_seconds: dict[str, float] = {}
         self._engines: list[llvm.ExecutionEngine] = []
         self._functions: dict[str, Any] = {}
+        # Constant ranges (address, bytes) -> registrations alive; every compiled gemm unit
+        # holds each range once (units compiled later get the live ones).
+        self._constants: dict[tuple[int, int], int] = {}
         self._compile_unit("state", lambda: library_module(target, units=(), state=True), STATE)
         # The units find the state's getter by a name of this library's own (the canonical
         # one is a process symbol only for the registering library).
@@ -302,6 +333,49 @@ class KernelLibrary:
             if self.register:
                 llvm.add_symbol(name, self.addresses[name])
         self.compile_seconds[unit] = time.perf_counter() - start
+        if unit in _GEMM_UNITS:
+            for base, size in self._constants:
+                self.function(f"{_GEMM_UNITS[unit]}_register_constant")(base, size)
+
+    def register_constant(self, array: np.ndarray) -> None:
+        """Declare the bytes of `array` constant for as long as the array object lives: a
+        matmul of this library whose B lies inside them packs B once (per shape, strides
+        and blocking) and reuses the pack in later calls; when the array is freed, the range
+        is unregistered and its packs freed (weakref.finalize), so a new array at the same
+        address is never read through a stale pack. The caller must not change the bytes
+        while the array lives (a JIT module's bound constants)."""
+        key = (int(array.ctypes.data), int(array.nbytes))
+        if key[1] == 0:
+            return
+        with _lock:
+            count = self._constants.get(key, 0)
+            self._constants[key] = count + 1
+            if count == 0:
+                for unit, prefix in _GEMM_UNITS.items():
+                    if unit in self.compile_seconds:
+                        self.function(f"{prefix}_register_constant")(*key)
+        finalizer = weakref.finalize(array, self._release_constant, key)
+        finalizer.atexit = False  # at exit the process frees everything anyway
+
+    def _release_constant(self, key: tuple[int, int]) -> None:
+        with _lock:
+            count = self._constants.get(key, 0) - 1
+            if count > 0:
+                self._constants[key] = count
+                return
+            self._constants.pop(key, None)
+            for unit, prefix in _GEMM_UNITS.items():
+                if unit in self.compile_seconds:
+                    self.function(f"{prefix}_unregister_constant")(*key)
+
+    def constant_packs(self) -> int:
+        """Packs of constant B operands the compiled gemm units hold."""
+        with _lock:
+            return sum(
+                int(self.function(f"{prefix}_constant_packs")())
+                for unit, prefix in _GEMM_UNITS.items()
+                if unit in self.compile_seconds
+            )
 
     def require(self, names: Sequence[str] = ()) -> None:
         """Compile the units that define `names` (every unit when empty), if not yet done."""
