@@ -13,14 +13,18 @@ every operand was a constant and the op folded: folding evaluates the op with th
 interpreter's own kernel (`red_interpreter.evaluate_op`), so an import-time fold computes
 exactly what the op computes at run time. A fold never makes a constant larger than both
 `max_fold_bytes` and its operands together (a broadcast of a scalar to a huge shape stays an
-op). An `SSAValue` defined by `red.constant` counts as a constant too.
+op), nor one over `max_fold_bytes` of a constant that stays in the module anyway
+(`outlives_fold`: the transpose of a weight the embedding also reads stays a `red.transpose`,
+which the lowering reads through strides, instead of a second copy of the weight). An
+`SSAValue` defined by `red.constant` counts as a constant too.
 
 Regions: `with e.inside(body):` emits into the body block of a loop or branch being built;
 the constants it needs are materialized in the enclosing block (before the op that will hold
 the body), once, not in every iteration.
 
 Frontends subclass `Emitter` to say where ops are (`location`), how an error reads
-(`error`), and how their own handles become values (`value`)."""
+(`error`), how their own handles become values (`value`) and which constants other ops keep
+alive (`outlives_fold`)."""
 
 from __future__ import annotations
 
@@ -148,6 +152,12 @@ class Emitter:
         """A frontend's handle (a graph node, a framework tensor, ...) as an operand."""
         return x
 
+    def outlives_fold(self, x: Operand) -> bool:
+        """Whether a constant operand stays in the module whatever the op using it becomes
+        (a weight other ops read too): a fold of it over `max_fold_bytes` would keep its
+        bytes twice, so the op is emitted instead (default: no operand is known to)."""
+        return False
+
     # endregion Hooks a frontend overrides
 
     # region Values
@@ -261,7 +271,8 @@ class Emitter:
         """Append a built op, or fold it when its operands are all constants."""
         if self.fold and op.operands:
             arrays = self._constants(op.operands)
-            if arrays is not None and (folded := self._evaluate(op, arrays)) is not None:
+            shared = any(self.outlives_fold(x) for x in op.operands)
+            if arrays is not None and (folded := self._evaluate(op, arrays, shared)) is not None:
                 op.drop_all_references()
                 return folded
         return self.insert(op).results[0]
@@ -274,7 +285,7 @@ class Emitter:
         if self.fold and values and (arrays := self._constants(values)) is not None:
             scratch = Block(arg_types=[self._tensor_type(a) for a in arrays])
             probe = make(*scratch.args)
-            folded = self._evaluate(probe, arrays)
+            folded = self._evaluate(probe, arrays, any(self.outlives_fold(x) for x in values))
             probe.drop_all_references()
             if folded is not None:
                 return folded
@@ -292,17 +303,22 @@ class Emitter:
     def _tensor_type(self, array: np.ndarray) -> TensorType:
         return TensorType(self.element_type(array.dtype), list(array.shape))
 
-    def _evaluate(self, op: Operation, arrays: Sequence[np.ndarray]) -> np.ndarray | None:
+    def _evaluate(
+        self, op: Operation, arrays: Sequence[np.ndarray], shared: bool = False
+    ) -> np.ndarray | None:
         """The folded result of a single-result op, or None when the interpreter has no
         kernel for it, the result would be over the size guard (checked on its type, before
-        anything is computed), or the op fails (an out-of-range index: left to run time)."""
+        anything is computed; with a `shared` operand, one that `outlives_fold`, the guard
+        is `max_fold_bytes` alone), or the op fails (an out-of-range index: left to run
+        time)."""
         if len(op.results) != 1 or not can_evaluate(op):
             return None
         typ = op.results[0].type
         assert isinstance(typ, TensorType)
         dtype = numpy_dtype(typ.get_element_type())
         size = math.prod(typ.get_shape()) * dtype.itemsize
-        if size > max(self.max_fold_bytes, sum(_stored_bytes(a) for a in arrays)):
+        operand_bytes = 0 if shared else sum(_stored_bytes(a) for a in arrays)
+        if size > max(self.max_fold_bytes, operand_bytes):
             return None
         try:
             (result,) = evaluate_op(op, arrays)

@@ -405,7 +405,9 @@ class _MetadataReader:
             s, e = self.string(f"resource '{key}'")
             m = _EXTERNAL_ENTRY.fullmatch(self.text, s, e)
             if m is None:
-                raise self.error(f"resource '{key}' expects \"offset=N,length=N[,alignment=N]\"", s - 1)
+                raise self.error(
+                    f"resource '{key}' expects \"offset=N,length=N[,alignment=N]\"", s - 1
+                )
             offset, length = int(m.group(1)), int(m.group(2))
             if offset + length > data.nbytes:
                 raise self.error(

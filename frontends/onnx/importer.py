@@ -8,6 +8,7 @@ NameLoc(node name, model file). A symbolic input dim is a `?` whose name the arg
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,8 +49,10 @@ from red.frontends.onnx import (  # noqa: F401 (registers the converters and eva
 from red.frontends.onnx.loader import (
     ModelSource,
     UnsupportedError,
+    base_dir_of,
     check_shape_names,
     element_type,
+    initializer_dtype,
     inline_functions,
     input_type,
     is_weight,
@@ -94,6 +97,17 @@ def _set_name(value: SSAValue, name: str) -> None:
         value.name_hint = hint
 
 
+def _readers(graph: onnx.GraphProto) -> Counter[str]:
+    """How many nodes (those of subgraphs too) and graph outputs read each value name."""
+    count: Counter[str] = Counter(vi.name for vi in graph.output)
+    for node in graph.node:
+        count.update(name for name in node.input if name)
+        for a in node.attribute:
+            for sub in [a.g] if a.type == AttributeProto.GRAPH else a.graphs:
+                count.update(_readers(sub))
+    return count
+
+
 class Importer:
     """Imports one model graph into `@main` (see `import_onnx`)."""
 
@@ -108,6 +122,7 @@ class Importer:
     ):
         self.graph = model.graph
         self.file_loc = FileLineColLoc(StringAttr(filename), IntAttr(0), IntAttr(0))
+        self.base_dir = base_dir_of(filename)
         self.shapes = shapes
         self.weights_as_args = weights_as_args
         self.resource_threshold = resource_threshold
@@ -196,8 +211,14 @@ class Importer:
         if self.graph.sparse_initializer:
             name = self.graph.sparse_initializer[0].values.name
             raise UnsupportedError(self.loc(name), f"sparse initializer '{name}' is not supported")
+        readers = _readers(self.graph)
         for t in self.graph.initializer:
-            array = read_initializer(t, self.loc(t.name))
+            if self.weights_as_args and (dtype := initializer_dtype(t)) and dtype.kind == "f":
+                # an argument needs only the type: the bytes are not read
+                typ = TensorType(self.e.element_type(dtype), list(t.dims))
+                self._argument(typ, t.name, invariant=True)
+                continue
+            array = read_initializer(t, self.loc(t.name), self.base_dir)
             if self.weights_as_args and is_weight(array):
                 typ = TensorType(self.e.element_type(array.dtype), list(array.shape))
                 self._argument(typ, t.name, invariant=True)
@@ -206,7 +227,9 @@ class Importer:
                 and is_weight(array)
                 and array.nbytes >= self.resource_threshold
             ):
-                self.env[t.name] = self._resource_constant(array, t.name)
+                self.env[t.name] = weight = self._resource_constant(array, t.name)
+                if readers[t.name] > 1:
+                    self.e.shared_weights.add(weight)
             else:
                 self.env[t.name] = self.e.define(array, self.loc(t.name))
 

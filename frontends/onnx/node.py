@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import AttributeProto, helper, numpy_helper
 from xdsl.dialects.builtin import FileLineColLoc
-from xdsl.ir import Attribute, Block
+from xdsl.ir import Attribute, Block, SSAValue
 
 from red.dialects.diagnostics import DiagnosticError
 from red.frontends.emitter import Value
@@ -219,6 +219,11 @@ class OnnxEmitter(SizedEmitter):
         self.loc = file_loc
         self.node: Node | None = None
         self.unroll_recurrences = unroll_recurrences
+        self.shared_weights: set[SSAValue] = set()
+        """The constants of initializers that more than one node reads."""
+
+    def outlives_fold(self, x: Any) -> bool:
+        return isinstance(x, SSAValue) and x in self.shared_weights
 
     def error(self, message: str) -> Exception:
         if self.node is not None:

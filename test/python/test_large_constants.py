@@ -212,3 +212,99 @@ def test_transposed_weight_converts_in_one_pass_exactly():
     np.testing.assert_array_equal(dense_to_numpy(attr), weight.T)
     assert splat_value(weight.T) is None
     assert splat_value(np.broadcast_to(np.float32(2), (5, 6)).T) is not None
+
+
+def tied_embedding_onnx(path: Path, extra_transpose_reader: bool, external: bool) -> Path:
+    """ids -> Gather(W) -> MatMul(Transpose(W)): a tied embedding and LM head; without
+    `extra_transpose_reader` the Gather reads a second weight, so only the Transpose reads W."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(5)
+    # 1.2 MB each: over the emitter's max_fold_bytes, and read from the file lazily
+    w = rng.standard_normal((600, 512)).astype(np.float32)
+    other = rng.standard_normal((600, 512)).astype(np.float32)
+    table = "W" if extra_transpose_reader else "E"
+    nodes = [
+        helper.make_node("Gather", [table, "ids"], ["h"], name="embed"),
+        helper.make_node("Transpose", ["W"], ["wt"], perm=[1, 0], name="head_t"),
+        helper.make_node("MatMul", ["h", "wt"], ["logits"], name="head"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tied",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 5])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 5, 600])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(other, "E")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    out = path / "tied.onnx"
+    if external:
+        onnx.save_model(
+            model, str(out), save_as_external_data=True, location="tied.bin", size_threshold=0
+        )
+    else:
+        onnx.save_model(model, str(out))
+    return out
+
+
+@pytest.mark.parametrize("external", [False, True], ids=["embedded", "external-file"])
+def test_shared_weight_keeps_its_transpose_and_loads_lazily(tmp_path: Path, external: bool):
+    from onnx.reference import ReferenceEvaluator
+
+    from red.dialects.red import TransposeOp
+    from red.frontends.onnx import import_onnx, load_model
+
+    path = tied_embedding_onnx(tmp_path, extra_transpose_reader=True, external=external)
+    ids = np.random.default_rng(6).integers(0, 600, (1, 5))
+    (want,) = ReferenceEvaluator(str(path)).run(None, {"ids": ids})
+
+    parsed, _ = load_model(path)
+    module = import_onnx(path)
+
+    weights = {t.name: t for t in parsed.graph.initializer}
+    assert weights["W"].raw_data == b"", "W's bytes were parsed"
+    assert weights["W"].external_data
+    (transpose,) = [op for op in module.walk() if isinstance(op, TransposeOp)]
+    assert isinstance(transpose.input.owner, ConstantOp)
+    assert len(constants(module)) == 1, "the transpose of W folded into a second weight"
+    (got,) = red.interpret(module).call("main", ids)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)  # numpy's order of sums
+
+
+def test_no_transpose_kept_for_a_weight_read_once(tmp_path: Path):
+    from red.dialects.red import TransposeOp
+    from red.frontends.onnx import import_onnx
+
+    path = tied_embedding_onnx(tmp_path, extra_transpose_reader=False, external=False)
+
+    module = import_onnx(path)
+
+    assert not [op for op in module.walk() if isinstance(op, TransposeOp)]
+    assert len(constants(module)) == 2  # E, and W transposed at import
+
+
+def test_missing_external_data_is_a_load_error(tmp_path: Path):
+    from red.frontends.onnx import OnnxLoadError, import_onnx
+
+    path = tied_embedding_onnx(tmp_path, extra_transpose_reader=True, external=True)
+    (tmp_path / "tied.bin").unlink()
+
+    with pytest.raises(OnnxLoadError, match=r"could not load the external data of '.*tied.onnx'"):
+        import_onnx(path)
+
+
+def test_weights_as_args_match_weight_arrays_read_lazily(tmp_path: Path):
+    from red.frontends.onnx import import_onnx, weight_arrays
+
+    path = tied_embedding_onnx(tmp_path, extra_transpose_reader=True, external=False)
+    ids = np.random.default_rng(7).integers(0, 600, (1, 5))
+
+    module = import_onnx(path, weights_as_args=True)
+    weights = weight_arrays(path)
+
+    assert [w.shape for w in weights] == [(600, 512), (600, 512)]
+    assert all(w.flags.writeable and w.flags.aligned for w in weights)
+    (got,) = red.interpret(module).call("main", ids, *weights)
+    (want,) = red.interpret(import_onnx(path)).call("main", ids)
+    np.testing.assert_array_equal(got, want)
