@@ -14,8 +14,13 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from red.dialects import red
 from red.dialects.call_graph import call_graph
+from red.dialects.diagnostics import format_location, location_of
 from red.dialects.numpy_interop import numpy_dtype
+from red.dialects.red.dims import Dim, Poly, evaluate, format_dim
+from red.dialects.red_interpreter import argument_label, describe_array
+from red.dialects.symbolic_shapes import SymbolicShapes, has_dynamic_shapes
 from red.lowering.convert_red_to_loops import MEMO_RESET
+from red.lowering.loops.sizes import size_constraints
 
 if TYPE_CHECKING:
     from red.lowering.jit import CompiledModule
@@ -98,8 +103,12 @@ class CompiledFunction:
         self.name = fn.sym_name.data
         self.inputs = [t for t in fn.function_type.inputs.data if isinstance(t, TensorType)]
         self.outputs = [t for t in fn.function_type.outputs.data if isinstance(t, TensorType)]
-        n = len(self.inputs) + len(self.outputs)
-        self._cfunc = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))(address)
+        self.sized = SizedSignature(fn) if has_dynamic_shapes(fn) else None
+        if self.sized is None:
+            n = len(self.inputs) + len(self.outputs)
+            self._cfunc = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))(address)
+        else:
+            self._cfunc = self.sized.cfunctype()(address)
         self._in_specs = [
             (numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in self.inputs
         ]
@@ -127,12 +136,31 @@ class CompiledFunction:
             return self._run(args)
 
     def _run(self, args: tuple[Any, ...]) -> tuple[np.ndarray, ...]:
+        if self.sized is not None:
+            return self._run_sized(args)
         arrays, pointers = self._arguments(args)
         outs = [np.empty(shape, dtype=dtype) for dtype, shape in self._out_specs]
         self._cfunc(*pointers, *[data_pointer(o) for o in outs])
         # A memo is keyed on the addresses of this call's buffers: keep them alive until the
         # next call replaces the keys, so an address cannot be reused behind its back.
         self._keep = arrays
+        return tuple(outs)
+
+    def _run_sized(self, args: tuple[Any, ...]) -> tuple[np.ndarray, ...]:
+        """A call of a function with `?` dims: the arguments checked and their sizes bound
+        (SizedSignature), the results allocated at the shapes the sizes give."""
+        assert self.sized is not None
+        arrays, sizes, out_shapes = self.sized.bind(args)
+        outs = [
+            np.empty(shape, dtype=dtype) for (dtype, _), shape in zip(self._out_specs, out_shapes)
+        ]
+        passed: list[int] = []
+        for a, dims in zip(arrays, sizes):
+            passed += [data_pointer(a), *dims]
+        status = self._cfunc(*passed, *[data_pointer(o) for o in outs])
+        if status != 0:  # the checks above are the compiled entry's: this is a bug
+            raise ValueError(f"'@{self.name}' refused the sizes {sizes} (status {status})")
+        self._keep = tuple(arrays)
         return tuple(outs)
 
     def _arguments(self, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
@@ -156,3 +184,90 @@ class CompiledFunction:
         checked = self.owner.checker.check_arguments(self.fn, args)
         arrays = tuple(np.require(a, requirements=("C", "A")) for a in checked)
         return arrays, [data_pointer(a) for a in arrays]
+
+
+class SizedSignature:
+    """The sized C ABI of a function with `?` dims, from Python: `int32_t red_f(T0 *a0,
+    int64_t a0_d<j>..., ..., R0 *r0, ...)`, each tensor argument's pointer followed by its
+    `?` dims (lowering/loops/sizes.py). `bind` checks the arrays against the signature (a
+    ValueError names the argument and the dimension: rank, static size, a symbol given two
+    sizes, a size that makes a dim of the function negative) and gives the result shapes."""
+
+    def __init__(self, fn: func.FuncOp):
+        self.fn = fn
+        self.name = fn.sym_name.data
+        shapes = SymbolicShapes(fn)
+        args = fn.body.block.args
+        self.args = [
+            (i, argument_label(fn, i), numpy_dtype(a.type.get_element_type()), shapes.of(a))
+            for i, a in enumerate(args)
+            if isinstance(a.type, TensorType)
+        ]
+        ret = fn.body.block.last_op
+        assert ret is not None
+        self.results = [shapes.of(v) for v in ret.operands]
+        # the sizes the compiled entry checks, with the op that needs each
+        self.checked = size_constraints(fn, shapes)
+
+    def cfunctype(self) -> Any:
+        types: list[Any] = []
+        for _, _, _, dims in self.args:
+            types += [ctypes.c_void_p, *[ctypes.c_int64] * sum(isinstance(d, Poly) for d in dims)]
+        types += [ctypes.c_void_p] * len(self.results)
+        return ctypes.CFUNCTYPE(ctypes.c_int32, *types)
+
+    def bind(
+        self, args: tuple[Any, ...]
+    ) -> tuple[list[np.ndarray], list[list[int]], list[tuple[int, ...]]]:
+        """The arrays (C-contiguous), the `?` sizes of each, the result shapes."""
+        if len(args) != len(self.args):
+            raise ValueError(f"'@{self.name}' takes {len(self.args)} arguments, got {len(args)}")
+        symbols: dict[str, tuple[int, str]] = {}
+        arrays: list[np.ndarray] = []
+        sizes: list[list[int]] = []
+        for a, (_, label, dtype, dims) in zip(args, self.args):
+            arr = np.asarray(a)
+            where = f"argument {label} of '@{self.name}'"
+            if arr.dtype != dtype:
+                raise ValueError(f"{where} expects {dtype} elements, got {describe_array(arr)}")
+            if arr.ndim != len(dims):
+                raise ValueError(
+                    f"{where} has rank {len(dims)} ({_dims_text(dims)}), got {describe_array(arr)}"
+                )
+            given: list[int] = []
+            for j, (d, n) in enumerate(zip(dims, arr.shape)):
+                if isinstance(d, int):
+                    if d != n:
+                        raise ValueError(f"{where}: dim {j} must be {d}, got {n}")
+                    continue
+                symbol = next(iter(d.symbols))
+                size, first = symbols.setdefault(symbol, (n, f"dim {j} of argument {label}"))
+                if size != n:
+                    raise ValueError(
+                        f"{where}: dim {j} is '{symbol}' = {n}, but {first} gave "
+                        f"'{symbol}' = {size}"
+                    )
+                given.append(n)
+            arrays.append(np.require(arr, requirements=("C", "A")))
+            sizes.append(given)
+        values = {s: n for s, (n, _) in symbols.items()}
+        for d, op in self.checked.items():
+            n = evaluate(d, values)
+            if isinstance(n, int) and n < 0:
+                at = ", ".join(f"{s} = {v}" for s, v in sorted(values.items()))
+                raise ValueError(
+                    f"'@{self.name}' at {at}: the '{op.name}' op{_where(op)} needs "
+                    f"{format_dim(d)} >= 0, which is {n}: the model needs larger sizes"
+                )
+        shapes = [tuple(int(evaluate(d, values)) for d in dims) for dims in self.results]  # type: ignore[arg-type]
+        return arrays, sizes, shapes
+
+
+def _where(op: Any) -> str:
+    """` at file:line:col` when the op has a location."""
+    text = format_location(location_of(op))
+    return f" at {text}" if text != "<unknown>" else ""
+
+
+def _dims_text(dims: tuple[Dim, ...]) -> str:
+    return "x".join(format_dim(d) for d in dims) or "a scalar"

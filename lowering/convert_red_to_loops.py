@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects import arith, cf, func, memref, scf
 from xdsl.dialects.builtin import (
     AnyFloat,
     FloatAttr,
@@ -36,6 +36,8 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    i32,
+    i64,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
@@ -43,6 +45,8 @@ from xdsl.rewriter import InsertPoint
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
+from red.dialects.red.dims import Dim, Poly
+from red.dialects.symbolic_shapes import SymbolicShapes, has_dynamic_shapes
 from red.dialects.symbols import is_private
 from red.lowering.gc_pause import gc_paused
 from red.lowering.loops import (
@@ -55,9 +59,17 @@ from red.lowering.loops import (
     reductions,
     shape,
 )
-from red.lowering.loops.emitter import Emitter
+from red.lowering.loops.emitter import Bound, Emitter
 from red.lowering.loops.plan import BlockPlan, BufferLiveness, defined_in, plan_block
 from red.lowering.loops.rules import ELEMENT_RULES, NO_DESTINATION, OP_RULES, is_fusable
+from red.lowering.loops.sizes import (
+    Sizes,
+    dynamic_dims,
+    function_dims,
+    is_flat,
+    result_shape_function,
+    result_shape_name,
+)
 from red.lowering.loops.target import Target, host_target
 from red.lowering.loops.values import Buffer, Const, Fused, Lowered, memref_of
 
@@ -132,32 +144,68 @@ class FunctionLowering:
         fn = self.fn
         name = fn.sym_name.data
         _check_signature(fn)
+        public = name in self.module.public
+        dynamic = has_dynamic_shapes(fn)
+        if dynamic and not public:
+            raise DiagnosticError.at(
+                fn,
+                f"'@{name}' is private and has dynamic shapes: the lowering handles dynamic "
+                "shapes in public functions (the sized ABI)",
+            )
+        self.sizes = Sizes(SymbolicShapes(fn) if dynamic else None, self.e)
         inputs, outputs = fn.function_type.inputs.data, fn.function_type.outputs.data
-        block = Block(arg_types=[_lowered_type(t) for t in (*inputs, *outputs)])
-        for arg, new in zip(fn.body.block.args, block.args):
+        arg_types: list[Attribute] = []
+        for t in inputs:
+            arg_types += [_lowered_type(t), *[i64] * len(dynamic_dims(t))]
+        block = Block(arg_types=[*arg_types, *[_lowered_type(t) for t in outputs]])
+        new_args = iter(block.args)
+        arg_dims: list[tuple[str, SSAValue]] = []
+        for i, arg in enumerate(fn.body.block.args):
+            new = next(new_args)
             if isinstance(arg.type, TensorType):
                 self.values[arg] = Buffer(new)
             else:
                 self.scalars[arg] = new
             new.name_hint = arg.name_hint
-        outs = list(block.args[len(inputs) :])
+            for j in dynamic_dims(arg.type):
+                size = next(new_args)
+                size.name_hint = f"{arg.name_hint or f'arg{i}'}_d{j}"
+                symbol = self.sizes.dims(arg)[j]
+                assert isinstance(symbol, Poly)
+                arg_dims.append((next(iter(symbol.symbols)), size))
+        outs = list(new_args)
         for i, o in enumerate(outs):
             o.name_hint = f"res{i}"
-        self.builder.insertion_point = InsertPoint.at_end(block)
         self.e.entry = block
         ret = fn.body.block.last_op
         assert isinstance(ret, func.ReturnOp)
-        self.lower_body(fn.body.block, list(ret.arguments), outs)
-        self.builder.insert(func.ReturnOp())
+        if not dynamic:
+            self.builder.insertion_point = InsertPoint.at_end(block)
+            self.lower_body(fn.body.block, list(ret.arguments), outs)
+            self.builder.insert(func.ReturnOp())
+            blocks, results = [block], []
+        else:
+            # the entry block binds and checks the sizes, then branches to the body or to
+            # a block returning 1 (the results untouched)
+            assert self.sizes.shapes is not None
+            ok = self.sizes.bind_arguments(block, arg_dims, function_dims(fn, self.sizes.shapes))
+            body, fail = Block(), Block()
+            self.builder.insertion_point = InsertPoint.at_end(body)
+            self.lower_body(fn.body.block, list(ret.arguments), outs)
+            self.builder.insert(func.ReturnOp(self.e.scalar(0, i32)))
+            fail.add_op(func.ReturnOp(self.e.scalar(1, i32)))
+            block.add_op(cf.ConditionalBranchOp(ok, body, [], fail, []))
+            blocks, results = [block, body, fail], [i32]
         self.scalars.clear()
-        public = name in self.module.public
         new_fn = func.FuncOp(
             abi_name(name) if public else name,
-            FunctionType.from_lists([b.type for b in block.args], []),
-            Region(block),
+            FunctionType.from_lists([b.type for b in block.args], results),
+            Region(blocks),
             visibility=None if public else "private",
         )
         new_fn.location = fn.location
+        if dynamic:
+            self.module.functions[result_shape_name(name)] = result_shape_function(fn)
         return new_fn
 
     def scalar(self, v: SSAValue) -> SSAValue:
@@ -206,10 +254,6 @@ def _check_signature(fn: func.FuncOp) -> None:
     for t in (*inputs, *outputs):
         if not isinstance(t, TensorType):
             continue
-        if red.DYNAMIC in t.get_shape():
-            raise DiagnosticError.at(
-                fn, f"'@{name}' has a dynamic shape '{t}': the lowering needs static shapes"
-            )
         if isinstance(t.get_element_type(), IndexType):
             raise DiagnosticError.at(fn, f"'@{name}' has {_INDEX_ELEMENTS} ('{t}')")
 
@@ -237,7 +281,7 @@ class BlockLowering:
         self.e = fn.e
         self.values = fn.values
         self.dests = dests
-        self.plan: BlockPlan = plan_block(block, dests, is_fusable)
+        self.plan: BlockPlan = plan_block(block, dests, is_fusable, fn.sizes.dims)
         self.liveness = BufferLiveness()
         self.liveness.writable.update(dests.values())
 
@@ -260,10 +304,6 @@ class BlockLowering:
         for r in op.results:
             if not isinstance(r.type, TensorType):
                 continue
-            if red.DYNAMIC in red.shape_of(r):
-                raise DiagnosticError.at(
-                    op, f"'{op.name}' op has a dynamic shape: the lowering needs static shapes"
-                )
             if isinstance(r.type.get_element_type(), IndexType):
                 raise DiagnosticError.at(op, f"'{op.name}' op makes {_INDEX_ELEMENTS}")
         if _is_scalar_op(op):
@@ -319,6 +359,9 @@ class BlockLowering:
         if v in self.dests:
             return self.dests[v]
         typ = memref_of(v.type)
+        if is_flat(typ):
+            count = self.e.bound(self.fn.sizes.elements(v))
+            return self.e.op(memref.AllocOp([count], [], typ))
         return self.e.op(memref.AllocOp.get(typ.get_element_type(), shape=typ.get_shape()))
 
     def result_buffer(self, op: Operation, index: int = 0) -> SSAValue:
@@ -346,11 +389,40 @@ class BlockLowering:
 
     def copy(self, v: SSAValue, dest: SSAValue) -> None:
         """dest[i] = v[i] for every index."""
-        self.e.loop_nest(
-            red.shape_of(v), lambda idx: self.e.op(memref.StoreOp.get(self.load(v, idx), dest, idx))
-        )
+        self.e.loop_nest(self.shape(v), lambda idx: self.store(self.load(v, idx), dest, idx, v))
 
     # endregion buffers
+
+    # region sizes
+
+    def dims(self, v: SSAValue) -> tuple[Dim, ...]:
+        """The dims of tensor `v` (ints, or polynomials in the arguments' `?` sizes)."""
+        return self.fn.sizes.dims(v)
+
+    def shape(self, v: SSAValue) -> list[Bound]:
+        """The dims of tensor `v` as loop bounds (ints, or index values)."""
+        return self.fn.sizes.shape(v)
+
+    def size(self, d: Dim, where: SSAValue | Operation | None = None) -> Bound:
+        """Dim `d` as a loop bound."""
+        return self.fn.sizes.size(d, where)
+
+    def at(self, mem: SSAValue, idx: list[SSAValue], like: SSAValue) -> list[SSAValue]:
+        """The indices of element `idx` of tensor `like` in its buffer `mem` (one linear
+        index in a flat buffer)."""
+        if is_flat(mem.type):
+            return [self.fn.sizes.linear(idx, self.dims(like))]
+        return idx
+
+    def store(self, x: SSAValue, mem: SSAValue, idx: list[SSAValue], like: SSAValue) -> None:
+        """mem[idx] = x, `mem` holding tensor `like` (or one of its shape)."""
+        self.e.op(memref.StoreOp.get(x, mem, self.at(mem, idx, like)))
+
+    def load_from(self, mem: SSAValue, idx: list[SSAValue], like: SSAValue) -> SSAValue:
+        """mem[idx], `mem` holding tensor `like` (or one of its shape)."""
+        return self.e.op(memref.LoadOp.get(mem, self.at(mem, idx, like)))
+
+    # endregion sizes
 
     # region scalar reads
 
@@ -361,11 +433,32 @@ class BlockLowering:
             return self.scalar_of(lowered.op, idx)
         if isinstance(lowered, Const) and lowered.splat:
             return self.e.scalar(lowered.array.reshape(-1)[0].item(), red.element_type_of(v))
-        return self.e.op(memref.LoadOp.get(self.buffer(v), idx))
+        return self.load_from(self.buffer(v), idx, v)
 
-    def operand(self, v: SSAValue, idx: list[SSAValue]) -> SSAValue:
-        """A numpy-broadcast operand's element at result index `idx`."""
-        return self.load(v, self.e.broadcast_index(idx, red.shape_of(v)))
+    def operand(self, v: SSAValue, idx: list[SSAValue], result: SSAValue) -> SSAValue:
+        """A numpy-broadcast operand's element at index `idx` of `result`."""
+        return self.load(v, self.broadcast_index(idx, v, result))
+
+    def broadcast_index(self, idx: list[SSAValue], v: SSAValue, result: SSAValue) -> list[SSAValue]:
+        """The index into numpy-broadcast operand `v` at index `idx` of `result`: 0 along
+        a dim of size 1; a dynamic dim that may be 1 where the result's is not (another
+        polynomial) is chosen at run time."""
+        dims, out = self.dims(v), self.dims(result)
+        if all(isinstance(d, int) for d in dims):
+            return self.e.broadcast_index(idx, dims)  # type: ignore[arg-type]
+        offset = len(out) - len(dims)
+        e, zero = self.e, self.e.index(0)
+        at: list[SSAValue] = []
+        for d, n in enumerate(dims):
+            i = idx[offset + d]
+            if n == 1:
+                at.append(zero)
+            elif n == out[offset + d]:
+                at.append(i)
+            else:
+                one = e.op(arith.CmpiOp(e.bound(self.size(n, v)), e.index(1), "eq"))
+                at.append(e.op(arith.SelectOp(one, zero, i)))
+        return at
 
     def scalar_of(self, op: Operation, idx: list[SSAValue]) -> SSAValue:
         """The value of elementwise `op` at `idx`, by its elementwise rule."""
@@ -375,9 +468,9 @@ class BlockLowering:
 
     def emit_elementwise(self, op: Operation, dest: SSAValue) -> None:
         """One loop nest storing `op`'s value at every index into `dest`."""
+        r = op.results[0]
         self.e.loop_nest(
-            red.shape_of(op.results[0]),
-            lambda idx: self.e.op(memref.StoreOp.get(self.scalar_of(op, idx), dest, idx)),
+            self.shape(r), lambda idx: self.store(self.scalar_of(op, idx), dest, idx, r)
         )
 
     # endregion scalar reads

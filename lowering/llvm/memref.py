@@ -100,13 +100,24 @@ def _store(conv: FunctionConverter, op: memref.StoreOp) -> None:
 
 @lowers(memref.AllocOp)
 def _alloc(conv: FunctionConverter, op: memref.AllocOp) -> None:
-    """malloc of the buffer's bytes (at least 1)."""
+    """malloc of the buffer's bytes (at least 1); a flat buffer of dynamic size (a tensor
+    with `?` dims, lowering/loops/sizes.py) takes its element count as its one operand."""
     typ = op.memref.type
     assert isinstance(typ, MemRefType)
-    if DYNAMIC in typ.get_shape():
-        raise DiagnosticError.at(op, f"'{op.name}' op of '{typ}' (dynamic) is not supported")
-    size = max(1, math.prod(typ.get_shape()) * element_bytes(typ.get_element_type()))
     conv.declare("malloc", [i64], PTR)
+    shape = typ.get_shape()
+    if DYNAMIC in shape:
+        if len(shape) != 1 or len(op.dynamic_sizes) != 1:
+            raise DiagnosticError.at(
+                op, f"'{op.name}' op of '{typ}': only a 1-D buffer of dynamic size is supported"
+            )
+        count = conv.get(op.dynamic_sizes[0])
+        nbytes = conv.emit(llvm.MulOp(count, conv.const_int(element_bytes(typ.get_element_type()))))
+        # malloc(0) may return NULL: ask for one byte more (nothing reads an empty buffer)
+        nbytes = conv.emit(llvm.AddOp(nbytes, conv.const_int(1)))
+        conv.set(op.memref, conv.emit(llvm.CallOp("malloc", nbytes, return_type=PTR)))
+        return
+    size = max(1, math.prod(shape) * element_bytes(typ.get_element_type()))
     conv.set(op.memref, conv.emit(llvm.CallOp("malloc", conv.const_int(size), return_type=PTR)))
 
 

@@ -23,7 +23,6 @@ from xdsl.dialects import memref, scf
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Block, Operation, Region, SSAValue
 
-from red.dialects import red
 from red.lowering.loops.rules import lowers
 from red.lowering.loops.values import Buffer
 
@@ -129,10 +128,12 @@ def store_carried(bl: BlockLowering, pairs: Sequence[tuple[SSAValue, Buffer]]) -
             bl.copy(v, b.mem)
             continue
 
-        def move(idx: list[SSAValue], temp: SSAValue = temp, dest: SSAValue = b.mem) -> None:
-            e.op(memref.StoreOp.get(e.op(memref.LoadOp.get(temp, idx)), dest, idx))
+        def move(
+            idx: list[SSAValue], temp: SSAValue = temp, dest: SSAValue = b.mem, v: SSAValue = v
+        ) -> None:
+            bl.store(bl.load_from(temp, idx, v), dest, idx, v)
 
-        e.loop_nest(red.shape_of(v), move)
+        e.loop_nest(bl.shape(v), move)
         e.op(memref.DeallocOp.get(temp))
 
 

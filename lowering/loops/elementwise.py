@@ -52,7 +52,8 @@ def binary(*op_types: type[Operation]) -> Callable[[BinaryRule], BinaryRule]:
     def register(rule: BinaryRule) -> BinaryRule:
         def at(bl: BlockLowering, op: Any, idx: list[SSAValue]) -> SSAValue:
             lowerable(op)
-            a, b = bl.operand(op.lhs, idx), bl.operand(op.rhs, idx)
+            r = op.results[0]
+            a, b = bl.operand(op.lhs, idx, r), bl.operand(op.rhs, idx, r)
             return rule(bl.e, op, a, b, red.element_type_of(op.lhs))
 
         lowers_elementwise(*op_types)(at)
@@ -227,8 +228,9 @@ def _gelu(e: Emitter, op: red.GeluOp, x: SSAValue, elt: Attribute) -> SSAValue:
 def _select(bl: BlockLowering, op: red.SelectOp, idx: list[SSAValue]) -> SSAValue:
     """condition ? true_value : false_value, all three broadcast."""
     lowerable(op)
-    c = bl.operand(op.condition, idx)
-    t, f = bl.operand(op.true_value, idx), bl.operand(op.false_value, idx)
+    r = op.result
+    c = bl.operand(op.condition, idx, r)
+    t, f = bl.operand(op.true_value, idx, r), bl.operand(op.false_value, idx, r)
     return bl.e.op(arith.SelectOp(c, t, f))
 
 

@@ -164,8 +164,8 @@ class Emitter:
             b = self.index(b)
         return self.op(arith.AddiOp(a, b))
 
-    def mul_index(self, a: SSAValue, n: int) -> SSAValue:
-        return a if n == 1 else self.op(arith.MuliOp(a, self.index(n)))
+    def mul_index(self, a: SSAValue, n: Bound) -> SSAValue:
+        return a if isinstance(n, int) and n == 1 else self.op(arith.MuliOp(a, self.bound(n)))
 
     def broadcast_index(self, idx: Sequence[SSAValue], shape: Sequence[int]) -> list[SSAValue]:
         """The index into a numpy-broadcast operand of `shape` at result index `idx`."""

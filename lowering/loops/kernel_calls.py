@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import func, llvm, memref
+from xdsl.dialects import arith, func, llvm, memref
 from xdsl.dialects.builtin import (
     Float32Type,
     IntegerType,
@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, SSAValue
 
+from red.dialects.red.dims import Dim
 from red.lowering.kernels.library import ENTRY_POINTS
 from red.lowering.loops.emitter import Emitter
 
@@ -61,11 +62,26 @@ on the calling thread: a parallel region costs a team wake-up and a barrier, whi
 machine waits for a descheduled thread (measured: 64x64 matmuls, 1.3x slower on 2 threads)."""
 
 
-def num_threads(bl: BlockLowering, work: int) -> SSAValue:
+def kernel_int(bl: BlockLowering, d: Dim) -> KernelArg:
+    """A size as an i64 kernel argument: the int, or the run-time value of a polynomial in
+    the function's `?` sizes."""
+    return d if isinstance(d, int) else bl.fn.sizes.as_i64(d)
+
+
+def num_threads(bl: BlockLowering, work: Dim) -> SSAValue:
     """The thread count of a kernel call doing `work`: 1 below SERIAL_WORK, else the
-    module's (an i32 read from its global)."""
-    if work < SERIAL_WORK:
-        return bl.e.scalar(1, i32)
+    module's (an i32 read from its global); a `work` that depends on run-time sizes is
+    compared with SERIAL_WORK at run time."""
+    if isinstance(work, int):
+        if work < SERIAL_WORK:
+            return bl.e.scalar(1, i32)
+        return _module_threads(bl)
+    e = bl.e
+    small = e.op(arith.CmpiOp(e.bound(bl.size(work)), e.index(SERIAL_WORK), "slt"))
+    return e.op(arith.SelectOp(small, e.scalar(1, i32), _module_threads(bl)))
+
+
+def _module_threads(bl: BlockLowering) -> SSAValue:
     typ = MemRefType(i32, [])
 
     def make(name: str) -> memref.GlobalOp:

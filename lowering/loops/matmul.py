@@ -19,9 +19,18 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from red.dialects import red
+from red.dialects.diagnostics import DiagnosticError
+from red.dialects.red.dims import Dim, Poly, product
 from red.lowering.loops.emitter import INDEX, Emitter, is_float
-from red.lowering.loops.kernel_calls import call_kernel, num_threads, pointer
+from red.lowering.loops.kernel_calls import (
+    KernelArg,
+    call_kernel,
+    kernel_int,
+    num_threads,
+    pointer,
+)
 from red.lowering.loops.rules import lowers
+from red.lowering.loops.sizes import is_flat
 from red.lowering.loops.target import Target
 from red.lowering.loops.values import Fused
 
@@ -35,6 +44,14 @@ _GEMM = {f32: "red_sgemm", f64: "red_dgemm"}
 @lowers(red.MatmulOp)
 def _matmul(bl: BlockLowering, op: red.MatmulOp) -> None:
     """C = A·B: a library call where it covers the op, else the module's loop kernel."""
+    c_shape = bl.dims(op.result)
+    for v in (op.lhs, op.rhs):
+        batch = bl.dims(v)[:-2]
+        lead = len(c_shape) - 2 - len(batch)
+        if any(isinstance(d, Poly) and d != c_shape[lead + j] for j, d in enumerate(batch)):
+            raise DiagnosticError.at(
+                op, f"'{op.name}' op broadcasts a dynamic batch dim: not supported by the lowering"
+            )
     if not library_matmul(bl, op):
         loop_matmul(bl, op)
 
@@ -45,12 +62,12 @@ class StridedOperand:
     sum(batch index * batch stride) + i*rs + j*cs (in elements; stride 0 broadcasts)."""
 
     mem: SSAValue
-    batch: list[int]
-    rs: int
-    cs: int
+    batch: list[Dim]
+    rs: Dim
+    cs: Dim
 
 
-def strided_operand(bl: BlockLowering, v: SSAValue, batch_shape: Sequence[int]) -> StridedOperand:
+def strided_operand(bl: BlockLowering, v: SSAValue, batch_shape: Sequence[Dim]) -> StridedOperand:
     """`v` (a matmul operand) over the result's batch dims `batch_shape`. A transpose of the
     last two dims that the driver left unmaterialized (fused into this use) is read from its
     input with the row and column strides swapped."""
@@ -61,8 +78,8 @@ def strided_operand(bl: BlockLowering, v: SSAValue, batch_shape: Sequence[int]) 
         rank = len(perm)
         if perm == [*range(rank - 2), rank - 1, rank - 2]:
             v, swap = t.input, True
-    shape = red.shape_of(v)
-    strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
+    shape = bl.dims(v)
+    strides = [product(shape[d + 1 :]) for d in range(len(shape))]
     rs, cs = strides[-2], strides[-1]
     if swap:
         rs, cs = cs, rs
@@ -75,13 +92,13 @@ def strided_operand(bl: BlockLowering, v: SSAValue, batch_shape: Sequence[int]) 
 
 
 def merge_batch_dims(
-    sizes: Sequence[int], operands: Sequence[StridedOperand]
-) -> tuple[list[int], list[list[int]]]:
+    sizes: Sequence[Dim], operands: Sequence[StridedOperand]
+) -> tuple[list[Dim], list[list[Dim]]]:
     """The batch dims with those of size 1 dropped and neighbours merged where every operand
     steps through both as through one (stride[d] = stride[d+1]·size[d+1]): (sizes, strides
     per operand)."""
     dims = [(n, [o.batch[d] for o in operands]) for d, n in enumerate(sizes) if n != 1]
-    merged: list[tuple[int, list[int]]] = []
+    merged: list[tuple[Dim, list[Dim]]] = []
     for n, st in dims:
         if merged:
             pn, pst = merged[-1]
@@ -97,15 +114,15 @@ def library_matmul(bl: BlockLowering, op: red.MatmulOp) -> bool:
     a broadcast B whose A and C rows run on through the batch is one gemm of batch·M rows).
     False when the library does not cover the op (nothing is emitted then)."""
     elt = red.element_type_of(op.result)
-    c_shape = red.shape_of(op.result)
-    if elt not in _GEMM or math.prod(c_shape) == 0 or red.shape_of(op.lhs)[-1] == 0:
+    c_shape = bl.dims(op.result)
+    if elt not in _GEMM or product(c_shape) == 0 or bl.dims(op.lhs)[-1] == 0:
         return False
-    m, n, k = c_shape[-2], c_shape[-1], red.shape_of(op.lhs)[-1]
+    m, n, k = c_shape[-2], c_shape[-1], bl.dims(op.lhs)[-1]
     batch_shape = c_shape[:-2]
     a = strided_operand(bl, op.lhs, batch_shape)
     b = strided_operand(bl, op.rhs, batch_shape)
     dest = bl.result_buffer(op)
-    c = StridedOperand(dest, [math.prod(c_shape[d + 1 :]) for d in range(len(batch_shape))], n, 1)
+    c = StridedOperand(dest, [product(c_shape[d + 1 :]) for d in range(len(batch_shape))], n, 1)
     sizes, (a_bs, b_bs, c_bs) = merge_batch_dims(batch_shape, [a, b, c])
     if len(sizes) == 1 and b_bs[0] == 0 and a_bs[0] == m * a.rs and c_bs[0] == m * c.rs:
         m, sizes = m * sizes[0], []  # B shared by every batch entry: one taller product
@@ -113,19 +130,20 @@ def library_matmul(bl: BlockLowering, op: red.MatmulOp) -> bool:
         loop_matmul(bl, op, dest)
         return True
     name = _GEMM[elt]
-    threads = num_threads(bl, 2 * m * n * k * math.prod(sizes))
+    threads = num_threads(bl, 2 * m * n * k * product(sizes))
     ptrs = [pointer(bl, x.mem) for x in (a, b, c)]
     if not sizes:
-        args = [m, n, k]
+        args: list[KernelArg | Dim] = [m, n, k]
         for ptr, x in zip(ptrs, (a, b, c)):
             args += [ptr, x.rs, x.cs]
-        call_kernel(bl, name, [*args, 0, threads])
-        return True
-    pad = [1] * (2 - len(sizes))
-    args = [*pad, *sizes, m, n, k]
-    for ptr, x, bs in zip(ptrs, (a, b, c), (a_bs, b_bs, c_bs)):
-        args += [ptr, *[0] * len(pad), *bs, x.rs, x.cs]
-    call_kernel(bl, f"{name}_batched", [*args, 0, threads])
+    else:
+        pad = [1] * (2 - len(sizes))
+        args = [*pad, *sizes, m, n, k]
+        for ptr, x, bs in zip(ptrs, (a, b, c), (a_bs, b_bs, c_bs)):
+            args += [ptr, *[0] * len(pad), *bs, x.rs, x.cs]
+        name = f"{name}_batched"
+    values = [kernel_int(bl, x) if isinstance(x, Poly) else x for x in args]
+    call_kernel(bl, name, [*values, 0, threads])
     return True
 
 
@@ -135,7 +153,7 @@ def loop_matmul(bl: BlockLowering, op: red.MatmulOp, dest: SSAValue | None = Non
     dest = dest if dest is not None else bl.result_buffer(op)
     e = bl.e
     a, b, c = flat_view(bl.buffer(op.lhs), e), flat_view(bl.buffer(op.rhs), e), flat_view(dest, e)
-    a_shape, b_shape, c_shape = red.shape_of(op.lhs), red.shape_of(op.rhs), red.shape_of(op.result)
+    a_shape, b_shape, c_shape = bl.dims(op.lhs), bl.dims(op.rhs), bl.dims(op.result)
     m, k, n = c_shape[-2], a_shape[-1], c_shape[-1]
     elt = red.element_type_of(op.result)
     target = bl.module.target
@@ -143,12 +161,13 @@ def loop_matmul(bl: BlockLowering, op: red.MatmulOp, dest: SSAValue | None = Non
         f"__red_matmul_{elt}", lambda name: matmul_kernel_function(name, elt, target)
     )
 
-    def offset(idx: list[SSAValue], batch: Sequence[int], block: int) -> SSAValue:
+    def offset(idx: list[SSAValue], batch: Sequence[Dim], block: Dim) -> SSAValue:
         """The start of this batch entry's matrix in an operand with batch dims `batch`."""
         total: SSAValue | None = None
-        for d, (i, size) in enumerate(zip(e.broadcast_index(idx, batch), batch)):
+        lead = len(idx) - len(batch)
+        for d, size in enumerate(batch):
             if size != 1:
-                term = e.mul_index(i, math.prod(batch[d + 1 :]) * block)
+                term = e.mul_index(idx[lead + d], bl.size(product(batch[d + 1 :]) * block))
                 total = term if total is None else e.op(arith.AddiOp(total, term))
         return e.index(0) if total is None else total
 
@@ -156,16 +175,18 @@ def loop_matmul(bl: BlockLowering, op: red.MatmulOp, dest: SSAValue | None = Non
         a_off = offset(idx, a_shape[:-2], m * k)
         b_off = offset(idx, b_shape[:-2], k * n)
         c_off = offset(idx, c_shape[:-2], m * n)
-        args = [a, a_off, b, b_off, c, c_off, e.index(m), e.index(n), e.index(k)]
-        e.op(func.CallOp(kernel, args, []))
+        sizes = [e.bound(bl.size(x)) for x in (m, n, k)]
+        e.op(func.CallOp(kernel, [a, a_off, b, b_off, c, c_off, *sizes], []))
 
-    e.loop_nest(c_shape[:-2], call)
+    e.loop_nest([bl.size(d) for d in c_shape[:-2]], call)
 
 
 def flat_view(mem: SSAValue, e: Emitter) -> SSAValue:
     """A contiguous buffer as a 1-D memref of dynamic size (the kernel's argument type)."""
     typ = mem.type
     assert isinstance(typ, MemRefType)
+    if is_flat(typ):
+        return mem
     count = math.prod(typ.get_shape())
     flat = MemRefType(typ.get_element_type(), [count])
     view = e.op(memref.ReinterpretCastOp.from_dynamic(mem, [0], [count], [1], flat))  # type: ignore[arg-type]

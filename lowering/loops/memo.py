@@ -13,6 +13,7 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from red.dialects import red
+from red.dialects.diagnostics import DiagnosticError
 from red.lowering.loops.emitter import Emitter
 from red.lowering.loops.rules import lowers
 from red.lowering.loops.values import Buffer, memref_of
@@ -27,6 +28,11 @@ FLAG_TYPE = MemRefType(i8, [1])
 @lowers(red.MemoOp, into_destination=False)
 def _memo(bl: BlockLowering, op: red.MemoOp) -> None:
     """Recompute into the cached results when stale; the results are the cached buffers."""
+    for r in op.outputs:
+        if red.DYNAMIC in red.shape_of(r):
+            raise DiagnosticError.at(
+                op, f"'{op.name}' op caching '{r.type}': a memo of a dynamic shape is not supported"
+            )
     module, e = bl.module, bl.e
     n = len(module.memo_flags)
     names = [

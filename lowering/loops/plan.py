@@ -4,7 +4,7 @@ that hold it (and the views of them) are freed right after."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from xdsl.ir import Block, Operation, SSAValue
@@ -40,12 +40,16 @@ class BlockPlan:
 
 
 def plan_block(
-    block: Block, dests: dict[SSAValue, SSAValue], fusable: Callable[[Operation], bool]
+    block: Block,
+    dests: dict[SSAValue, SSAValue],
+    fusable: Callable[[Operation], bool],
+    dims: Callable[[SSAValue], Sequence[object]] = red.shape_of,
 ) -> BlockPlan:
-    """Plan `block`, whose values in `dests` are written into given result buffers."""
+    """Plan `block`, whose values in `dests` are written into given result buffers;
+    `dims(v)` gives a tensor's dims (two shapes are equal when their dims are)."""
     ops = list(block.ops)
     position = {op: i for i, op in enumerate(ops)}
-    fused = {op for op in ops if _fuses_into_user(op, block, dests, fusable)}
+    fused = {op for op in ops if _fuses_into_user(op, block, dests, fusable, dims)}
     # A fused op reads its operands in its consumer's loop nest: their uses count there
     # (else a buffer whose last reader is fused would never be freed). Users come after
     # their operands, so a reverse walk knows where each user is computed.
@@ -71,6 +75,7 @@ def _fuses_into_user(
     block: Block,
     dests: dict[SSAValue, SSAValue],
     fusable: Callable[[Operation], bool],
+    dims: Callable[[SSAValue], Sequence[object]],
 ) -> bool:
     """An elementwise op whose one result has one use, by an elementwise op of the same
     shape in the same block (and that is not written into a result buffer)."""
@@ -84,7 +89,7 @@ def _fuses_into_user(
         user is not None
         and fusable(user)
         and user.parent is block
-        and red.shape_of(user.results[0]) == red.shape_of(r)
+        and tuple(dims(user.results[0])) == tuple(dims(r))
     )
 
 

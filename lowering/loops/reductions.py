@@ -9,15 +9,22 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, memref
+from xdsl.dialects import arith
 from xdsl.dialects import math as mathd
 from xdsl.dialects.builtin import IntegerType, f32, i1, i64
 from xdsl.ir import Attribute, SSAValue
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
-from red.lowering.loops.emitter import Emitter, is_float
-from red.lowering.loops.kernel_calls import call_kernel, null_pointer, num_threads, pointer
+from red.dialects.red.dims import product
+from red.lowering.loops.emitter import Bound, Emitter, is_float
+from red.lowering.loops.kernel_calls import (
+    call_kernel,
+    kernel_int,
+    null_pointer,
+    num_threads,
+    pointer,
+)
 from red.lowering.loops.rules import lowers
 
 if TYPE_CHECKING:
@@ -48,7 +55,8 @@ def _reduce(bl: BlockLowering, op: red.ReduceOp) -> None:
     """Per output element, a loop over the reduced axes carrying the sum (max); mean
     divides the sum by the count; on i1 (numpy) sum and max are both `any`."""
     dest = bl.result_buffer(op)
-    in_shape = red.shape_of(op.input)
+    in_dims = bl.dims(op.input)
+    in_shape = bl.shape(op.input)
     axes = op.axis_list
     index = input_index(len(in_shape), axes, op.keeps_dims)
     elt = red.element_type_of(op.input)
@@ -62,11 +70,18 @@ def _reduce(bl: BlockLowering, op: red.ReduceOp) -> None:
         init = e.scalar(_identity(op, elt), elt)
         total = e.fold_nest([in_shape[a] for a in axes], init, step)
         if isinstance(op, red.ReduceMeanOp):
-            count = math.prod(in_shape[a] for a in axes)
-            total = e.op(arith.DivfOp(total, e.scalar(count, elt)))
-        e.op(memref.StoreOp.get(total, dest, out_idx))
+            count = bl.size(product(in_dims[a] for a in axes), op.input)
+            total = e.op(arith.DivfOp(total, count_as(e, count, elt)))
+        bl.store(total, dest, out_idx, op.result)
 
-    e.loop_nest(red.shape_of(op.result), element)
+    e.loop_nest(bl.shape(op.result), element)
+
+
+def count_as(e: Emitter, count: Bound, elt: Attribute) -> SSAValue:
+    """An element count as a float of type `elt` (a mean's divisor)."""
+    if isinstance(count, int):
+        return e.scalar(count, elt)
+    return e.op(arith.SIToFPOp(e.op(arith.IndexCastOp(count, i64)), elt))  # type: ignore[arg-type]
 
 
 def _combine(op: red.ReduceOp, acc: SSAValue, x: SSAValue, elt: Attribute, e: Emitter) -> SSAValue:
@@ -92,7 +107,7 @@ def _argmax(bl: BlockLowering, op: red.ArgmaxOp) -> None:
     """The first index of the largest element along `axis` (numpy.argmax): a loop from the
     second element carrying the best value and its index, taking x when x > best, or, for
     floats, x ugt best while best is not NaN (so the first NaN wins and stays)."""
-    in_shape = red.shape_of(op.input)
+    in_shape = bl.shape(op.input)
     axis = op.axis.value.data
     if in_shape[axis] == 0:
         raise DiagnosticError.at(op, f"'{op.name}' op over an empty axis has no result")
@@ -114,9 +129,9 @@ def _argmax(bl: BlockLowering, op: red.ArgmaxOp) -> None:
 
         first = bl.load(op.input, index(out_idx, [e.index(0)]))
         _, at = e.for_loop(1, in_shape[axis], 1, [first, e.index(0)], step)
-        e.op(memref.StoreOp.get(e.op(arith.IndexCastOp(at, i64)), dest, out_idx))
+        bl.store(e.op(arith.IndexCastOp(at, i64)), dest, out_idx, op.result)
 
-    e.loop_nest(red.shape_of(op.result), element)
+    e.loop_nest(bl.shape(op.result), element)
 
 
 # endregion reduce
@@ -133,10 +148,12 @@ class RowLoops:
         self.bl, self.e, self.input = bl, bl.e, op.input
         self.elt = red.element_type_of(op.input)
         self.dest = bl.result_buffer(op)
-        self.shape = red.shape_of(op.input)
+        self.result = op.results[0]
+        self.shape = bl.shape(op.input)
         self.norm_axes = list(norm_axes)
         self.outer_axes = [d for d in range(len(self.shape)) if d not in self.norm_axes]
-        self.count = math.prod(self.shape[a] for a in self.norm_axes)
+        dims = bl.dims(op.input)
+        self.count = bl.size(product(dims[a] for a in self.norm_axes), op.input)
 
     def for_each_row(self, row: Callable[[Index], None]) -> None:
         self.e.loop_nest([self.shape[a] for a in self.outer_axes], row)
@@ -171,7 +188,9 @@ class RowLoops:
         return self.e.op(arith.AddfOp(a, b))
 
     def mean(self, outer: Index, term: Callable[[Index], SSAValue]) -> SSAValue:
-        return self.e.op(arith.DivfOp(self.sum(outer, term), self.scalar(float(self.count))))
+        return self.e.op(
+            arith.DivfOp(self.sum(outer, term), count_as(self.e, self.count, self.elt))
+        )
 
     def normalize(
         self, outer: Index, var: SSAValue, eps: float, center: Callable[[SSAValue], SSAValue]
@@ -182,7 +201,7 @@ class RowLoops:
 
         def store(i: Index) -> None:
             q = e.op(arith.DivfOp(center(self.x(i)), denom))
-            e.op(memref.StoreOp.get(q, self.dest, i))
+            self.bl.store(q, self.dest, i, self.result)
 
         self.each(outer, store)
 
@@ -190,19 +209,21 @@ class RowLoops:
 def row_kernel_call(bl: BlockLowering, op: red.AxisNormOp) -> bool:
     """`op` as one call of the library's row kernel over [rows, n] when it normalizes the
     trailing axes of a non-empty f32 tensor (False, and nothing emitted, otherwise)."""
-    shape = red.shape_of(op.input)
+    shape = bl.dims(op.input)
     axes = op.normalized_axes()
     if (
         red.element_type_of(op.input) != f32
         or axes != list(range(len(shape) - len(axes), len(shape)))
-        or math.prod(shape) == 0
+        or product(shape) == 0
     ):
         return False
-    n = math.prod(shape[a] for a in axes)
+    n = product(shape[len(shape) - len(axes) :])
+    row_count = product(shape[: len(shape) - len(axes)])
     x = pointer(bl, bl.buffer(op.input))
     y = pointer(bl, bl.result_buffer(op))
-    rows = [math.prod(shape) // n, n, x, n, y, n]
-    threads = num_threads(bl, 16 * math.prod(shape))
+    count, width = kernel_int(bl, row_count), kernel_int(bl, n)
+    rows = [count, width, x, width, y, width]
+    threads = num_threads(bl, 16 * product(shape))
     if isinstance(op, red.SoftmaxOp):
         call_kernel(bl, "red_softmax_f32", [*rows, threads])
     elif isinstance(op, red.LayerNormOp):
@@ -237,14 +258,14 @@ def _softmax(bl: BlockLowering, op: red.SoftmaxOp) -> None:
 
         def store_exp(i: Index) -> None:
             shifted = e.op(arith.SubfOp(rows.x(i), peak))
-            e.op(memref.StoreOp.get(e.op(mathd.ExpOp(shifted)), dest, i))
+            bl.store(e.op(mathd.ExpOp(shifted)), dest, i, op.result)
 
         rows.each(outer, store_exp)
-        total = rows.sum(outer, lambda i: e.op(memref.LoadOp.get(dest, i)))
+        total = rows.sum(outer, lambda i: bl.load_from(dest, i, op.result))
 
         def divide(i: Index) -> None:
-            q = e.op(arith.DivfOp(e.op(memref.LoadOp.get(dest, i)), total))
-            e.op(memref.StoreOp.get(q, dest, i))
+            q = e.op(arith.DivfOp(bl.load_from(dest, i, op.result), total))
+            bl.store(q, dest, i, op.result)
 
         rows.each(outer, divide)
 

@@ -9,13 +9,17 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import IndexType, MemRefType, TensorType
+from xdsl.dialects import arith, memref, tensor
+from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, TensorType
 from xdsl.ir import SSAValue
 
 from red.dialects import red
-from red.lowering.loops.emitter import INDEX, Emitter
+from red.dialects.diagnostics import DiagnosticError
+from red.dialects.red.dims import Dim
+from red.lowering.loops.emitter import INDEX, Bound, Emitter
+from red.lowering.loops.matmul import flat_view
 from red.lowering.loops.rules import lowers, lowers_elementwise
+from red.lowering.loops.sizes import is_flat
 from red.lowering.loops.values import Buffer, Fused, memref_of
 
 if TYPE_CHECKING:
@@ -25,7 +29,7 @@ if TYPE_CHECKING:
 @lowers_elementwise(red.BroadcastToOp)
 def _broadcast_to(bl: BlockLowering, op: red.BroadcastToOp, idx: list[SSAValue]) -> SSAValue:
     """input[broadcast index]."""
-    return bl.operand(op.input, idx)
+    return bl.operand(op.input, idx, op.result)
 
 
 @lowers_elementwise(red.TransposeOp)
@@ -52,18 +56,19 @@ def _gather(bl: BlockLowering, op: red.GatherOp, idx: list[SSAValue]) -> SSAValu
     axis = op.axis.value.data
     rank = len(red.shape_of(op.indices))
     raw = bl.load(op.indices, list(idx[axis : axis + rank]))
-    n = red.shape_of(op.table)[axis]
+    n = bl.size(bl.dims(op.table)[axis], op.table)
     row = clamp_index(raw, n, bl.e)
     return bl.load(op.table, [*idx[:axis], row, *idx[axis + rank :]])
 
 
-def clamp_index(raw: SSAValue, n: int, e: Emitter) -> SSAValue:
+def clamp_index(raw: SSAValue, n: Bound, e: Emitter) -> SSAValue:
     """An id as an index: negative ids count from the end (numpy.take); anything still out
     of [0, n) is clamped, so a bad id cannot read out of bounds (the interpreter reports it)."""
     i = e.op(arith.IndexCastOp(raw, INDEX))
-    zero, top = e.index(0), e.index(n - 1)
+    zero = e.index(0)
+    top = e.index(n - 1) if isinstance(n, int) else e.op(arith.SubiOp(n, e.index(1)))
     negative = e.op(arith.CmpiOp(i, zero, "slt"))
-    i = e.op(arith.SelectOp(negative, e.op(arith.AddiOp(i, e.index(n))), i))
+    i = e.op(arith.SelectOp(negative, e.op(arith.AddiOp(i, e.bound(n))), i))
     i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), zero, i))
     return e.op(arith.SelectOp(e.op(arith.CmpiOp(i, top, "sgt")), top, i))
 
@@ -75,7 +80,16 @@ def _reshape(bl: BlockLowering, op: red.ReshapeOp) -> None:
     src = bl.buffer(op.input)
     parent = bl.values[op.input]
     assert isinstance(parent, Buffer)
-    view = reshaped_view(src, memref_of(op.result.type), bl.e)
+    typ = memref_of(op.result.type)
+    if is_flat(src.type) and is_flat(typ):
+        view = src  # the same flat buffer: the sizes are the result's (lowering/loops/sizes.py)
+    elif is_flat(typ):
+        view = flat_view(src, bl.e)
+    else:
+        if is_flat(src.type):  # a flat buffer of a static shape: its elements, then the view
+            count = MemRefType(typ.get_element_type(), [math.prod(typ.get_shape())])
+            src = bl.e.op(memref.CastOp.get(src, count))
+        view = reshaped_view(src, typ, bl.e)
     bl.define(op.result, Buffer(view, owned=parent.owned, root=parent.storage))
 
 
@@ -92,24 +106,34 @@ def _concat(bl: BlockLowering, op: red.ConcatOp) -> None:
     """Each input copied into the result at its offset along `axis`."""
     dest = bl.result_buffer(op)
     axis = op.axis.value.data
-    offset = 0
+    offset: Dim = 0
     for v in op.inputs:
-        shape = red.shape_of(v)
+        dims = bl.dims(v)
 
-        def body(idx: list[SSAValue], v: SSAValue = v, offset: int = offset) -> None:
+        def body(idx: list[SSAValue], v: SSAValue = v, at: Bound = bl.size(offset)) -> None:
             out = list(idx)
-            out[axis] = bl.e.add_index(idx[axis], offset)
-            bl.e.op(memref.StoreOp.get(bl.load(v, idx), dest, out))
+            out[axis] = bl.e.add_index(idx[axis], at)
+            bl.store(bl.load(v, idx), dest, out, op.result)
 
-        bl.e.loop_nest(shape, body)
-        offset += shape[axis]
+        bl.e.loop_nest(bl.shape(v), body)
+        offset = offset + dims[axis]
+
+
+@lowers(tensor.DimOp)
+def _dim(bl: BlockLowering, op: tensor.DimOp) -> None:
+    """The size of a dim (an int, or the run-time value of a `?` dim's polynomial)."""
+    owner = op.index.owner
+    if not (isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr)):
+        raise DiagnosticError.at(op, f"'{op.name}' op with a dim that is not a constant")
+    size = bl.size(bl.dims(op.source)[owner.value.value.data], op.source)
+    bl.fn.scalars[op.result] = bl.e.bound(size)
 
 
 # region dynamic slices
 
 
 def offset_starts(
-    bl: BlockLowering, offsets: Sequence[SSAValue], dims: Sequence[int], sizes: Sequence[int]
+    bl: BlockLowering, offsets: Sequence[SSAValue], dims: Sequence[Dim], sizes: Sequence[Dim]
 ) -> list[SSAValue]:
     """The start of a block of `sizes` at run-time `offsets` in a tensor of `dims`, as
     indices clamped to [0, dim - size] (XLA's DynamicSlice, as the interpreter does)."""
@@ -121,7 +145,7 @@ def offset_starts(
             continue
         raw = bl.load(v, []) if isinstance(v.type, TensorType) else bl.scalar(v)
         i = raw if isinstance(raw.type, IndexType) else e.op(arith.IndexCastOp(raw, INDEX))
-        zero, top = e.index(0), e.index(n - size)
+        zero, top = e.index(0), e.bound(bl.size(n - size))
         i = e.op(arith.SelectOp(e.op(arith.CmpiOp(i, zero, "slt")), zero, i))
         starts.append(e.op(arith.SelectOp(e.op(arith.CmpiOp(i, top, "sgt")), top, i)))
     return starts
@@ -131,7 +155,7 @@ def offset_starts(
 def _dynamic_slice(bl: BlockLowering, op: red.DynamicSliceOp, idx: list[SSAValue]) -> SSAValue:
     """result[i] = input[start + i], start clamped into range (computed where the element
     is read: LLVM hoists it out of the loops)."""
-    starts = offset_starts(bl, op.offsets, red.shape_of(op.input), op.size_list)
+    starts = offset_starts(bl, op.offsets, bl.dims(op.input), op.size_list)
     return bl.load(op.input, [bl.e.add_index(s, i) for s, i in zip(starts, idx)])
 
 
@@ -140,8 +164,7 @@ def _dynamic_update_slice(bl: BlockLowering, op: red.DynamicUpdateSliceOp) -> No
     """The update written at the clamped offsets: into the input's own buffer when the
     input dies here and nothing else holds that buffer (a KV cache row written in place),
     else into a copy of the input."""
-    shape = red.shape_of(op.input)
-    starts = offset_starts(bl, op.offsets, shape, red.shape_of(op.update))
+    starts = offset_starts(bl, op.offsets, bl.dims(op.input), bl.dims(op.update))
     target = bl.values.get(op.input)
     if (
         isinstance(target, Buffer)
@@ -157,9 +180,9 @@ def _dynamic_update_slice(bl: BlockLowering, op: red.DynamicUpdateSliceOp) -> No
 
     def write(idx: list[SSAValue]) -> None:
         at = [e.add_index(s, i) for s, i in zip(starts, idx)]
-        e.op(memref.StoreOp.get(bl.load(op.update, idx), dest, at))
+        bl.store(bl.load(op.update, idx), dest, at, op.input)
 
-    e.loop_nest(red.shape_of(op.update), write)
+    e.loop_nest(bl.shape(op.update), write)
 
 
 def reads_storage(bl: BlockLowering, v: SSAValue, storage: SSAValue) -> bool:

@@ -15,8 +15,12 @@ from red.dialects.numpy_interop import splat_value
 
 
 def memref_of(typ: Attribute) -> MemRefType:
-    """The buffer type of a tensor type (same shape and element type, row-major)."""
-    return MemRefType(red.element_type_of(typ), list(red.shape_of(typ)))
+    """The buffer type of a tensor type (same shape and element type, row-major); with a
+    `?` dim, a flat buffer of dynamic size (lowering/loops/sizes.py)."""
+    shape = list(red.shape_of(typ))
+    if red.DYNAMIC in shape:
+        return MemRefType(red.element_type_of(typ), [red.DYNAMIC])
+    return MemRefType(red.element_type_of(typ), shape)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-// A dynamic shape: legal in the dialect and the interpreter, not (yet) in the lowering.
+// A dynamic shape: lowered with the sized ABI.
 // Used by red-lower.mlir.
 
 func.func @main(%a: tensor<?xf32>) -> tensor<?xf32> {
