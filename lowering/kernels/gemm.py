@@ -29,7 +29,19 @@ from dataclasses import dataclass
 
 import llvmlite.ir as ir
 
-from red.lowering.kernels.irgen import I1, I32, I64, PTR, VOID, Gen, Value, define, elt_bytes
+from red.lowering.kernels.irgen import (
+    I1,
+    I8,
+    I32,
+    I64,
+    PTR,
+    VOID,
+    Gen,
+    Value,
+    define,
+    elt_bytes,
+    intrinsic,
+)
 from red.lowering.kernels.parallel import Runtime, balanced_split
 from red.lowering.kernels.target import Blocking, KernelTarget
 from red.lowering.kernels.weights import ConstantPacks
@@ -170,13 +182,14 @@ class GemmGenerator:
                 ("mv", I64),
                 ("nvalid", I64),
                 ("accumulate", I1),
+                ("prefetch", PTR),
             ],
         )
         fn.attributes.add("noinline")
         for arg in fn.args[1:4]:
             arg.add_attribute("noalias")
         g = Gen(fn)
-        kc, a, b, c, rsc, csc, mv, nvalid, accumulate = fn.args
+        kc, a, b, c, rsc, csc, mv, nvalid, accumulate, prefetch = fn.args
         nr = blk.nr
         valign = lanes * self.eb
 
@@ -194,7 +207,13 @@ class GemmGenerator:
         zero = ir.Constant(vty, None)
         kmain = g.b.sub(kc, g.b.srem(kc, g.i64(unroll)))
 
+        touch = intrinsic(self.module, "llvm.prefetch.p0", VOID, [PTR, I32, I32, I32])
+
         def unrolled(k0: Value, acc: list[Value]) -> list[Value]:
+            # One cache line of `prefetch` per unrolled step: the caller points it at B's
+            # panels of a later slice, streamed into L2 while this tile computes.
+            line = g.offset(prefetch, g.b.mul(k0, g.i64(64 // unroll)), I8)
+            g.b.call(touch, [line, g.i32(0), g.i32(2), g.i32(1)])
             for u in range(unroll):
                 acc = step(g.b.add(k0, g.i64(u)), acc)
             return acc
@@ -764,6 +783,17 @@ class GemmGenerator:
             offset = g.b.add(g.b.mul(pc, packed_columns), g.b.mul(j0, kc))
             panels_of_b = g.b.select(is_packed, g.offset(packed, offset, elt), bpack)
             acc = g.b.or_(accumulate, g.b.icmp_signed(">", pc, g.i64(0)))
+            # A packed B comes from memory (a weight read once per call): each tile prefetches
+            # a share of the panels the task reads next (its next slice of k, else the next
+            # column block's first), so they are in L2 when their slice starts.
+            last_slice = g.b.icmp_signed(">=", g.b.add(pc, g.i64(kcmax)), k)
+            next_pc = g.b.select(last_slice, g.i64(0), g.b.add(pc, g.i64(kcmax)))
+            next_j0 = g.b.select(last_slice, g.b.add(j0, width), j0)
+            next_kc = g.min(g.i64(kcmax), g.b.sub(k, next_pc))
+            next_off = g.b.add(g.b.mul(next_pc, packed_columns), g.b.mul(next_j0, next_kc))
+            next_bytes = g.b.mul(g.b.mul(g.round_up(width, nr), next_kc), g.i64(self.eb))
+            row_tiles = g.ceil_div(width, g.i64(nr))
+            tile_bytes = g.b.mul(g.b.sdiv(kc, g.i64(blk.ku)), g.i64(64))
 
             def tile(ir_: Value, jr: Value) -> None:
                 panel = g.b.add(g.b.mul(bt, panels), g.b.sdiv(ir_, g.i64(mr)))
@@ -774,7 +804,13 @@ class GemmGenerator:
                 b_ptr = g.offset(panels_of_b, g.b.mul(jr, kc), elt)
                 c_off = g.b.add(g.b.mul(ir_, c.rs), g.b.mul(jr, c.cs))
                 c_ptr = g.offset(c_base, c_off, elt)
-                call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc]
+                q = g.b.add(g.b.mul(g.b.sdiv(g.b.sub(ir_, i0), g.i64(mr)), row_tiles),
+                            g.b.sdiv(jr, g.i64(nr)))  # fmt: skip
+                share = g.b.mul(q, tile_bytes)
+                share = g.b.select(g.b.icmp_signed("<", share, next_bytes), share, g.i64(0))
+                ahead = g.offset(g.offset(packed, next_off, elt), share, I8)
+                pf = g.b.select(is_packed, ahead, b_ptr)
+                call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc, pf]
                 self.dispatch_kernel(g, nvalid, call_args)
 
             # The A micro-panel stays in L1 while the B micro-panels stream from L2 (measured
