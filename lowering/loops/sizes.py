@@ -59,6 +59,7 @@ class Sizes:
         self.e = e
         self.symbols: dict[str, SSAValue] = {}
         self._values: dict[Poly, SSAValue] = {}
+        self._as_i64: dict[SSAValue, SSAValue] = {}
         self._prologue: Block | None = None
 
     @property
@@ -162,7 +163,9 @@ class Sizes:
         b = self.size(d)
         if isinstance(b, int):
             return self.e.scalar(b, i64)
-        return self.e.op(arith.IndexCastOp(b, i64))
+        if (found := self._as_i64.get(b)) is None:
+            found = self._as_i64[b] = self._prologue_op(arith.IndexCastOp(b, i64))
+        return found
 
     # endregion entry
 

@@ -6,6 +6,8 @@ an op the lowering cannot size is a located error; the compile cache keeps worki
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -341,3 +343,77 @@ def test_compile_cache_serves_a_dynamic_module(tmp_path, monkeypatch) -> None:
     x, w = np.ones((3, 8), np.float32), np.ones((8, 16), np.float32)
     np.testing.assert_array_equal(second.main(x, w), first.main(x, w))
     assert second.main(x[:1], w).shape == (1, 16)
+
+
+# region the sized C ABI from C
+
+C_DRIVER = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int32_t red_main(float *a, int64_t a_d1, float *b, int64_t b_d0, int64_t b_d1, float *res0);
+int32_t red_main_result_shape(const int64_t *in_dims, int64_t *out_dims);
+
+/* One call at k x n: the result's shape from red_main_result_shape, then red_main. */
+static int run(FILE *out, int64_t k, int64_t n) {
+  int64_t in_dims[3] = {k, k, n}, out_dims[2];
+  if (red_main_result_shape(in_dims, out_dims) != 0) return 1;
+  float *a = malloc(sizeof(float) * (3 * k + 1)), *b = malloc(sizeof(float) * (k * n + 1));
+  float *c = malloc(sizeof(float) * (out_dims[0] * out_dims[1] + 1));
+  for (int64_t i = 0; i < 3 * k; i++) a[i] = (float)(i % 7) - 3.0f;
+  for (int64_t i = 0; i < k * n; i++) b[i] = (float)(i % 5) * 0.5f;
+  int32_t status = red_main(a, k, b, k, n, c);
+  fwrite(out_dims, sizeof(int64_t), 2, out);
+  fwrite(c, sizeof(float), out_dims[0] * out_dims[1], out);
+  free(a); free(b); free(c);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  FILE *out = fopen(argv[1], "wb");
+  if (!out || run(out, 4, 5) || run(out, 33, 2)) return 1;
+  fclose(out);
+  /* inconsistent sizes (k = 4 and k = 5): refused, nothing written */
+  int64_t in_dims[3] = {4, 5, 2}, out_dims[2] = {-1, -1};
+  if (red_main_result_shape(in_dims, out_dims) != 1 || out_dims[0] != -1) return 3;
+  float a[12] = {0}, b[10] = {0}, c[6] = {42, 42, 42, 42, 42, 42};
+  if (red_main(a, 4, b, 5, 2, c) != 1 || c[0] != 42) return 4;
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-16") is None, reason="clang-16 not found on PATH")
+def test_c_driver_calls_a_dynamic_function_at_two_sizes(tmp_path) -> None:
+    """red-translate's LLVM IR and a C driver, built with clang-16: the driver asks
+    red_main_result_shape for the result's shape, allocates it and calls red_main at
+    3x4·4x5 and 3x33·33x2; the results equal numpy's; inconsistent sizes return 1."""
+    ll, driver, exe, out = (tmp_path / n for n in ("m.ll", "driver.c", "driver", "out.bin"))
+    source = tmp_path / "m.mlir"
+    source.write_text(by_name("matmul_contracting_symbol").text)
+    subprocess.run(["red-translate", "--mlir-to-llvmir", str(source), "-o", str(ll)], check=True)
+    driver.write_text(C_DRIVER)
+    build = subprocess.run(
+        ["clang-16", "-O2", "-Wall", "-Werror", "-Wno-override-module", str(driver), str(ll),
+         "-o", str(exe), "-lm"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(exe), str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, (run.returncode, run.stderr)
+    raw = out.read_bytes()
+    at = 0
+    for k, n in ((4, 5), (33, 2)):
+        shape = tuple(np.frombuffer(raw, np.int64, 2, at))
+        at += 16
+        assert shape == (3, n)
+        got = np.frombuffer(raw, np.float32, 3 * n, at).reshape(3, n)
+        at += 4 * 3 * n
+        a = ((np.arange(3 * k) % 7) - 3.0).astype(np.float32).reshape(3, k)
+        b = ((np.arange(k * n) % 5) * 0.5).astype(np.float32).reshape(k, n)
+        np.testing.assert_allclose(got, a @ b, rtol=1e-5)
+    assert at == len(raw)
+
+
+# endregion the sized C ABI from C
