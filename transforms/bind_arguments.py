@@ -61,8 +61,8 @@ def bind_arguments(
     if not fn.body.blocks:
         raise ValueError(f"function '@{function_name}' is a declaration: it has no body to bind")
     args = fn.body.block.args
-    for index in sorted(arrays_by_argument_index):
-        _check(function_name, index, args, arrays_by_argument_index[index])
+    for index, array in arrays_by_argument_index.items():
+        _check(function_name, index, args, array)
     if not arrays_by_argument_index:
         return
     _refuse_callers(module, function_name)
@@ -107,7 +107,9 @@ def _check(
 ) -> None:
     """ValueError unless `array` can stand for argument `index` as it is (no conversion)."""
     where = f"argument {index} of '@{function_name}'"
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(args):
+    if not isinstance(index, int | np.integer) or isinstance(index, bool):
+        raise ValueError(f"{where}: an argument index is an int, got {type(index).__name__}")
+    if not 0 <= index < len(args):
         raise ValueError(
             f"{where} does not exist: the function has {len(args)} arguments "
             f"(indices 0 to {len(args) - 1})"

@@ -151,6 +151,11 @@ def test_bound_module_optimizes_and_round_trips_through_text():
             id="negative-index",
         ),
         pytest.param(
+            "main", {"w2": np.zeros((64, 16), np.float32)},
+            r"argument w2 of '@main': an argument index is an int, got str",
+            id="name-for-an-index",
+        ),
+        pytest.param(
             "main", {1: np.zeros((64, 32), np.float32)},
             r"argument 1 of '@main' has shape \(32, 64\), the array \(64, 32\)",
             id="wrong-shape",
@@ -223,7 +228,8 @@ def test_torch_import_with_weights_bound_matches_weights_passed():
     imported = import_torch(model, (x,))
     want = red.compile(imported.module).main(x.numpy(), *imported.weights)
 
-    bind_arguments(imported.module, "main", dict(enumerate(imported.weights, start=1)))
+    first = len(imported.input_names)
+    bind_arguments(imported.module, "main", dict(enumerate(imported.weights, start=first)))
     red.optimize(imported.module)
 
     red.verify(imported.module)
@@ -231,3 +237,10 @@ def test_torch_import_with_weights_bound_matches_weights_passed():
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5)
     with torch.no_grad():
         np.testing.assert_allclose(np.asarray(got), model(x).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_declaration_is_refused():
+    module = red.parse("func.func private @external(tensor<4xf32>) -> tensor<4xf32>\n")
+
+    with pytest.raises(ValueError, match=r"function '@external' is a declaration"):
+        bind_arguments(module, "external", {0: np.ones(4, np.float32)})
