@@ -4,12 +4,14 @@ at several lengths, side by side with onnxruntime on the same ONNX file.
 
 Printed, per model and length: the max absolute error of red's output (interpreter) against
 onnxruntime's, and the time per call of each (medians of `--repeat`; the interpreter is the
-numpy reference, not a fast engine, so its time is context, not a target). Then GPT-2 with a
-last-position output: the redundancy report's `unused-rows` saving (the LM head and the last
-layer on one row) as a polynomial in `seq`, evaluated at each length, beside the FLOPs per
-call before and after red-pipeline. The "compiled once, within 1.15x of a static compile"
-row needs the lowering of dynamic shapes (issue 12 item 4), which does not exist yet: the
-row says so, with the error red.compile gives.
+numpy reference, not a fast engine, so its time is context, not a target). Then the module
+compiled once (red.compile of the symbolic module) and run at every length, beside a static
+compile at each length (the ONNX file imported with the length fixed): max error against
+onnxruntime, per-call times and their ratio (goal: within 1.15x), compile count 1 against
+one per length. Then GPT-2 with a last-position output: the redundancy report's
+`unused-rows` saving (the LM head and the last layer on one row) as a polynomial in `seq`,
+evaluated at each length, beside the FLOPs per call before and after red-pipeline. Kernel
+calls run on one thread (RED_NUM_THREADS=1, onnxruntime likewise).
 
 Run: `python bench/dynamic_shapes.py` (lengths 1, 7, 32, 128); `--quick` (1 and 7)."""
 
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("RED_NUM_THREADS", "1")
+os.environ["RED_CACHE"] = "off"  # every compile timed is a compile
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 warnings.filterwarnings("ignore")
 
@@ -35,7 +39,6 @@ import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 
 import red  # noqa: E402
-from red.dialects.diagnostics import DiagnosticError  # noqa: E402
 from red.dialects.red.dims import evaluate, format_dim  # noqa: E402
 from red.frontends.onnx import import_onnx  # noqa: E402
 
@@ -129,16 +132,58 @@ def compare(name: str, model: onnx.ModelProto, lengths: tuple[int, ...], repeat:
         red_ms = 1e3 * median_time(lambda ids=ids: runner.call("main", ids), repeat)
         ort_ms = 1e3 * median_time(lambda ids=ids: session.run(None, {"input_ids": ids}), repeat)
         print(f"  {n:>5} {error:>16.3g} {red_ms:>14.1f} {ort_ms:>8.2f}")
-    try:
-        red.compile(module)
-        compiled = "compiled (unexpected: update this bench to time it)"
-    except DiagnosticError as err:
-        compiled = str(err).splitlines()[0]
+    compiled_once(model, module, session, lengths, repeat)
+
+
+def compiled_once(
+    model: onnx.ModelProto,
+    module: Any,
+    session: ort.InferenceSession,
+    lengths: tuple[int, ...],
+    repeat: int,
+) -> None:
+    """The symbolic module compiled once and run at every length, against a static compile
+    at each length (the same ONNX file imported with the length fixed, red-pipeline, compile):
+    outputs against onnxruntime's, per-call times side by side, compile counts."""
+    t0 = time.perf_counter()
+    dynamic = red.compile(module)
+    dynamic_s = time.perf_counter() - t0
+    print(f"  compiled once ({dynamic_s:.1f} s), run at every length; a static compile per length:")
     print(
-        "  compiled once, per-call time vs a static compile at each length: not available: "
-        "the lowering needs static shapes"
+        f"  {'seq':>5} {'max |dyn - ort|':>16} {'dynamic ms':>11} {'static ms':>10} "
+        f"{'dyn/static':>11} {'static compile s':>17}"
     )
-    print(f"    (red.compile on the symbolic module: {compiled})")
+    static_total = 0.0
+    for n in lengths:
+        ids = np.random.default_rng(n).integers(0, VOCAB, (1, n)).astype(np.int64)
+        expected = np.asarray(session.run(None, {"input_ids": ids})[0])
+        got = dynamic.main(ids)
+        assert got.shape == expected.shape, (got.shape, expected.shape)
+        error = float(np.max(np.abs(got - expected)))
+        fixed = import_onnx(model, shapes={"input_ids": (1, n)})
+        red.optimize(fixed)
+        t0 = time.perf_counter()
+        static = red.compile(fixed)
+        static_s = time.perf_counter() - t0
+        static_total += static_s
+        np.testing.assert_allclose(static.main(ids), got, rtol=1e-4, atol=1e-4)
+        # interleaved, so that the load of the shared machine falls on both alike
+        dyn_times, static_times = [], []
+        for _ in range(repeat):
+            dyn_times.append(median_time(lambda ids=ids: dynamic.main(ids), 1))
+            static_times.append(median_time(lambda ids=ids: static.main(ids), 1))
+        dyn_ms, static_ms = (
+            1e3 * statistics.median(dyn_times),
+            1e3 * statistics.median(static_times),
+        )
+        print(
+            f"  {n:>5} {error:>16.3g} {dyn_ms:>11.3f} {static_ms:>10.3f} "
+            f"{dyn_ms / static_ms:>11.3f} {static_s:>17.1f}"
+        )
+    print(
+        f"  compiles: 1 ({dynamic_s:.1f} s) against {len(lengths)} ({static_total:.1f} s); "
+        "red.compile of each module (its compile cache off for this run)"
+    )
 
 
 def lm_head_saving(model: onnx.ModelProto, lengths: tuple[int, ...]) -> None:
@@ -169,7 +214,7 @@ def lm_head_saving(model: onnx.ModelProto, lengths: tuple[int, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="lengths 1 and 7 only")
-    parser.add_argument("--repeat", type=int, default=3, help="calls timed per length")
+    parser.add_argument("--repeat", type=int, default=5, help="calls timed per length")
     args = parser.parse_args()
     lengths = (1, 7) if args.quick else (1, 7, 32, 128)
     with tempfile.TemporaryDirectory() as tmp:
