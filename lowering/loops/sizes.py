@@ -179,7 +179,8 @@ def size_constraints(fn: func.FuncOp, shapes: SymbolicShapes) -> dict[Dim, Opera
     """The polynomials that must be non-negative at run time, each with the first op that
     needs it: every dynamic dim of a tensor the function computes, and what reading
     inside a dynamic dim takes (a slice's limit, a dynamic slice's or update's size, a
-    gathered table's one row at least)."""
+    gathered table's one row, an argmax's one element at least). Conservative: an op in a
+    loop body that runs zero times still counts."""
     found: dict[Dim, Operation] = {}
 
     def need(d: Dim, op: Operation) -> None:
@@ -201,6 +202,8 @@ def size_constraints(fn: func.FuncOp, shapes: SymbolicShapes) -> dict[Dim, Opera
                 need(n - size, op)  # type: ignore[operator]
         elif isinstance(op, red.GatherOp):
             need(shapes.of(op.table)[op.axis.value.data] - 1, op)  # type: ignore[operator]
+        elif isinstance(op, red.ArgmaxOp):  # the first element is the start
+            need(shapes.of(op.input)[op.axis.value.data] - 1, op)  # type: ignore[operator]
     return found
 
 
