@@ -9,7 +9,9 @@ Each tool runs as a child process (wall seconds, CPU seconds and peak RSS from `
 2. `red-opt -p red-pipeline` on each output;
 3. in Python, `import_onnx` then `red.optimize`, for both.
 Ratios are to the twin (same run) and peak RSS to the weights' bytes. The machine is shared:
-wall time counts waiting for a core, CPU time does not; both are printed.
+wall time counts waiting for a core, CPU time does not; both are printed. The export and the
+count of the weights' bytes run in child processes too: a child's peak RSS (`ru_maxrss`)
+includes what its parent held when it was forked, so this process stays small.
 
 Run: `python bench/import_scale.py [--quick] [--model MODEL.onnx]` (--quick: a 4-layer,
 64-wide GPT-2 instead of GPT-2-small)."""
@@ -92,12 +94,21 @@ def export_gpt2(path: Path, quick: bool) -> None:
         torch.onnx.export(Logits(), (ids,), str(path), dynamo=True, external_data=False)
 
 
-def weight_bytes(path: Path) -> int:
-    import onnx
-    from onnx import numpy_helper
+WEIGHT_BYTES = """
+import sys, math
+from onnx import helper
+from red.frontends.onnx import load_model
+model, _ = load_model(sys.argv[1])  # the initializers' metadata, not their bytes
+print(sum(
+    math.prod(t.dims) * helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+    for t in model.graph.initializer
+))
+"""
 
-    model = onnx.load(str(path))
-    return sum(numpy_helper.to_array(t).nbytes for t in model.graph.initializer)
+
+def weight_bytes(path: Path) -> int:
+    """The initializers' bytes (counted in a child process)."""
+    return int(run([sys.executable, "-c", WEIGHT_BYTES, str(path)]).stdout)
 
 
 def size(path: Path) -> int:
@@ -112,12 +123,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a 4-layer 64-wide GPT-2")
     parser.add_argument("--model", default=None, help="an ONNX model to use instead")
+    parser.add_argument("--export-to", default=None, help=argparse.SUPPRESS)  # the child's job
     args = parser.parse_args()
+    if args.export_to:
+        export_gpt2(Path(args.export_to), args.quick)
+        return
     work = Path(tempfile.mkdtemp(prefix="red-import-scale-"))
     model = Path(args.model) if args.model else work / "gpt2.onnx"
     if not args.model:
         start = time.perf_counter()
-        export_gpt2(model, args.quick)
+        run([sys.executable, __file__, "--export-to", str(model), *(["--quick"] * args.quick)])
         print(f"exported {model.name} in {time.perf_counter() - start:.1f} s")
     weights = weight_bytes(model)
     print(f"model {model}: {mb(size(model))}, initializers {mb(weights)}\n")

@@ -1,5 +1,5 @@
-"""Run-time sizes in the ONNX importer: an emitter that knows the symbolic shape (`Dim`s) of
-every value it creates and builds the ops a symbolic size needs.
+"""Run-time sizes in the importers (ONNX, PyTorch): an emitter that knows the symbolic shape
+(`Dim`s) of every value it creates and builds the ops a symbolic size needs.
 
 - Shapes: `dims(x)` is the shape of a value as Dims (ints, or polynomials in the graph inputs'
   symbols), kept by the dialect's own analysis (`SymbolicShapes`, fed op by op), so what the
@@ -36,7 +36,7 @@ from red.dialects.numpy_interop import numpy_dtype
 from red.dialects.red.dims import Dim, Poly, format_dim, product
 from red.dialects.symbolic_shapes import SymbolicShapes
 from red.frontends.emitter import Emitter, Value
-from red.frontends.onnx.symbolic import (
+from red.frontends.symbolic import (
     SymbolicSizeError,
     SymInts,
     ceil_div,

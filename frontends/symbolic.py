@@ -1,8 +1,8 @@
-"""Symbolic sizes in the ONNX importer, in the style of onnxruntime's symbolic_shape_infer:
-a dimension is a `Dim` (an int, or a polynomial in the graph inputs' symbols, e.g. `seq`), and
-a small integer tensor computed from sizes (Shape -> Gather -> Concat -> Reshape chains) keeps
-its values as Dims (`SymInts`), so the ops that consume it get result types with `?` exactly
-where a size is symbolic.
+"""Symbolic sizes in the importers (ONNX, PyTorch), in the style of onnxruntime's
+symbolic_shape_infer: a dimension is a `Dim` (an int, or a polynomial in the graph inputs' symbols,
+e.g. `seq`), and a small integer tensor computed from sizes (Shape -> Gather -> Concat -> Reshape
+chains) keeps its values as Dims (`SymInts`), so the ops that consume it get result types with `?`
+exactly where a size is symbolic.
 
 Comparisons of sizes are decided from bounds: every symbol is a size in [1, 2**31], so
 `seq + 1 > 0`, `seq >= 1` and `INT64_MAX > seq` are known, while `seq == 1` or `seq < 32` is

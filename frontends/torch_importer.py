@@ -8,7 +8,13 @@ with torch itself and becomes a red.constant, so the mask and position plumbing 
 folds away. Red ops are created through the shared emitter (`red.frontends.emitter`), which
 folds red ops on constants, drops views that keep the shape and materializes each constant
 tensor once. Every op is located at the model source line that produced it (from the node's
-stack trace) and named after the node and its module path."""
+stack trace) and named after the node and its module path.
+
+With `dynamic_shapes`, a size known only at run time is a `Dim` (a polynomial in the Dims'
+names, `seq + 1`), and what depends on it becomes red ops instead of folding: HF's position ids
+and causal masks (arange over the length, its slices and prefix sums, advanced indexing) and
+views of several symbolic dims, through the shared `SizedEmitter` (`red.frontends.sizes`); a
+construct red cannot express over a symbolic size is a located error naming the sizes."""
 
 from __future__ import annotations
 
@@ -40,10 +46,13 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.numpy_interop import UnsupportedTypeError, element_type_for
+from red.dialects.red.dims import Dim, Poly, product
 from red.dialects.symbolic_shapes import DIMS_ATTR
 from red.dialects.verifier import verify_module
 from red.frontends.emitter import Emitter, Operand, Scalar, Value, default_scalar
 from red.frontends.recurrence import State, Step, run_recurrence
+from red.frontends.sizes import SizedEmitter
+from red.frontends.symbolic import SymbolicSizeError, is_symbolic, slice_range
 
 try:  # torch is an optional extra: red[torch]
     import torch
@@ -141,9 +150,10 @@ def _numpy(t: Any) -> np.ndarray:
     return t.detach().cpu().contiguous().numpy()
 
 
-class _TorchEmitter(Emitter):
+class _TorchEmitter(SizedEmitter):
     """Reads graph nodes (their imported values) and torch tensors (as numpy constants, one
-    array per tensor so that each is materialized once)."""
+    array per tensor so that each is materialized once). Shapes are `Dim`s: a symbolic size
+    is a polynomial in the torch.export Dims' names (`SizedEmitter`)."""
 
     def __init__(self, importer: TorchImporter):
         super().__init__(importer.block)
@@ -334,7 +344,46 @@ class TorchImporter:
             self.argument_dims[node.name] = names
         arg = self.block.insert_arg(typ, len(self.block.args))
         arg.name_hint = _ssa_name(node.name)
+        if red.DYNAMIC in typ.get_shape():
+            self.e.declare_argument(arg, [self.dim_of(d) for d in shape])
         return arg
+
+    def dim_of(self, size: Any) -> Dim:
+        """A size of torch's shape metadata as a Dim: an int, or a polynomial in the Dims'
+        names for a SymInt (`s27 + 1` -> `seq + 1`)."""
+        if isinstance(size, int):
+            return size
+        if not isinstance(size, torch.SymInt):
+            raise _Unknown(f"a size {size!r} that is not an integer")
+        return self._sympy_dim(size.node.expr)
+
+    def _sympy_dim(self, expr: Any) -> Dim:
+        if expr.is_Integer:
+            return int(expr)
+        if expr.is_Symbol:
+            return Poly.symbol(self.dim_names.get(str(expr), str(expr)))
+        if expr.is_Add or expr.is_Mul:
+            parts = [self._sympy_dim(a) for a in expr.args]
+            total: Any = parts[0]
+            for part in parts[1:]:
+                total = total + part if expr.is_Add else total * part
+            return total
+        if expr.is_Pow and expr.exp.is_Integer and int(expr.exp) >= 0:
+            return Poly.of(self._sympy_dim(expr.base)) ** int(expr.exp)
+        raise SymbolicSizeError(f"the size {expr} is not a polynomial in the input sizes")
+
+    def out_dims(self) -> list[Dim]:
+        """The node's result shape as Dims."""
+        return [self.dim_of(d) for d in self.out_meta().shape]
+
+    def size_arg(self, x: Any) -> Dim:
+        """A size argument of a node (an int, or a node computing a symbolic size)."""
+        value = self.values[x.name] if isinstance(x, torch.fx.Node) else x
+        if isinstance(value, int | Poly):
+            return value
+        if isinstance(value, torch.SymInt):
+            return self.dim_of(value)
+        raise _Unknown(f"a size argument {value!r} that is not an integer")
 
     # region Conversion
 
@@ -350,7 +399,7 @@ class TorchImporter:
         try:
             if target is operator.getitem:
                 return self.values[node.args[0].name][node.args[1]]
-            if self._all_constant(node):
+            if target in _SIZE_ARITHMETIC or self._all_constant(node):
                 return self.fold(node)
             handler = _HANDLERS.get(str(target))
             if handler is None:
@@ -364,9 +413,9 @@ class TorchImporter:
             raise DiagnosticError(
                 self.e.loc, f"cannot import '{target!s}' (node '{node.name}'): {err}"
             ) from None
-        except (RuntimeError, TypeError, ValueError) as err:
+        except (RuntimeError, TypeError, ValueError, SymbolicSizeError) as err:
             symbols = _symbolic_sizes(node)
-            if not symbols:
+            if not symbols and not isinstance(err, SymbolicSizeError):
                 raise
             first = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
             raise DiagnosticError(
@@ -376,12 +425,14 @@ class TorchImporter:
             ) from None
 
     def _all_constant(self, node: Any) -> bool:
-        """Whether every value the node reads is known at import time."""
+        """Whether every value the node reads is known at import time (a symbolic size is
+        not: it is known at run time)."""
+        runtime = SSAValue | _unavailable | Poly
         for a in _flatten(node.args, node.kwargs):
             if isinstance(a, torch.fx.Node):
                 v = self.values.get(a.name)
-                if isinstance(v, SSAValue | _unavailable) or (
-                    isinstance(v, list) and any(isinstance(x, SSAValue | _unavailable) for x in v)
+                if isinstance(v, runtime) or (
+                    isinstance(v, list) and any(isinstance(x, runtime) for x in v)
                 ):
                     return False
         return True
@@ -453,6 +504,16 @@ def node_location(node: Any) -> NameLoc:
 
 # region Handlers
 
+_SIZE_ARITHMETIC = {
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.floordiv,
+    operator.neg,
+}
+"""Python arithmetic on sizes in exported graphs (`s27 + 1`): evaluated at import time, on
+ints or on the polynomials of symbolic sizes."""
+
 
 def _dim(d: int, rank: int) -> int:
     return d + rank if d < 0 else d
@@ -489,31 +550,8 @@ def _unary(cls: type[red.UnaryElementwiseOp]) -> Callable[..., Value]:
 
 
 def _reshape(im: TorchImporter, x: Any, *_: Any, **__: Any) -> Value:
-    out = im.out_shape()
-    if out.count(red.DYNAMIC) <= 1:
-        return im.e.reshape(im.operand(x), out)
-    return _reshape_unit_dims(im, im.operand(x), out)
-
-
-def _reshape_unit_dims(im: TorchImporter, v: Value, out: list[int]) -> Value:
-    """A reshape between shapes with several `?` dims (red.reshape sizes one at run time)
-    that only removes or adds dims of size 1: gathers at 0 drop them; a select against a
-    mask of ones adds them in front, and a transpose puts them in place."""
-    current = im.e.shape(v)
-    kept = [d for d in current if d != 1]
-    if kept != [d for d in out if d != 1]:
-        raise _Unknown(f"a reshape from {list(current)} to {out} of several symbolic dims")
-    y: Any = v
-    for axis in reversed(range(len(current))):
-        if current[axis] == 1:
-            y = im.e.gather(y, np.asarray(0, dtype=np.int64), axis)
-    units = len(out) - len(kept)
-    if units:
-        mask = np.ones([1] * len(out), dtype=np.bool_)
-        y = im.e.select(mask, y, y)  # [1] * units + kept
-        unit_axes, kept_axes = iter(range(units)), iter(range(units, len(out)))
-        y = im.e.transpose(y, [next(unit_axes) if d == 1 else next(kept_axes) for d in out])
-    return y
+    """A view to the node's shape (with several symbolic dims: see SizedEmitter.reshape)."""
+    return im.e.reshape(im.operand(x), im.out_dims())
 
 
 def _identity(im: TorchImporter, x: Any, *_: Any, **__: Any) -> Any:
@@ -535,27 +573,26 @@ def _transpose(im: TorchImporter, x: Any, d0: int = 0, d1: int = 1) -> Value:
 
 
 def _expand(im: TorchImporter, x: Any, *_: Any, **__: Any) -> Value:
-    return im.e.broadcast_to(im.operand(x), im.out_shape())
+    return im.e.broadcast_to(im.operand(x), im.out_dims())
 
 
 def _slice_along(im: TorchImporter, v: Value, dim: int, start: Any, end: Any, step: int) -> Value:
-    shape = im.e.shape(v)
-    dim = _dim(dim, len(shape))
-    if shape[dim] == red.DYNAMIC:
-        if start in (None, 0) and step == 1 and (end is None or _is_int_max(end)):
-            return v  # the whole symbolic axis
-        raise _Unknown(f"a slice [{start}:{end}:{step}] of a dim of symbolic size")
-    lo, hi, st = slice(start, end, step).indices(shape[dim])
-    if st < 1:
+    """v[start:end:step] along `dim`, torch's clamping; bounds and sizes may be symbolic
+    (then SizedEmitter.cut: red.slice, red.dynamic_slice, or a gather of the rows)."""
+    dims = im.e.dims(v)
+    dim = _dim(dim, len(dims))
+    n = dims[dim]
+    if step < 1:
         raise _Unknown(f"negative slice step {step}")
-    if red.DYNAMIC in shape:  # red.slice needs every dim static: the rows by a gather
-        rows = np.arange(lo, max(lo, hi), st, dtype=np.int64)
-        return im.e.gather(v, rows, dim)
-    return im.e.slice_axis(v, dim, lo, max(lo, hi), st)
-
-
-def _is_int_max(end: Any) -> bool:
-    return isinstance(end, int) and end >= 2**62
+    lo_arg = 0 if start is None else im.size_arg(start)
+    hi_arg = n if end is None else im.size_arg(end)
+    if not any(is_symbolic(d) for d in (*dims, lo_arg, hi_arg)):
+        lo, hi, _ = slice(lo_arg, hi_arg, step).indices(n)  # type: ignore[arg-type]
+        return im.e.slice_axis(v, dim, lo, max(lo, hi), step)
+    lo, count = slice_range(n, lo_arg, hi_arg, step)
+    if (lo, count, step) == (0, n, 1):
+        return v
+    return im.e.cut(v, dim, lo, count, step)
 
 
 def _slice(
@@ -564,12 +601,13 @@ def _slice(
     return _slice_along(im, im.operand(x), dim, start, end, step)
 
 
-def _select(im: TorchImporter, x: Any, dim: int, index: int) -> Value:
+def _select(im: TorchImporter, x: Any, dim: int, index: Any) -> Value:
     v = im.operand(x)
-    shape = im.e.shape(v)
-    n = shape[_dim(dim, len(shape))]
-    index = index + n if index < 0 else index
-    return im.e.reshape(_slice_along(im, v, dim, index, index + 1, 1), im.out_shape())
+    dims = im.e.dims(v)
+    n = dims[_dim(dim, len(dims))]
+    i = im.size_arg(index)
+    i = i + n if not is_symbolic(i) and i < 0 else i  # type: ignore[operator]
+    return im.e.reshape(_slice_along(im, v, dim, i, i + 1, 1), im.out_dims())
 
 
 def _cat(im: TorchImporter, tensors: Sequence[Any], dim: int = 0) -> Value:
@@ -763,19 +801,20 @@ def _copy(im: TorchImporter, dst: Any, src: Any, *_: Any) -> Value:
     return im.e.broadcast_to(im.operand(src, im.out_dtype()), im.out_shape())
 
 
-def _strides(shape: Sequence[int]) -> list[int]:
-    out, acc = [], 1
+def _strides(shape: Sequence[Dim]) -> list[Dim]:
+    out: list[Dim] = []
+    acc: Dim = 1
     for d in reversed(shape):
         out.append(acc)
         acc *= d
     return out[::-1]
 
 
-def _wrapped(im: TorchImporter, index: Any, size: int) -> Value:
+def _wrapped(im: TorchImporter, index: Any, size: Dim) -> Value:
     """An i64 index tensor with negative entries counted from the end (as torch does)."""
     e = im.e
     i = im.operand(index, torch.int64)
-    return e.select(e.binary(red.LtOp, i, 0), e.add(i, size), i)
+    return e.select(e.binary(red.LtOp, i, 0), e.add(i, e.size_value(size)), i)
 
 
 def _coordinates(shape: Sequence[int], axis: int) -> np.ndarray:
@@ -793,7 +832,7 @@ def _index(im: TorchImporter, x: Any, indices: Sequence[Any]) -> Value:
     if not live or [d for d, _ in live] != list(range(live[0][0], live[0][0] + len(live))):
         raise _Unknown("index tensors must be on consecutive axes")
     xv = im.operand(x)
-    shape = list(e.shape(xv))
+    shape = list(e.dims(xv))
     first, count = live[0][0], len(live)
     merged = shape[first : first + count]
     flat: Any = None
@@ -801,9 +840,9 @@ def _index(im: TorchImporter, x: Any, indices: Sequence[Any]) -> Value:
         if e.elt(im.operand(i)) == i1:
             raise _Unknown("boolean mask indexing of a run-time tensor")
         term = _wrapped(im, i, shape[d])
-        term = term if stride == 1 else e.mul(term, stride)
+        term = term if stride == 1 else e.mul(term, e.size_value(stride))
         flat = term if flat is None else e.add(flat, term)
-    table = e.reshape(xv, [*shape[:first], int(np.prod(merged)), *shape[first + count :]])
+    table = e.reshape(xv, [*shape[:first], product(merged), *shape[first + count :]])
     return e.gather(table, flat, first)
 
 
@@ -973,13 +1012,52 @@ def _full_like(im: TorchImporter, x: Any, fill: Any, *_: Any, **__: Any) -> Any:
     return im.e.select(shaped, value, value)
 
 
-def _sym_size(im: TorchImporter, x: Any, dim: int) -> Any:
-    """A size: an int, or for a symbolic one a value only shapes may read (a view's sizes,
-    which red takes from the result type); a computation on it is an error naming it."""
-    size = x.meta["val"].shape[dim]
-    if isinstance(size, int):
-        return size
-    return _unavailable(f"run-time size {size} (dim {dim} of '{x.name}')")
+def _sym_size(im: TorchImporter, x: Any, dim: int) -> Dim:
+    """A size: an int, or a polynomial in the Dims' names (the ops that take it as a bound or
+    a shape build it at run time; Python arithmetic on it folds)."""
+    return im.dim_of(x.meta["val"].shape[dim])
+
+
+def _arange(im: TorchImporter, start: Any, end: Any = None, step: Any = 1, **_: Any) -> Value:
+    """torch.arange with a symbolic bound: start + step * [0, n) for the node's length n (a
+    loop over the run-time length: SizedEmitter.arange); static bounds fold before this."""
+    lo = 0 if end is None else im.size_arg(start)
+    if not isinstance(step, int) or step < 1:
+        raise _Unknown(f"arange with step {step!r} over a symbolic size")
+    e = im.e
+    ramp: Value = e.arange(im.out_dims()[0])
+    if step != 1:
+        ramp = e.mul(ramp, np.int64(step))
+    if lo != 0:
+        ramp = e.add(ramp, e.size_value(lo))
+    return e.cast(ramp, im.elt(im.out_dtype()))
+
+
+def _cumsum(im: TorchImporter, x: Any, dim: int, *_: Any, dtype: Any = None) -> Value:
+    """Inclusive prefix sums along `dim`: y[..., i] = sum over j <= i of x[..., j], as a
+    select of x against the triangle iota_j <= iota_i and a reduce_sum (n x n work: the
+    prefix sums of HF's masks over a symbolic sequence; red has no scan op)."""
+    e = im.e
+    v = im.operand(x, dtype or im.out_dtype())
+    dims = list(e.dims(v))
+    rank = len(dims)
+    axis = _dim(dim, rank)
+    n = dims[axis]
+    perm = [a for a in range(rank) if a != axis] + [axis]
+    last = e.transpose(v, perm) if axis != rank - 1 else v
+    moved = [dims[a] for a in perm]
+    triangle = e.binary(red.LeOp, e.iota([n, n], 1), e.iota([n, n], 0))
+    spread = e.reshape(last, [*moved[:-1], 1, n])
+    summed = e.reduce(red.ReduceSumOp, e.select(triangle, spread, e.scalar(0, spread)), [rank])
+    if axis == rank - 1:
+        return summed
+    return e.transpose(summed, [perm.index(a) for a in range(rank)])
+
+
+def _full(im: TorchImporter, size: Sequence[Any], fill: Any, *_: Any, **__: Any) -> Value:
+    """torch.full of a symbolic shape: the fill value broadcast (static shapes fold)."""
+    value = np.asarray(fill, dtype=torch.empty(0, dtype=im.out_dtype()).numpy().dtype)
+    return im.e.broadcast_to(value, im.out_dims())
 
 
 def _lstm(
@@ -1156,6 +1234,11 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
     "aten.scaled_dot_product_attention.default": _sdpa,
     "aten._assert_tensor_metadata.default": _assert_metadata,
     "aten.sym_size.int": _sym_size,
+    "aten.arange.start_step": _arange,
+    "aten.arange.start": _arange,
+    "aten.arange.default": _arange,
+    "aten.cumsum.default": _cumsum,
+    "aten.full.default": _full,
     "aten.any.dim": _any,
     "aten.any.dims": _any,
     "aten.any.default": _any,

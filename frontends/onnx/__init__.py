@@ -8,8 +8,9 @@ returns the graph outputs, with import-time constant propagation and a NameLoc o
 How a node is imported:
 - Shapes: a symbolic input dimension (a `dim_param`, or an unknown size) is a `?` whose name
   the argument's `red.dims` attribute carries, unless `shapes` (`--shape`) fixes it. Every
-  value's shape is known as `Dim`s (ints or polynomials in those names: `symbolic`, `sizes`),
-  and small integer tensors computed from sizes keep their values as Dims (`shape_arith`), so
+  value's shape is known as `Dim`s (ints or polynomials in those names:
+  `red.frontends.symbolic`, `red.frontends.sizes`), and small integer tensors computed from
+  sizes keep their values as Dims (`shape_arith`), so
   Reshape, Expand, Slice, Range or ConstantOfShape get `?` exactly where a size is symbolic
   and the run-time sizes they need are built from `tensor.dim`. What cannot stay symbolic (a
   comparison of sizes the bounds do not decide, a shape computed from data) is a located
@@ -26,11 +27,12 @@ How a node is imported:
 - An op, attribute, element type or shape the importer does not handle is an UnsupportedError
   (a located DiagnosticError) naming it; never a traceback.
 
-Modules: `loader` (the file, input types, initializers), `importer` (the graph walk), `node`
-(what a converter sees), `symbolic` (Dims, size tensors, decided comparisons), `sizes` (the
-emitter's symbolic shapes and run-time sizes), `shape_arith` (shape arithmetic evaluated on
-sizes), and one module per converter family: `elementwise`, `shape`, `indexing` (GatherND,
-ScatterND, ScatterElements), `reductions`, `contractions`, `recurrent`, `misc`.
+Modules: `loader` (the file, input types, initializers), `importer` (the graph walk), `node` (what a
+converter sees), `red.frontends.symbolic` (Dims, size tensors, decided comparisons),
+`red.frontends.sizes` (the emitter's symbolic shapes and run-time sizes), `shape_arith` (shape
+arithmetic evaluated on sizes), and one module per converter family: `elementwise`, `shape`,
+`indexing` (GatherND, ScatterND, ScatterElements), `reductions`, `contractions`, `recurrent`,
+`misc`.
 
 The way back, red -> ONNX (`to_onnx`, `red-export`): `export` (the function walk, memos,
 calls, Loop and If), `exporter` (names, initializers, located nodes, the rule registry) and

@@ -11,7 +11,7 @@ import numpy as np
 from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
-from red.frontends.onnx.symbolic import is_symbolic
+from red.frontends.symbolic import is_symbolic
 
 
 def matmul_nd(e: OnnxEmitter, a: Any, b: Any) -> Any:

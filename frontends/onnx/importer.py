@@ -70,7 +70,7 @@ from red.frontends.onnx.node import (
     OnnxEmitter,
     OnnxSequence,
 )
-from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, fmt_dims, sym_array
+from red.frontends.symbolic import SymbolicSizeError, SymInts, fmt_dims, sym_array
 
 _NO_FOLD = {
     "RandomNormal",

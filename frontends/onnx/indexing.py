@@ -29,7 +29,7 @@ from red.dialects import red
 from red.dialects.red.dims import Dim
 from red.frontends.emitter import Value
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
-from red.frontends.onnx.symbolic import is_symbolic
+from red.frontends.symbolic import is_symbolic
 
 MAX_RUNTIME_UPDATES = 64
 """The most run-time index tuples a scatter is imported for (one select each)."""

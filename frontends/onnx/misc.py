@@ -15,7 +15,7 @@ from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
 from red.dialects.red.dims import format_dim
 from red.frontends.onnx.node import Node, OnnxEmitter, OnnxSequence, converts
-from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, ceil_div, is_symbolic
+from red.frontends.symbolic import SymbolicSizeError, SymInts, ceil_div, is_symbolic
 
 
 def _with_unit_dim(shape: Sequence[int], axis: int) -> list[int]:

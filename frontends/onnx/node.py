@@ -17,8 +17,8 @@ from xdsl.ir import Attribute, Block, SSAValue
 from red.dialects.diagnostics import DiagnosticError
 from red.frontends.emitter import Value
 from red.frontends.onnx.loader import UnsupportedError, element_type, name_loc, type_name
-from red.frontends.onnx.sizes import SizedEmitter
-from red.frontends.onnx.symbolic import SymbolicSizeError, SymInts, as_dims, symbols_of
+from red.frontends.sizes import SizedEmitter
+from red.frontends.symbolic import SymbolicSizeError, SymInts, as_dims, symbols_of
 
 
 @dataclass(eq=False)

@@ -20,8 +20,8 @@ from red.dialects import red
 from red.dialects.numpy_interop import numpy_dtype
 from red.frontends.onnx.elementwise import clip
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
-from red.frontends.onnx.symbolic import SymbolicSizeError, fmt_dims
 from red.frontends.recurrence import State, Step, run_recurrence
+from red.frontends.symbolic import SymbolicSizeError, fmt_dims
 
 Activation = Callable[[Any], Any]
 

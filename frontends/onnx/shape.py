@@ -2,7 +2,7 @@
 Tile, Concat, Split, Slice, Gather and GatherElements, Shape and Size, Trilu,
 DepthToSpace/SpaceToDepth. Shape operands are compile-time constants or sizes computed from
 the inputs' symbols (`Node.dims_input`); a dim of a value may be symbolic, and the emitter
-builds what a symbolic size needs (`sizes`)."""
+builds what a symbolic size needs (`red.frontends.sizes`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import i64
 from red.dialects import red
 from red.dialects.red.dims import format_dim
 from red.frontends.onnx.node import Node, OnnxEmitter, converts
-from red.frontends.onnx.symbolic import (
+from red.frontends.symbolic import (
     SymInts,
     as_dims,
     broadcast_dims,

@@ -6,11 +6,11 @@ node's outputs are computed on the Dims themselves, as onnxruntime's symbolic_sh
     -> Unsqueeze -> Concat([1], .) = [1, seq + 1]  ->  Reshape(y, .)   (y gets type 1x?)
 
 Covered: Identity, Cast (to an integer type), Add, Sub, Mul, Div, Neg, Abs, Max, Min, the
-comparisons (decided from the symbols' bounds, see `symbolic`), Where, Shape and Size of a
-size tensor, Gather with constant indices, Slice with constant bounds, Concat, Split,
+comparisons (decided from the symbols' bounds, see `red.frontends.symbolic`), Where, Shape and Size
+of a size tensor, Gather with constant indices, Slice with constant bounds, Concat, Split,
 Unsqueeze, Squeeze, Reshape and Expand to constant shapes, Range of a static length, and
-ReduceProd/ReduceSum/ReduceMax/ReduceMin. Anything else returns None: the converter runs
-and the sizes become run-time values."""
+ReduceProd/ReduceSum/ReduceMax/ReduceMin. Anything else returns None: the converter runs and the
+sizes become run-time values."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from onnx import helper
 
 from red.dialects.red.dims import Dim, Poly, format_dim, product
 from red.frontends.onnx.node import Node, evaluates
-from red.frontends.onnx.symbolic import (
+from red.frontends.symbolic import (
     SymbolicSizeError,
     SymInts,
     as_dims,
