@@ -29,6 +29,7 @@ from red.lowering.kernels.gemm import (
 )
 from red.lowering.kernels.irgen import F32, F64, I32, I64, PTR, VOID
 from red.lowering.kernels.parallel import GET_NUM_THREADS, SET_NUM_THREADS, Runtime
+from red.lowering.kernels.pool import PARALLEL
 from red.lowering.kernels.rows import ROW_KERNELS, RowKernelGenerator
 from red.lowering.kernels.target import KernelTarget, default_threads
 from red.lowering.kernels.weights import register_args
@@ -166,7 +167,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "dgemm": tuple(f"red_dgemm{suffix}" for suffix in _GEMM_ENTRIES),
     "rows": tuple(kernel.symbol for kernel in ROW_KERNELS),
 }
-STATE = (SET_NUM_THREADS, GET_NUM_THREADS)
+STATE = (SET_NUM_THREADS, GET_NUM_THREADS, PARALLEL)
 _GEMM_UNITS = {"sgemm": "red_sgemm", "dgemm": "red_dgemm"}
 
 
@@ -209,9 +210,10 @@ def library_module(
 
 def library_ir(target: KernelTarget | None = None, units: Sequence[str] = tuple(UNITS)) -> str:
     """The library's LLVM IR text: llvmlite's own printing of the generated module, which
-    llvm-as-16 and clang-16 accept (link with -lgomp for threads; without, calls run
-    serially). The vector width is the target's: compile AVX-512 IR with -mavx512f (or
-    -march=native), or generate for KernelTarget.baseline() to run on any x86-64."""
+    llvm-as-16 and clang-16 accept (threads from pthreads, in glibc's libc since 2.34;
+    -lgomp only lets the default thread count follow OMP_NUM_THREADS). The vector width is
+    the target's: compile AVX-512 IR with -mavx512f (or -march=native), or generate for
+    KernelTarget.baseline() to run on any x86-64."""
     return str(library_module(target, units))
 
 
@@ -318,6 +320,8 @@ class KernelLibrary:
         # one is a process symbol only for the registering library).
         self._getter = f"{GET_NUM_THREADS}.{len(_libraries)}"
         llvm.add_symbol(self._getter, self.addresses[GET_NUM_THREADS])
+        parallel = PARALLEL + self._getter.removeprefix(GET_NUM_THREADS)
+        llvm.add_symbol(parallel, self.addresses[PARALLEL])
         self.set_num_threads(default_threads())
 
     def _compile_unit(
@@ -392,8 +396,9 @@ class KernelLibrary:
 
     @property
     def threaded(self) -> bool:
-        """Whether libgomp was found (else every call runs on the calling thread)."""
-        return self.gomp is not None
+        """Whether calls with nthreads > 1 run on several threads: always, on the library's
+        pthread pool (libgomp, found or not, only answers the default thread count)."""
+        return True
 
     def address(self, name: str) -> int:
         if name not in ENTRY_POINTS:

@@ -1,24 +1,23 @@
-"""Threads for the kernels, on libgomp's thread pool: a parallel region runs a worker on each
-thread with `GOMP_parallel(worker, ctx, nthreads, 0)`, and the workers take task numbers from
-an atomic counter in the shared context (dynamic scheduling: equal tasks balance, and a thread
-slowed down by another process leaves its remaining tasks to the others). A region still ends
-only when every thread of its team has run: on a machine with more runnable processes than
-cores, a descheduled team thread delays the call by a scheduler time slice, and one thread
-(RED_NUM_THREADS=1) is faster there. The Python API loads libgomp with OMP_WAIT_POLICY=PASSIVE
-unless the environment says otherwise: libgomp's default of spinning after each region costs
-far more on such a machine (measured: 2-thread calls 4x to 100x slower than 1-thread ones)
-than a thread wake-up per region costs on an idle one.
+"""Threads for the kernels, on the library's pthread pool (pool.py): a parallel region runs a
+worker on the calling thread and on up to nthreads - 1 pool threads with
+`red_kernels_parallel(worker, ctx, nthreads)`, and the workers take task numbers from an atomic
+counter in the shared context (dynamic scheduling: equal tasks balance, and a thread slowed
+down by another process leaves its remaining tasks to the others). A region ends when the
+threads that started it are done: a pool thread still asleep when the tasks run out is not
+waited for, so on a machine with more runnable processes than cores a descheduled thread no
+longer delays the call by a scheduler time slice (as libgomp's team barrier did), and the pool
+sleeps between regions instead of spinning.
 
-libgomp is referenced through weak symbols: where no libgomp is linked or loaded, the address
-of `GOMP_parallel` is null and every region runs its worker on the calling thread. The thread
-count is an argument of every entry point (0: the library default), and the default lives in
-the global `red_kernels_num_threads`: set by `red_kernels_set_num_threads` (the Python API sets
+libgomp is still loaded by the Python API (JIT-compiled code may reference its symbols) and
+its `omp_get_max_threads` is referenced weakly for the default thread count. The thread count
+is an argument of every entry point (0: the library default), and the default lives in the
+global `red_kernels_num_threads`: set by `red_kernels_set_num_threads` (the Python API sets
 RED_NUM_THREADS, else the CPUs the process may use), else read on first use from
-RED_NUM_THREADS, else libgomp's `omp_get_max_threads()` (the CPUs in the affinity mask unless
-OMP_NUM_THREADS says otherwise), else 1.
+RED_NUM_THREADS, else libgomp's `omp_get_max_threads()` where libgomp is linked, else 1.
 
 Every buffer a call needs (packed panels) is allocated by that call, so concurrent calls from
-several threads are safe; libgomp gives each calling thread its own team."""
+several threads are safe; one call at a time has the pool, the others run on their calling
+thread alone."""
 
 from __future__ import annotations
 
@@ -29,6 +28,7 @@ from typing import Any
 import llvmlite.ir as ir
 
 from red.lowering.kernels.irgen import I8, I32, I64, PTR, VOID, Gen, Value, define, get_or_declare
+from red.lowering.kernels.pool import PARALLEL, Pool
 
 NUM_THREADS_GLOBAL = "red_kernels_num_threads"
 SET_NUM_THREADS = "red_kernels_set_num_threads"
@@ -47,7 +47,7 @@ class Runtime:
 
     module: ir.Module
     threads: ir.Function  # i64 (i32 requested): requested > 0 ? requested : the default
-    gomp_parallel: ir.Function  # weak: null without libgomp
+    parallel: ir.Function  # (worker, ctx, n): the pool's region (pool.py)
     malloc: ir.Function  # ptr (i64 bytes): 64-byte aligned; abort() when out of memory
     free: ir.Function  # of a block from `malloc` (null: nothing)
 
@@ -55,9 +55,11 @@ class Runtime:
     def build(module: ir.Module, state: bool = True, getter: str = GET_NUM_THREADS) -> Runtime:
         """The runtime in `module`; with `state` False the thread-count state (global, getter,
         setter) lives in another module and only its getter is declared here, as `getter`."""
-        gomp_parallel = get_or_declare(
-            module, "GOMP_parallel", VOID, [PTR, PTR, I32, I32], weak=True
-        )
+        if state:
+            parallel = Pool(module).build()
+        else:  # the state unit's pool, by the name of the getter's library
+            name = PARALLEL + getter.removeprefix(GET_NUM_THREADS)
+            parallel = get_or_declare(module, name, VOID, [PTR, PTR, I64])
         c_malloc = get_or_declare(module, "malloc", PTR, [I64])
         c_free = get_or_declare(module, "free", VOID, [PTR])
         get = build_state(module) if state else get_or_declare(module, getter, I32, [])
@@ -92,7 +94,7 @@ class Runtime:
         with g.b.if_then(g.b.icmp_unsigned("!=", free.args[0], ir.Constant(PTR, None))):
             g.b.call(c_free, [g.load(free.args[0], g.i64(-1), PTR)])
         g.b.ret_void()
-        return Runtime(module, threads, gomp_parallel, malloc, free)
+        return Runtime(module, threads, parallel, malloc, free)
 
     def parallel_tasks(
         self,
@@ -144,18 +146,8 @@ class Runtime:
         self.run(g, worker, ctx_ptr, g.min(nthreads, ntasks))
 
     def run(self, g: Gen, worker: ir.Function, ctx: Value, nthreads: Value) -> None:
-        """worker(ctx) on the calling thread alone when nthreads <= 1 or there is no libgomp,
-        else on a team of nthreads (the calling thread among them)."""
-        serial = g.b.or_(
-            g.b.icmp_signed("<=", nthreads, g.i64(1)),
-            g.b.icmp_unsigned("==", self.gomp_parallel, ir.Constant(PTR, None)),
-        )
-        with g.b.if_else(serial, likely=None) as (then, other):
-            with then:
-                g.b.call(worker, [ctx])
-            with other:
-                count = g.b.trunc(nthreads, I32)
-                g.b.call(self.gomp_parallel, [worker, ctx, count, g.i32(0)])
+        """worker(ctx) on the calling thread, and on the pool's threads when nthreads > 1."""
+        g.b.call(self.parallel, [worker, ctx, nthreads])
 
 
 def build_state(module: ir.Module) -> ir.Function:
