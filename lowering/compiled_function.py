@@ -20,7 +20,7 @@ from red.dialects.red.dims import Dim, Poly, evaluate, format_dim
 from red.dialects.red_interpreter import argument_label, describe_array
 from red.dialects.symbolic_shapes import SymbolicShapes, has_dynamic_shapes
 from red.lowering.convert_red_to_loops import MEMO_RESET
-from red.lowering.loops.sizes import size_constraints
+from red.lowering.loops.sizes import size_checks
 
 if TYPE_CHECKING:
     from red.lowering.jit import CompiledModule
@@ -207,7 +207,7 @@ class SizedSignature:
         assert ret is not None
         self.results = [shapes.of(v) for v in ret.operands]
         # the sizes the compiled entry checks, with the op that needs each
-        self.checked = size_constraints(fn, shapes)
+        self.checks = size_checks(fn, shapes)
         self._seen: dict[tuple[tuple[int, ...], ...], tuple[list[list[int]], list[Any]]] = {}
 
     def cfunctype(self) -> Any:
@@ -274,13 +274,23 @@ class SizedSignature:
             arrays.append(np.require(arr, requirements=("C", "A")))
             sizes.append(given)
         values = {s: n for s, (n, _) in symbols.items()}
-        for d, op in self.checked.items():
+        at = ", ".join(f"{s} = {v}" for s, v in sorted(values.items()))
+        for d, op in self.checks.non_negative.items():
             n = evaluate(d, values)
             if isinstance(n, int) and n < 0:
-                at = ", ".join(f"{s} = {v}" for s, v in sorted(values.items()))
                 raise ValueError(
                     f"'@{self.name}' at {at}: the '{op.name}' op{_where(op)} needs "
                     f"{format_dim(d)} >= 0, which is {n}: the model needs larger sizes"
+                )
+        for a, b, or_one, op in self.checks.equal:
+            x, y = evaluate(a, values), evaluate(b, values)
+            if isinstance(x, int) and isinstance(y, int) and x != y and not (or_one and x == 1):
+                need = f"{format_dim(a)} = {format_dim(b)}" + (
+                    f" (or {format_dim(a)} = 1)" if or_one else ""
+                )
+                raise ValueError(
+                    f"'@{self.name}' at {at}: the '{op.name}' op{_where(op)} needs {need}, "
+                    f"which is {x} against {y}"
                 )
         shapes = [tuple(int(evaluate(d, values)) for d in dims) for dims in self.results]  # type: ignore[arg-type]
         return arrays, sizes, shapes

@@ -65,10 +65,10 @@ from red.lowering.loops.rules import ELEMENT_RULES, NO_DESTINATION, OP_RULES, is
 from red.lowering.loops.sizes import (
     Sizes,
     dynamic_dims,
-    function_dims,
     is_flat,
     result_shape_function,
     result_shape_name,
+    size_checks,
 )
 from red.lowering.loops.target import Target, host_target
 from red.lowering.loops.values import Buffer, Const, Fused, Lowered, memref_of
@@ -188,7 +188,7 @@ class FunctionLowering:
             # the entry block binds and checks the sizes, then branches to the body or to
             # a block returning 1 (the results untouched)
             assert self.sizes.shapes is not None
-            ok = self.sizes.bind_arguments(block, arg_dims, function_dims(fn, self.sizes.shapes))
+            ok = self.sizes.bind_arguments(block, arg_dims, size_checks(fn, self.sizes.shapes))
             body, fail = Block(), Block()
             self.builder.insertion_point = InsertPoint.at_end(body)
             self.lower_body(fn.body.block, list(ret.arguments), outs)

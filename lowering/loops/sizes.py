@@ -17,6 +17,7 @@ the llvm level only sees 1-D dynamic memrefs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, cf, func, memref
@@ -133,11 +134,11 @@ class Sizes:
     # region entry
 
     def bind_arguments(
-        self, prologue: Block, dims: Sequence[tuple[str, SSAValue]], checked: Sequence[Dim]
+        self, prologue: Block, dims: Sequence[tuple[str, SSAValue]], checks: SizeChecks
     ) -> SSAValue:
         """Bind the symbols of the argument dims (`(symbol, i64 value)` in ABI order) in
         `prologue`; the i1 that holds when the sizes are consistent: repeated symbols
-        equal, and every polynomial in `checked` non-negative."""
+        equal, and `checks` hold."""
         self._prologue = prologue
         ok: SSAValue | None = None
 
@@ -145,17 +146,25 @@ class Sizes:
             nonlocal ok
             ok = c if ok is None else self._prologue_op(arith.AndIOp(ok, c))
 
-        zero = self.e.index(0)
+        def cmp(a: Dim, b: Dim, predicate: str) -> SSAValue:
+            x, y = self.e.bound(self.size(a)), self.e.bound(self.size(b))
+            return self._prologue_op(arith.CmpiOp(x, y, predicate))
+
         for symbol, raw in dims:
             value = self._prologue_op(arith.IndexCastOp(raw, INDEX))
             if symbol in self.symbols:
                 both(self._prologue_op(arith.CmpiOp(self.symbols[symbol], value, "eq")))
             else:
                 self.symbols[symbol] = value
-                both(self._prologue_op(arith.CmpiOp(value, zero, "sge")))
-        for d in checked:
-            if isinstance(d, Poly) and not _is_symbol(d) and d.symbols <= self.symbols.keys():
-                both(self._prologue_op(arith.CmpiOp(self.e.bound(self.size(d)), zero, "sge")))
+                both(cmp(Poly.symbol(symbol), 0, "sge"))
+        known = self.symbols.keys()
+        for d in checks.non_negative:
+            if isinstance(d, Poly) and d.symbols <= known:
+                both(cmp(d, 0, "sge"))
+        for a, b, or_one, _ in checks.equal:
+            if _symbols(a) <= known and _symbols(b) <= known:
+                same = cmp(a, b, "eq")
+                both(self._prologue_op(arith.OrIOp(same, cmp(a, 1, "eq"))) if or_one else same)
         return ok if ok is not None else self.e.scalar(1, i1)
 
     def as_i64(self, d: Dim) -> SSAValue:
@@ -175,41 +184,79 @@ def _is_symbol(d: Poly) -> bool:
     return len(d.symbols) == 1 and d == Poly.symbol(next(iter(d.symbols)))
 
 
-def size_constraints(fn: func.FuncOp, shapes: SymbolicShapes) -> dict[Dim, Operation]:
-    """The polynomials that must be non-negative at run time, each with the first op that
-    needs it: every dynamic dim of a tensor the function computes, and what reading
-    inside a dynamic dim takes (a slice's limit, a dynamic slice's or update's size, a
-    gathered table's one row, an argmax's one element at least). Conservative: an op in a
-    loop body that runs zero times still counts."""
-    found: dict[Dim, Operation] = {}
+@dataclass
+class SizeChecks:
+    """What the sizes of a call must satisfy beyond the signature, each with the first op
+    that needs it: polynomials that must be non-negative, and pairs of dims that must be
+    equal (or the first 1: a numpy broadcast)."""
 
-    def need(d: Dim, op: Operation) -> None:
+    non_negative: dict[Dim, Operation] = field(default_factory=dict[Dim, Operation])
+    equal: list[tuple[Dim, Dim, bool, Operation]] = field(
+        default_factory=list[tuple[Dim, Dim, bool, Operation]]
+    )
+
+    def need(self, d: Dim, op: Operation) -> None:
         if isinstance(d, Poly) and not _is_symbol(d):
-            found.setdefault(d, op)
+            self.non_negative.setdefault(d, op)
 
+    def same(self, a: Dim, b: Dim, op: Operation, or_one: bool = False) -> None:
+        if a != b and not (or_one and a == 1) and (isinstance(a, Poly) or isinstance(b, Poly)):
+            self.equal.append((a, b, or_one, op))
+
+
+def size_checks(fn: func.FuncOp, shapes: SymbolicShapes) -> SizeChecks:
+    """The checks of a function's sizes: every dynamic dim of a tensor it computes is
+    non-negative, and so is what reading inside a dynamic dim takes (a slice's limit, a
+    dynamic slice's or update's size, a gathered table's one row, an argmax's one element);
+    dims the lowering reads as one are equal (an elementwise operand's and its result's, up
+    to a broadcast of 1; a matmul's contracted dims; a concat's other dims). Conservative: an
+    op in a loop body that runs zero times still counts."""
+    checks = SizeChecks()
     for op in fn.walk():
         for r in op.results:
             if isinstance(r.type, TensorType):
                 for d in shapes.of(r):
-                    need(d, op)
-        if isinstance(op, red.SliceOp):
-            _, limit, _ = op.bounds
-            for n, hi in zip(shapes.of(op.input), limit):
-                need(n - hi, op)  # type: ignore[operator]
-        elif isinstance(op, red.DynamicSliceOp | red.DynamicUpdateSliceOp):
-            sizes = op.size_list if isinstance(op, red.DynamicSliceOp) else shapes.of(op.update)
-            for n, size in zip(shapes.of(op.input), sizes):
-                need(n - size, op)  # type: ignore[operator]
-        elif isinstance(op, red.GatherOp):
-            need(shapes.of(op.table)[op.axis.value.data] - 1, op)  # type: ignore[operator]
-        elif isinstance(op, red.ArgmaxOp):  # the first element is the start
-            need(shapes.of(op.input)[op.axis.value.data] - 1, op)  # type: ignore[operator]
-    return found
+                    checks.need(d, op)
+        _op_checks(op, shapes, checks)
+    return checks
 
 
-def function_dims(fn: func.FuncOp, shapes: SymbolicShapes) -> list[Dim]:
-    """What the entry block checks is non-negative (size_constraints)."""
-    return list(size_constraints(fn, shapes))
+def _op_checks(op: Operation, shapes: SymbolicShapes, checks: SizeChecks) -> None:
+    if isinstance(op, red.SliceOp):
+        _, limit, _ = op.bounds
+        for n, hi in zip(shapes.of(op.input), limit):
+            checks.need(n - hi, op)  # type: ignore[operator]
+    elif isinstance(op, red.DynamicSliceOp | red.DynamicUpdateSliceOp):
+        sizes = op.size_list if isinstance(op, red.DynamicSliceOp) else shapes.of(op.update)
+        for n, size in zip(shapes.of(op.input), sizes):
+            checks.need(n - size, op)  # type: ignore[operator]
+    elif isinstance(op, red.GatherOp):
+        checks.need(shapes.of(op.table)[op.axis.value.data] - 1, op)  # type: ignore[operator]
+    elif isinstance(op, red.ArgmaxOp):  # the first element is the start
+        checks.need(shapes.of(op.input)[op.axis.value.data] - 1, op)  # type: ignore[operator]
+    elif isinstance(op, red.BinaryElementwiseOp | red.SelectOp | red.BroadcastToOp):
+        out = shapes.of(op.results[0])
+        for v in op.operands:
+            dims = shapes.of(v)
+            for d, r in zip(dims, out[len(out) - len(dims) :]):
+                checks.same(d, r, op, or_one=True)
+    elif isinstance(op, red.UnaryElementwiseOp | red.CastOp):
+        for d, r in zip(shapes.of(op.operands[0]), shapes.of(op.results[0])):
+            checks.same(d, r, op)
+    elif isinstance(op, red.MatmulOp):
+        lhs, rhs = shapes.of(op.lhs), shapes.of(op.rhs)
+        if len(lhs) >= 2 and len(rhs) >= 2:
+            checks.same(lhs[-1], rhs[-2], op)
+    elif isinstance(op, red.ConcatOp):
+        out, axis = shapes.of(op.result), op.axis.value.data
+        for v in op.inputs:
+            for d, (n, r) in enumerate(zip(shapes.of(v), out)):
+                if d != axis:
+                    checks.same(n, r, op)
+
+
+def _symbols(d: Dim) -> set[str]:
+    return d.symbols if isinstance(d, Poly) else set()
 
 
 def result_shape_name(name: str) -> str:
@@ -236,7 +283,7 @@ def result_shape_function(fn: func.FuncOp) -> func.FuncOp:
             load = memref.LoadOp.get(in_dims, [e.index(len(loaded))])
             entry.add_op(load)
             loaded.append((next(iter(symbol.symbols)), load.res))
-    ok = sizes.bind_arguments(entry, loaded, function_dims(fn, shapes))
+    ok = sizes.bind_arguments(entry, loaded, size_checks(fn, shapes))
     ret = fn.body.block.last_op
     assert isinstance(ret, func.ReturnOp)
     k = 0

@@ -106,3 +106,27 @@ func.func @no_sizes_static(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %e = red.exp %x : tensor<2x4xf32>
   func.return %e : tensor<2x4xf32>
 }
+
+// -----
+
+// An operand of `n` rows against a result of `m` (two symbols): the entry checks that n is m
+// or 1, and the read chooses at run time between row i and row 0 (a broadcast).
+// CHECK-LABEL: func.func @red_broadcast(%a: memref<?xf32>, %a_d0: i64, %b: memref<?xf32>, %b_d0: i64, %res0: memref<?xf32>) -> i32
+// CHECK-DAG:     %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK:         %[[M:.*]] = arith.index_cast %a_d0 : i64 to index
+// CHECK:         %[[N:.*]] = arith.index_cast %b_d0 : i64 to index
+// CHECK:         %[[SAME:.*]] = arith.cmpi eq, %[[N]], %[[M]] : index
+// CHECK:         %[[UNIT:.*]] = arith.cmpi eq, %[[N]], %[[ONE]] : index
+// CHECK:         %[[FITS:.*]] = arith.ori %[[SAME]], %[[UNIT]] : i1
+// CHECK:         %[[OK:.*]] = arith.andi %{{.*}}, %[[FITS]] : i1
+// CHECK:         cf.cond_br %[[OK]]
+// CHECK:         scf.for %[[I:.*]] = %[[ZERO]] to %[[M]] step
+// CHECK:           %[[X:.*]] = memref.load %a[%[[I]]] : memref<?xf32>
+// CHECK:           %[[BCAST:.*]] = arith.cmpi eq, %[[N]], %[[ONE]] : index
+// CHECK:           %[[AT:.*]] = arith.select %[[BCAST]], %[[ZERO]], %[[I]] : index
+// CHECK:           %[[Y:.*]] = memref.load %b[%[[AT]]] : memref<?xf32>
+func.func @broadcast(%a: tensor<?xf32> {red.dims = ["m"]}, %b: tensor<?xf32> {red.dims = ["n"]}) -> tensor<?xf32> {
+  %s = red.add %a, %b : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  func.return %s : tensor<?xf32>
+}

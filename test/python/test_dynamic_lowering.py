@@ -314,6 +314,30 @@ def test_argmax_of_empty_rows_is_refused() -> None:
         jit.main(np.zeros((2, 0), np.float32))
 
 
+BROADCAST = """
+func.func @main(%a: tensor<?xf32> {red.dims = ["m"]}, %b: tensor<?xf32> {red.dims = ["n"]}) -> tensor<?xf32> {
+  %s = red.add %a, %b : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+  func.return %s : tensor<?xf32>
+}"""
+
+
+def test_broadcast_between_symbols_is_checked() -> None:
+    """The result has `m` rows (the symbolic shape): `n` must be `m` or 1 (then %b is read
+    at 0); any other `n`, and an `m` of 1 that numpy would broadcast to `n`, are refused
+    by the JIT and by the compiled entry itself (status 1)."""
+    module = red.parse(BROADCAST)
+    jit, runner = red.compile(module), red.interpret(module)
+    for m, n in ((3, 3), (3, 1), (1, 1)):
+        a, b = np.arange(m, dtype=np.float32), np.arange(10, 10 + n, dtype=np.float32)
+        np.testing.assert_array_equal(jit.main(a, b), runner.call("main", a, b)[0])
+    for m, n in ((3, 2), (1, 4)):
+        a, b = np.zeros(m, np.float32), np.zeros(n, np.float32)
+        with pytest.raises(ValueError, match=r"the 'red\.add' op .*needs n = m \(or n = 1\)"):
+            jit.main(a, b)
+        out = np.zeros(m, np.float32)
+        assert jit.main._cfunc(a.ctypes.data, m, b.ctypes.data, n, out.ctypes.data) == 1
+
+
 def test_dtype_mismatch() -> None:
     _, jit = compiled(by_name("matmul_rows"))  # type: ignore[misc]
     with pytest.raises(ValueError, match=r"argument #0 \(%x\) of '@main' expects float32"):
