@@ -95,16 +95,13 @@ class Pool:
         g.b.store(g.i64(0), seen)
         g.b.call(self.lock, [self.mutex])
         loop = g.b.append_basic_block("job.wait")
-        sleep = g.b.append_basic_block("job.sleep")
-        new = g.b.append_basic_block("job.new")
         g.b.branch(loop)
         g.b.position_at_end(loop)
+        self.wait_until(
+            g, lambda: g.b.icmp_unsigned("!=", self.get(g, "generation"), g.b.load(seen, typ=I64)),
+            self.wake,
+        )  # fmt: skip
         current = self.get(g, "generation")
-        g.b.cbranch(g.b.icmp_unsigned("==", current, g.b.load(seen, typ=I64)), sleep, new)
-        g.b.position_at_end(sleep)
-        g.b.call(self.wait, [self.wake, self.mutex])
-        g.b.branch(loop)
-        g.b.position_at_end(new)
         g.b.store(current, seen)
         wanted = g.b.icmp_signed("<", index, self.get(g, "wanted"))
         join = g.b.and_(g.b.icmp_unsigned("!=", self.get(g, "open"), g.i64(0)), wanted)
@@ -155,20 +152,26 @@ class Pool:
         g.b.call(worker, [ctx])
         g.b.call(self.lock, [self.mutex])
         self.set(g, "open", g.i64(0))
-        header = g.b.append_basic_block("join.header")
-        sleep = g.b.append_basic_block("join.sleep")
-        done = g.b.append_basic_block("join.done")
-        g.b.branch(header)
-        g.b.position_at_end(header)
-        g.b.cbranch(g.b.icmp_unsigned("==", self.get(g, "running"), g.i64(0)), done, sleep)
-        g.b.position_at_end(sleep)
-        g.b.call(self.wait, [self.done, self.mutex])
-        g.b.branch(header)
-        g.b.position_at_end(done)
+        self.wait_until(
+            g, lambda: g.b.icmp_unsigned("==", self.get(g, "running"), g.i64(0)), self.done
+        )
         self.set(g, "busy", g.i64(0))
         g.b.call(self.unlock, [self.mutex])
         g.b.ret_void()
         return fn
+
+    def wait_until(self, g: Gen, condition, condvar: Value) -> None:
+        """while (!condition()) pthread_cond_wait(condvar, mutex) (the mutex held)."""
+        header = g.b.append_basic_block("wait.header")
+        sleep = g.b.append_basic_block("wait.sleep")
+        done = g.b.append_basic_block("wait.done")
+        g.b.branch(header)
+        g.b.position_at_end(header)
+        g.b.cbranch(condition(), done, sleep)
+        g.b.position_at_end(sleep)
+        g.b.call(self.wait, [condvar, self.mutex])
+        g.b.branch(header)
+        g.b.position_at_end(done)
 
     def spawn(self, g: Gen, wanted: Value, thread_main: ir.Function) -> None:
         """Create pool threads until there are `wanted` (the mutex held); a failed create
