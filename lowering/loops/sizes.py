@@ -209,7 +209,8 @@ def size_checks(fn: func.FuncOp, shapes: SymbolicShapes) -> SizeChecks:
     non-negative, and so is what reading inside a dynamic dim takes (a slice's limit, a
     dynamic slice's or update's size, a gathered table's one row, an argmax's one element);
     dims the lowering reads as one are equal (an elementwise operand's and its result's, up
-    to a broadcast of 1; a matmul's contracted dims; a concat's other dims). Conservative: an
+    to a broadcast of 1; a matmul's contracted dims; a concat's other dims; a reshape's
+    element counts). Conservative: an
     op in a loop body that runs zero times still counts."""
     checks = SizeChecks()
     for op in fn.walk():
@@ -247,6 +248,8 @@ def _op_checks(op: Operation, shapes: SymbolicShapes, checks: SizeChecks) -> Non
         lhs, rhs = shapes.of(op.lhs), shapes.of(op.rhs)
         if len(lhs) >= 2 and len(rhs) >= 2:
             checks.same(lhs[-1], rhs[-2], op)
+    elif isinstance(op, red.ReshapeOp):
+        checks.same(product(shapes.of(op.input)), product(shapes.of(op.result)), op)
     elif isinstance(op, red.ConcatOp):
         out, axis = shapes.of(op.result), op.axis.value.data
         for v in op.inputs:
