@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
+import json
 import os
 import threading
 import time
@@ -18,6 +20,7 @@ from typing import Any
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
 import numpy as np
+from llvmlite import __version__ as llvm_version
 from xdsl.ir import Attribute
 
 from red.lowering.kernels.gemm import (
@@ -276,15 +279,19 @@ _gomp_handles: list[ctypes.CDLL] = []
 _initialized = False
 
 
-def _compile(text: str, target: KernelTarget) -> tuple[llvm.ModuleRef, llvm.TargetMachine]:
+def _machine(target: KernelTarget) -> llvm.TargetMachine:
     global _initialized
     if not _initialized:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         _initialized = True
-    tm = llvm.Target.from_default_triple().create_target_machine(
+    return llvm.Target.from_default_triple().create_target_machine(
         cpu=target.cpu, features=target.features, opt=3, codemodel="jitdefault"
     )
+
+
+def _compile(text: str, target: KernelTarget) -> tuple[llvm.ModuleRef, llvm.TargetMachine]:
+    tm = _machine(target)
     module = llvm.parse_assembly(text)
     module.verify()
     pto = llvm.create_pipeline_tuning_options(speed_level=3)
@@ -294,6 +301,43 @@ def _compile(text: str, target: KernelTarget) -> tuple[llvm.ModuleRef, llvm.Targ
     pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(module, pb)
     return module, tm
+
+
+def _engine_from_object(object_code: bytes, target: KernelTarget) -> llvm.ExecutionEngine:
+    tm = _machine(target)
+    shell = llvm.parse_assembly("")
+    shell.triple = llvm.get_process_triple()
+    shell.data_layout = str(tm.target_data)
+    engine = llvm.create_mcjit_compiler(shell, tm)
+    engine.add_object_file(llvm.ObjectFileRef.from_data(object_code))
+    engine.finalize_object()
+    return engine
+
+
+def _unit_cache() -> Any:
+    """The compile cache (red.cache's CompileCache), or None when it is off."""
+    from red.cache.compile_cache import CompileCache
+
+    return CompileCache.open()
+
+
+def _unit_key(target: KernelTarget, unit: str, getter: str) -> str:
+    """What a unit's object code depends on: the library's sources (this folder's .py files),
+    the target (with its CPU features), the unit, the getter name it calls and LLVM."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    description = {
+        "schema": "red-kernels/1",
+        "sources": digest.hexdigest(),
+        "target": repr(target.key),
+        "features": target.features,
+        "unit": unit,
+        "getter": getter,
+        "llvm": ".".join(map(str, llvm.llvm_version_info)),
+        "llvmlite": llvm_version,
+    }
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
 
 
 class KernelLibrary:
@@ -310,6 +354,7 @@ class KernelLibrary:
         self.gomp = load_libgomp()
         self.addresses: dict[str, int] = {}
         self.compile_seconds: dict[str, float] = {}
+        self.cached_units: set[str] = set()  # loaded from the compile cache, not compiled
         self._engines: list[llvm.ExecutionEngine] = []
         self._functions: dict[str, Any] = {}
         # Constant ranges (address, bytes) -> registrations alive; every compiled gemm unit
@@ -325,12 +370,22 @@ class KernelLibrary:
         self.set_num_threads(default_threads())
 
     def _compile_unit(
-        self, unit: str, module: Callable[[], ir.Module], names: Sequence[str]
+        self, unit: str, module: Callable[[], ir.Module], names: Sequence[str], getter: str = ""
     ) -> None:
+        """Compile a unit (or load its object code from the compile cache, keyed by the
+        kernel sources, the target, the unit and the state getter's name it calls)."""
         start = time.perf_counter()
-        compiled, tm = _compile(str(module()), self.target)
-        engine = llvm.create_mcjit_compiler(compiled, tm)
-        engine.finalize_object()
+        cache, key = _unit_cache(), _unit_key(self.target, unit, getter)
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            object_code = hit.object_code
+            self.cached_units.add(unit)
+        else:
+            compiled, tm = _compile(str(module()), self.target)
+            object_code = tm.emit_object(compiled)
+            if cache is not None:
+                cache.put(key, object_code, {"unit": unit, "target": repr(self.target.key)})
+        engine = _engine_from_object(object_code, self.target)
         self._engines.append(engine)
         for name in names:
             self.addresses[name] = engine.get_function_address(name)
@@ -392,6 +447,7 @@ class KernelLibrary:
                         unit,
                         lambda unit=unit: library_module(self.target, (unit,), False, self._getter),
                         entries,
+                        self._getter,
                     )
 
     @property

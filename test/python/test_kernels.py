@@ -773,3 +773,30 @@ def test_gelu_tanh_chain_pow_as_multiplies_matches_interpreter():
     np.testing.assert_allclose(interpreted, want, rtol=4e-7, atol=1e-7)
     compiled = red.compile(module).main(x)
     np.testing.assert_allclose(compiled, want, rtol=2e-6, atol=2e-6)
+
+
+def test_units_come_from_the_compile_cache_in_a_new_library(tmp_path, monkeypatch):
+    """A unit's object code is stored in the compile cache (keyed by the kernel sources, the
+    target and the unit): a library created later (a new process) loads it instead of
+    compiling, and computes the same bits; with RED_CACHE=off every unit is compiled."""
+    monkeypatch.setenv("RED_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("RED_CACHE", raising=False)
+    target = dataclasses.replace(HOST, overrides={"f32": {"kc": 80, "nc": 96, "mc": 32}})
+    rng = np.random.default_rng(11)
+    a, b = rand(rng, (45, 170)), rand(rng, (170, 130))
+
+    first = kernels.KernelLibrary(target, register=False)
+    first.require(["red_sgemm"])
+    assert first.cached_units == set()
+    want = matmul(a, b, threads=2, lib=first)
+
+    second = kernels.KernelLibrary(target, register=False)
+    second.require(["red_sgemm"])
+    assert second.cached_units == {"state", "sgemm"}
+    np.testing.assert_array_equal(matmul(a, b, threads=2, lib=second), want)
+
+    monkeypatch.setenv("RED_CACHE", "off")
+    third = kernels.KernelLibrary(target, register=False)
+    third.require(["red_sgemm"])
+    assert third.cached_units == set()
+    np.testing.assert_array_equal(matmul(a, b, threads=2, lib=third), want)
