@@ -14,7 +14,7 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from red.dialects import red
 from red.dialects.call_graph import call_graph
-from red.dialects.diagnostics import format_location, location_of
+from red.dialects.diagnostics import DiagnosticError, format_location, location_of
 from red.dialects.numpy_interop import numpy_dtype
 from red.dialects.red.dims import Dim, Poly, evaluate, format_dim
 from red.dialects.red_interpreter import argument_label, describe_array
@@ -198,6 +198,13 @@ class SizedSignature:
         self.name = fn.sym_name.data
         shapes = SymbolicShapes(fn)
         args = fn.body.block.args
+        for a in args:
+            if not isinstance(a.type, TensorType):
+                raise DiagnosticError.at(
+                    fn,
+                    f"'@{self.name}' has dynamic shapes and a scalar argument ('{a.type}'): "
+                    "the JIT calls such functions on tensors only (the C ABI takes scalars)",
+                )
         self.args = [
             (i, argument_label(fn, i), numpy_dtype(a.type.get_element_type()), shapes.of(a))
             for i, a in enumerate(args)
