@@ -115,7 +115,8 @@ class CompiledFunction:
         self._out_specs = [
             (numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in self.outputs
         ]
-        self._keep: tuple[Any, ...] = ()
+        self._out_dtypes = [dtype for dtype, _ in self._out_specs]
+        self._keep: tuple[Any, ...] | list[Any] = ()
         self._lock = memo_lock(owner) if self._runs_memos(owner) else None
 
     def _runs_memos(self, owner: CompiledModule) -> bool:
@@ -151,16 +152,15 @@ class CompiledFunction:
         (SizedSignature), the results allocated at the shapes the sizes give."""
         assert self.sized is not None
         arrays, sizes, out_shapes = self.sized.bind(args)
-        outs = [
-            np.empty(shape, dtype=dtype) for (dtype, _), shape in zip(self._out_specs, out_shapes)
-        ]
+        outs = [np.empty(shape, dtype) for shape, dtype in zip(out_shapes, self._out_dtypes)]
         passed: list[int] = []
         for a, dims in zip(arrays, sizes):
-            passed += [data_pointer(a), *dims]
-        status = self._cfunc(*passed, *[data_pointer(o) for o in outs])
+            passed.append(data_pointer(a))
+            passed += dims
+        status = self._cfunc(*passed, *map(data_pointer, outs))
         if status != 0:  # the checks above are the compiled entry's: this is a bug
             raise ValueError(f"'@{self.name}' refused the sizes {sizes} (status {status})")
-        self._keep = tuple(arrays)
+        self._keep = arrays
         return tuple(outs)
 
     def _arguments(self, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
@@ -216,6 +216,7 @@ class SizedSignature:
         # the sizes the compiled entry checks, with the op that needs each
         self.checks = size_checks(fn, shapes)
         self._seen: dict[tuple[tuple[int, ...], ...], tuple[list[list[int]], list[Any]]] = {}
+        self._dtypes = [dtype for _, _, dtype, _ in self.args]
 
     def cfunctype(self) -> Any:
         types: list[Any] = []
@@ -230,17 +231,19 @@ class SizedSignature:
         """The arrays (C-contiguous), the `?` sizes of each, the result shapes. Arrays of
         shapes seen before (C-contiguous, aligned, of the right dtypes) take the sizes and
         result shapes found then: the check runs once per distinct shape."""
-        if len(args) == len(self.args):
-            for a, (_, _, dtype, _) in zip(args, self.args):
+        if len(args) == len(self._dtypes):
+            key: list[tuple[int, ...]] = []
+            for a, dtype in zip(args, self._dtypes):
                 if type(a) is not np.ndarray or a.dtype != dtype:
                     break
                 flags = a.flags
                 if not (flags.c_contiguous and flags.aligned):
                     break
+                key.append(a.shape)
             else:
-                found = self._seen.get(tuple(a.shape for a in args))
+                found = self._seen.get(tuple(key))
                 if found is not None:
-                    return list(args), found[0], found[1]
+                    return args, found[0], found[1]  # type: ignore[return-value]
         arrays, sizes, shapes = self._check(args)
         if len(self._seen) >= 64:
             self._seen.clear()
