@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xdsl.dialects import arith, memref, tensor
 from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, TensorType
 from xdsl.ir import SSAValue
@@ -20,7 +21,7 @@ from red.lowering.loops.emitter import INDEX, Bound, Emitter
 from red.lowering.loops.matmul import flat_view
 from red.lowering.loops.rules import lowers, lowers_elementwise
 from red.lowering.loops.sizes import is_flat
-from red.lowering.loops.values import Buffer, Fused, memref_of
+from red.lowering.loops.values import Buffer, Const, Fused, memref_of
 
 if TYPE_CHECKING:
     from red.lowering.convert_red_to_loops import BlockLowering
@@ -55,10 +56,30 @@ def _gather(bl: BlockLowering, op: red.GatherOp, idx: list[SSAValue]) -> SSAValu
     """result[..., j, ...] = table[..., indices[j], ...] along `axis` (ids clamped)."""
     axis = op.axis.value.data
     rank = len(red.shape_of(op.indices))
+    if (start := _constant_range(bl, op)) is not None:  # a slice: read at an offset
+        return bl.load(op.table, [*idx[:axis], bl.e.add_index(idx[axis], start), *idx[axis + 1 :]])
     raw = bl.load(op.indices, list(idx[axis : axis + rank]))
     n = bl.size(bl.dims(op.table)[axis], op.table)
     row = clamp_index(raw, n, bl.e)
     return bl.load(op.table, [*idx[:axis], row, *idx[axis + rank :]])
+
+
+def _constant_range(bl: BlockLowering, op: red.GatherOp) -> int | None:
+    """The start of the indices of `op` when they are the constant start, start + 1, ...
+    inside the table's static dim (a split or slice the frontend wrote as a gather)."""
+    lowered = bl.values.get(op.indices)
+    if not isinstance(lowered, Const) or lowered.array.ndim != 1 or not lowered.array.size:
+        return None
+    n = bl.dims(op.table)[op.axis.value.data]
+    ids = lowered.array
+    start = int(ids[0])
+    if (
+        not isinstance(n, int)
+        or not 0 <= start <= n - ids.size
+        or not np.array_equal(ids, np.arange(start, start + ids.size))
+    ):
+        return None
+    return start
 
 
 def clamp_index(raw: SSAValue, n: Bound, e: Emitter) -> SSAValue:

@@ -130,3 +130,28 @@ func.func @broadcast(%a: tensor<?xf32> {red.dims = ["m"]}, %b: tensor<?xf32> {re
   %s = red.add %a, %b : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
   func.return %s : tensor<?xf32>
 }
+
+// -----
+
+// A gather of the constant indices 2, 3, 4 is a slice: the table is read at column j + 2,
+// without loading an index; other constant indices (5, -6) are loaded and clamped.
+// CHECK-LABEL: func.func @red_split(
+// CHECK:         %[[OTHER:.*]] = memref.get_global @{{.*}} : memref<2xi64>
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:      scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:        %[[COL:.*]] = arith.addi %[[J]], %{{.*}} : index
+// CHECK-NEXT:        %[[ROW:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK-NEXT:        %[[AT:.*]] = arith.addi %[[ROW]], %[[COL]] : index
+// CHECK-NEXT:        %[[V:.*]] = memref.load %x[%[[AT]]] : memref<?xf32>
+// CHECK:             memref.store %[[V]], %res0[%{{.*}}] : memref<?xf32>
+// CHECK:         scf.for
+// CHECK-NEXT:      scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:        %[[ID:.*]] = memref.load %[[OTHER]][%[[K]]] : memref<2xi64>
+// CHECK-NEXT:        %{{.*}} = arith.index_cast %[[ID]] : i64 to index
+func.func @split(%x: tensor<?x6xf32> {red.dims = ["s", ""]}) -> (tensor<?x3xf32>, tensor<?x2xf32>) {
+  %run = red.constant dense<[2, 3, 4]> : tensor<3xi64>
+  %a = red.gather %x, %run axis = 1 : tensor<?x6xf32>, tensor<3xi64> -> tensor<?x3xf32>
+  %other = red.constant dense<[5, -6]> : tensor<2xi64>
+  %b = red.gather %x, %other axis = 1 : tensor<?x6xf32>, tensor<2xi64> -> tensor<?x2xf32>
+  func.return %a, %b : tensor<?x3xf32>, tensor<?x2xf32>
+}

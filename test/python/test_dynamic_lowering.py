@@ -178,6 +178,19 @@ func.func @main(%ids: tensor<1x?xi64> {red.dims = ["", "s"]}, %table: tensor<10x
         [{"s": 1}, {"s": 0}, {"s": 9}],
     ),
     case(
+        "gather_constant_indices",
+        """
+func.func @main(%x: tensor<?x6xf32> {red.dims = ["s", ""]}) -> (tensor<?x3xf32>, tensor<?x2xf32>) {
+  %run = red.constant dense<[2, 3, 4]> : tensor<3xi64>
+  %a = red.gather %x, %run axis = 1 : tensor<?x6xf32>, tensor<3xi64> -> tensor<?x3xf32>
+  %other = red.constant dense<[5, -6]> : tensor<2xi64>
+  %b = red.gather %x, %other axis = 1 : tensor<?x6xf32>, tensor<2xi64> -> tensor<?x2xf32>
+  func.return %a, %b : tensor<?x3xf32>, tensor<?x2xf32>
+}""",
+        [("float32", ("s", 6))],
+        [{"s": 1}, {"s": 0}, {"s": 5}],
+    ),
+    case(
         "last_position",
         """
 func.func @main(%h: tensor<?x8xf32> {red.dims = ["s", ""]}, %w: tensor<8x5xf32>) -> tensor<1x5xf32> {
