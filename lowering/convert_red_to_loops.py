@@ -14,7 +14,13 @@ buffers after their last use. The rules live with their op family in lowering/lo
 elementwise.py, shape.py, reductions.py, matmul.py, constants.py, memo.py, calls.py, and
 control_flow.py (scf loops and conditionals over tensors). Scalar arithmetic (loop bounds,
 offsets: arith and math ops on scalars) is copied as it is, on the lowered scalars; a scalar
-argument of a function stays a scalar (passed by value: `index` is `int64_t` in C)."""
+argument of a function stays a scalar (passed by value: `index` is `int64_t` in C).
+
+A public function with `?` dims takes the sized ABI (lowering/loops/sizes.py): each `?` dim
+of a tensor argument as an i64 after its pointer, an i32 status returned (0, or 1 when the
+sizes are inconsistent: nothing is written), and a companion `red_f_result_shape`. Every
+size is a polynomial in the arguments' symbols (dialects/symbolic_shapes.py) computed once
+in the entry block; a tensor with a `?` dim lives in a flat buffer indexed linearly."""
 
 from __future__ import annotations
 

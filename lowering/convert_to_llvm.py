@@ -3,9 +3,10 @@ convert-scf-to-cf) -> the llvm dialect, in one walk per function.
 
 xDSL 0.74 has no arith, math, func or cf lowering to llvm, and its memref -> ptr -> llvm
 path computes addresses with ptrtoint/add/inttoptr, which hides provenance from LLVM's alias
-analysis and vectorizer. Here a memref is a pointer to its (contiguous, static-shape) data,
-an access is one `getelementptr inbounds` at the row-major linear index, `index` is i64,
-buffers come from malloc/free, memref globals become llvm globals, and the math functions
+analysis and vectorizer. Here a memref is a pointer to its contiguous data (of a static
+shape, or flat with a dynamic size: a tensor with `?` dims), an access is one
+`getelementptr inbounds` at the row-major linear index, `index` is i64, buffers come from
+malloc/free, memref globals become llvm globals, and the math functions
 LLVM has no intrinsic for (tanh, erf) call libm or, for f32, inline approximations.
 
 This file is the driver: it walks the module and each function's blocks and applies the

@@ -1,5 +1,7 @@
 """red-translate: `--mlir-to-llvmir` prints the LLVM IR of a module at any level (running
-red-lower on what is not yet lowered; never red-pipeline)."""
+red-lower on what is not yet lowered; never red-pipeline). A public function with `?` dims
+comes with the sized ABI: `int32_t red_f(T *a, int64_t a_d<j>..., ..., R *r, ...)` and
+`int32_t red_f_result_shape(const int64_t *in_dims, int64_t *out_dims)`."""
 
 from __future__ import annotations
 
