@@ -387,6 +387,10 @@ class KernelLibrary:
                 cache.put(key, object_code, {"unit": unit, "target": repr(self.target.key)})
         engine = _engine_from_object(object_code, self.target)
         self._engines.append(engine)
+        if unit == "state":
+            # The pool's threads sleep inside this unit's code until the process ends: its
+            # engine must outlive the interpreter's teardown (as libgomp stays mapped).
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(engine))
         for name in names:
             self.addresses[name] = engine.get_function_address(name)
             if self.register:
