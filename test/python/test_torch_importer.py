@@ -13,6 +13,8 @@ torch = pytest.importorskip("torch", reason="the PyTorch frontend needs the red[
 if os.environ.get("RED_CI") is None:
     pytest.importorskip("transformers", reason="the HF models need transformers")
 
+from xdsl.dialects import func  # noqa: E402
+
 import red  # noqa: E402
 from red.dialects.diagnostics import DiagnosticError  # noqa: E402
 from red.frontends.torch_importer import import_torch  # noqa: E402
@@ -187,6 +189,8 @@ def test_arguments_are_user_inputs_then_weights_in_signature_order():
     imported = import_torch(model, (torch.randn(8, 1, 16),))
 
     fn = imported.module.body.block.first_op
+    assert isinstance(fn, func.FuncOp)
+    assert fn.arg_attrs is not None
     attrs = [("red.invariant" in d.data) for d in fn.arg_attrs.data]
     assert attrs == [False] + [True] * len(imported.weights)
     assert imported.weight_names == [name for name, _ in model.named_parameters()]
