@@ -1,7 +1,8 @@
 """The runtime kernel library: cache-blocked matmul with packed panels, matrix-vector and
-batched matmul, vectorised row kernels and their threads, generated as LLVM IR with llvmlite
-for a target CPU and compiled once per process (like IREE's microkernels: a library the
-compiled model calls).
+batched matmul, vectorised row kernels and their threads (a pthread pool, pool.py), generated
+as LLVM IR with llvmlite for a target CPU and compiled once per process, its object code kept
+in the compile cache for the next process (like IREE's microkernels: a library the compiled
+model calls). Constant weights (registered ranges, weights.py) are packed once.
 
 Entry points (C ABI; `ENTRY_POINTS[name].c_prototype()` prints each; strides and sizes are
 in elements; `nthreads` <= 0 means the library default):
