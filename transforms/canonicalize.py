@@ -16,6 +16,7 @@ from xdsl.traits import HasCanonicalizationPatternsTrait
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, location_of
+from red.dialects.red.elementwise import PowByConstant
 from red.passes.rewriting import ReportingPass
 from red.transforms.canonicalization.arith import FAST, arith_patterns
 from red.transforms.canonicalization.tensor import tensor_patterns
@@ -70,13 +71,15 @@ class CanonicalizePass(ReportingPass):
     new constants net of the constants it kills), IEEE-exact identities, inverse and identity
     shape ops, canonical operand order, dead code; rewrites wrong under NaN/Inf/signed zero
     apply to ops carrying a fast-math flag, and `fast-math=true` treats every op as if it
-    did; `test-convergence=true` fails when the patterns do not reach a fixpoint within
-    max-iterations (a cycle)."""
+    did; `reassoc=true` also applies rewrites exact up to rounding to every op (pow by a
+    small integer as products: red-pipeline sets it unless strict-fp); `test-convergence=true`
+    fails when the patterns do not reach a fixpoint within max-iterations (a cycle)."""
 
     name = "canonicalize"
     finding_kind: ClassVar[str] = "identity"
 
     fast_math: bool = False
+    reassoc: bool = False
     max_fold_bytes: int = 1 << 20
     max_iterations: int = 10
     test_convergence: bool = False
@@ -91,6 +94,8 @@ class CanonicalizePass(ReportingPass):
                 location_of(op), f"max-fold-bytes must be >= 0, got {self.max_fold_bytes}"
             )
         table = canonicalization_patterns()
+        if self.reassoc:
+            table[red.PowOp] = [*op_patterns(red.PowOp), PowByConstant(inexact=True)]
 
         def patterns_for(o: Operation) -> Sequence[RewritePattern]:
             found = table.get(type(o))

@@ -55,8 +55,8 @@ class RedPipelinePass(CompoundPass):
     changing (at most max-iterations rounds). Narrowing comes before reassociation: the
     rows a chain needs decide its best order (and a chain whose order is chosen at run time
     by its length is one the demand for a single row cannot narrow through).
-    `strict-fp=true` keeps only rewrites that are exact (no reassociation; incrementalize
-    without its narrow prefill)."""
+    `strict-fp=true` keeps only rewrites that are exact (no reassociation, no pow as products;
+    incrementalize without its narrow prefill)."""
 
     name = "red-pipeline"
 
@@ -65,14 +65,14 @@ class RedPipelinePass(CompoundPass):
 
     def steps(self) -> list[ModulePass]:
         return [
-            CanonicalizePass(),
+            CanonicalizePass(reassoc=not self.strict_fp),
             CSEPass(),
             IncrementalizePass(narrow_prefill=not self.strict_fp),
             LoopInvariantCodeMotionPass(),
             NarrowToUsesPass(),
             OptimizeChainsPass(reassoc=not self.strict_fp),
             MemoizePass(),
-            CanonicalizePass(),
+            CanonicalizePass(reassoc=not self.strict_fp),
             CSEPass(),
             DCEPass(),
         ]

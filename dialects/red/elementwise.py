@@ -248,16 +248,24 @@ class PowOp(BinaryElementwiseOp):
 
 
 class PowByConstant(RewritePattern):
-    """pow(x, c) for a splat constant c that multiplies do exactly enough (GELU's x**3):
-    c = 2, 3, 4 -> products of x (x*x is pow's correctly rounded result; x*x*x and
-    (x*x)*(x*x) are within 2 ulp of it), c = -1 -> 1 / x (exact), and under fast-math
-    c = 0.5 -> sqrt(x) (pow(-0, 0.5) is +0 and pow(-inf, 0.5) is +inf, sqrt gives -0 and NaN).
+    """pow(x, c) for a splat constant c as multiplies (GELU's x**3): c = 2, 3, 4 -> products
+    of x, c = -1 -> 1 / x, c = 0.5 -> sqrt(x). None of them is bit-exact against the libm pow
+    the interpreter calls (pow is not correctly rounded; x*x*x rounds twice), so they apply
+    to an op with a fast-math flag, or everywhere with `inexact` (what
+    `canonicalize{reassoc=true}` adds, and red-pipeline unless strict-fp); sqrt needs the
+    flag itself (pow(-0, 0.5) is +0 and pow(-inf, 0.5) is +inf, sqrt gives -0 and NaN).
     A pow whose result broadcasts x (c has more elements) stays: the product would not."""
+
+    def __init__(self, inexact: bool = False):
+        self.inexact = inexact
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: PowOp, rewriter: PatternRewriter, /):
         from red.dialects.red.constants import ConstantOp, constant_value
 
+        fast = op.fast_math
+        if not (fast or self.inexact):
+            return
         x = op.lhs
         exponent = constant_value(op.rhs)
         if exponent is None or x.type != op.result.type:
@@ -266,7 +274,6 @@ class PowByConstant(RewritePattern):
         if value is None:
             return
         c = float(value[0])
-        fast = op.fast_math
         if c in (2.0, 3.0, 4.0):
             square = MulOp(x, x, fast_math=fast)
             if c == 2.0:
