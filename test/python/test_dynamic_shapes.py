@@ -324,19 +324,24 @@ def test_torch_shared_dim_is_one_symbol_checked_at_call():
 
 @pytest.mark.filterwarnings("ignore")
 def test_torch_computation_on_a_symbolic_size_is_a_located_error():
+    """What red cannot express over a run-time size (a torch.gather along the symbolic axis)
+    is a located import error naming the op and the symbol (arange over it imports: see
+    test_torch_symbolic.py)."""
     torch, seq = _torch_dim("seq")
     from red.frontends.torch_importer import import_torch
 
-    class Positions(torch.nn.Module):
-        def forward(self, x: Any) -> Any:
-            return x + torch.arange(x.shape[0], dtype=x.dtype)[:, None]
+    class Gathered(torch.nn.Module):
+        def forward(self, x: Any, idx: Any) -> Any:
+            return torch.gather(x, 1, idx)
 
+    x = torch.randn(2, 5)
+    idx = torch.zeros(2, 5, dtype=torch.int64)
     with pytest.raises(red.DiagnosticError) as err:
-        import_torch(Positions(), (torch.randn(3, 4),), dynamic_shapes={"x": {0: seq}})
+        import_torch(Gathered(), (x, idx), dynamic_shapes={"x": {1: seq}, "idx": {1: seq}})
 
     message = str(err.value)
-    assert "error: cannot import 'aten.arange" in message
-    assert "run-time size" in message
+    assert "error: cannot import 'aten.gather.default'" in message
+    assert "symbolic sizes" in message
 
 
 # endregion PyTorch: import_torch(..., dynamic_shapes=...)
