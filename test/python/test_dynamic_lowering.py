@@ -206,6 +206,27 @@ func.func @main(%h: tensor<?x8xf32> {red.dims = ["s", ""]}, %w: tensor<8x5xf32>)
         [{"s": 1}, {"s": 2}, {"s": 30}],
     ),
     case(
+        "if_on_a_size",
+        """
+func.func @main(%x: tensor<?x3xf32> {red.dims = ["n", ""]}) -> tensor<?x3xf32> {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %n = tensor.dim %x, %c0 : tensor<?x3xf32>
+  %big = arith.cmpi sgt, %n, %c2 : index
+  %r = scf.if %big -> (tensor<?x3xf32>) {
+    %e = red.exp %x : tensor<?x3xf32>
+    scf.yield %e : tensor<?x3xf32>
+  } else {
+    %t = red.tanh %x : tensor<?x3xf32>
+    scf.yield %t : tensor<?x3xf32>
+  }
+  %s = red.add %r, %x : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  func.return %s : tensor<?x3xf32>
+}""",
+        [("float32", ("n", 3))],
+        [{"n": 0}, {"n": 2}, {"n": 3}, {"n": 9}],
+    ),
+    case(
         "loop_carried",
         """
 func.func @main(%ids: tensor<?xi64> {red.dims = ["s"]}) -> tensor<?xi64> {
