@@ -13,7 +13,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def main() -> int:
     tree = subprocess.run(
-        [sys.executable, os.path.join(HERE, "link_tree.py")], check=True, capture_output=True,
+        [sys.executable, os.path.join(HERE, "link_tree.py")],
+        check=True,
+        capture_output=True,
         text=True,
     ).stdout.strip()
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()]
