@@ -23,7 +23,8 @@ intra_op_num_threads=N, the legacy exporter's graph of the same wrapper with an 
 attention mask); PyTorch eager (torch.set_num_threads(N)). Medians of interleaved calls, ready
 time and peak RSS growth of readying each engine, outputs compared with eager's (max |err|,
 argmax of logits), the issue's goals as measured ratios, and the "weights as constants: import,
-red.optimize and red.compile each within 2x of the weights-as-arguments times" comparison.
+red.optimize and red.compile each within 2x of the weights-as-arguments times" comparison. Each
+table runs in a process of its own (peak RSS growth is then the table's alone).
 
 Run: `python bench/peers.py [--runtime-only | --graphs-only] [--calls N] [--threads 1,2]
 [--models gpt2,gpt2-last,llama,bert]` (a short run: `--runtime-only --models llama --calls 2
@@ -637,7 +638,8 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
 
 def main() -> None:
     import argparse
-    import gc
+    import subprocess
+    import sys
 
     keys = [c.key for c in RUNTIME_CASES]
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -659,11 +661,20 @@ def main() -> None:
             compare("gpt2", gpt2, True, tmp)
             compare("llama", llama, True, tmp)
             compare("lstm_classifier", lstm, False, tmp)
-        if not args.graphs_only:
-            for case in RUNTIME_CASES:
-                if case.key in chosen:
-                    runtime_table(case, args.calls, threads, tmp)
-                    gc.collect()  # the case's model, modules and sessions
+        if args.graphs_only:
+            return
+        if len(chosen) == 1:
+            (case,) = [c for c in RUNTIME_CASES if c.key == chosen[0]]
+            runtime_table(case, args.calls, threads, tmp)
+            return
+    # One process per table: memory an earlier table freed but the allocator kept would hide
+    # a later table's peak RSS growth.
+    for key in [k for k in keys if k in chosen]:
+        command = [sys.executable, __file__, "--runtime-only", "--models", key,
+                   "--calls", str(args.calls), "--threads", args.threads]  # fmt: skip
+        sys.stdout.flush()
+        if subprocess.run(command, check=False).returncode != 0:
+            sys.exit(f"bench/peers.py: the runtime table of {key} failed")
 
 
 if __name__ == "__main__":
