@@ -345,6 +345,14 @@ def growth(phases: list[Measured]) -> float | None:
     return max(p for p in peaks if p is not None) - first
 
 
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages of the machine, as `uptime` prints them."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "-"
+
+
 def _mib(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
@@ -552,6 +560,8 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
         print(f"{v.label}: import_torch{' + bind_arguments' if not v.weights else ''} "
               f"{v.load.seconds:.2f} s, red.optimize {v.optimize.seconds:.2f} s")  # fmt: skip
     print(f"ONNX legacy export {t_export:.1f} s; graph as imported {graph_flops / 1e9:.2f} GFLOP")
+    print(f"load average before the calls: {_load()} (2 cores here are shared: a load above "
+          "the threads used slows the engines unequally)")  # fmt: skip
     print(f"{'threads':>7} {'engine':<12} {'ready (s)':>10} {'peak+ MiB':>10} "
           f"{'per call (s)':>13} {'CPU (s)':>8} {'GFLOP/s':>8} {'args/eng':>9} "
           f"{'const/eng':>10} {'max |err|':>10} {'argmax':>7}")  # fmt: skip
@@ -623,6 +633,7 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
           "args/eng, const/eng: red's wall time (weights as arguments, as constants) over the "
           "engine's, < 1 is red faster; max |err| against eager's output, whose largest "
           f"|value| is {np.abs(want).max():.2f})")  # fmt: skip
+    print(f"load average after the calls: {_load()}")
     for engine, goal in case.goals:
         parts = [f"{n} thread{'s' if n > 1 else ''}: args {ratios[(n, 'red args', engine)]:.2f}, "
                  f"const {ratios[(n, 'red const', engine)]:.2f}" for n in threads]  # fmt: skip
