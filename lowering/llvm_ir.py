@@ -124,9 +124,11 @@ def module_to_llvm_ir(
     module: ModuleOp, ctx: Context | None = None, with_kernels: bool = True
 ) -> str:
     """The module's LLVM IR text, by default self-contained: the kernel library parts it
-    calls are defined in it (for the host CPU; `clang -O2 model.ll driver.c -lm`, and
-    `-lgomp` for threads), else only declared (link the library's object code,
-    `red.lowering.kernels.object_code()`, or its IR, `kernels.library_ir()`)."""
+    calls are defined in it (for the host CPU; `clang -O2 model.ll driver.c -lm`: threads
+    come from pthreads, their default count from RED_NUM_THREADS, else from libgomp's
+    `omp_get_max_threads` when `-lgomp` is linked, else 1), else only declared (link the
+    library's object code, `red.lowering.kernels.object_code()`, or its IR,
+    `kernels.library_ir()`)."""
     with gc_paused():
         if not is_lowered(module):
             module = module.clone()

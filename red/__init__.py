@@ -17,6 +17,9 @@ from red.dialects.verifier import verify_module
 from red.frontends.mlir_text import module_to_text, parse_mlir
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy as np
     from xdsl.dialects.builtin import ModuleOp
 
     from red.dialects.red_interpreter import ModuleRunner
@@ -42,6 +45,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DiagnosticError",
     "ModuleBuilder",
+    "bind_arguments",
     "builder",
     "compile",
     "interpret",
@@ -163,6 +167,19 @@ def profile(
 
     report, _ = Profiler(module, function, opt=opt, threads=threads).run(*args, repeat=repeat)
     return report
+
+
+def bind_arguments(
+    module: ModuleOp, function: str, arrays_by_argument_index: Mapping[int, np.ndarray]
+) -> ModuleOp:
+    """Make arguments of `@function` constants holding the given arrays, in place (large
+    ones as dense resources viewing the arrays: do not write into them afterwards): an
+    import with its weights as arguments then compiles with them as constants, which the
+    kernel library packs once. `ValueError` names a bad index, shape or dtype."""
+    from red.transforms.bind_arguments import bind_arguments as bind
+
+    bind(module, function, arrays_by_argument_index)
+    return module
 
 
 def to_onnx(module: ModuleOp, **options: Any) -> Any:

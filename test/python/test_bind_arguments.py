@@ -229,7 +229,7 @@ def test_torch_import_with_weights_bound_matches_weights_passed():
     want = red.compile(imported.module).main(x.numpy(), *imported.weights)
 
     first = len(imported.input_names)
-    bind_arguments(imported.module, "main", dict(enumerate(imported.weights, start=first)))
+    red.bind_arguments(imported.module, "main", dict(enumerate(imported.weights, start=first)))
     red.optimize(imported.module)
 
     red.verify(imported.module)
