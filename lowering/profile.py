@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import llvmlite.ir as ir
 import numpy as np
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import FunctionType, ModuleOp
+from xdsl.dialects.builtin import FunctionType, ModuleOp, TensorType
 from xdsl.ir import Block, Region
 from xdsl.traits import IsTerminator
 
 from red.dialects import red
 from red.dialects.diagnostics import DiagnosticError, format_location, location_of
+from red.dialects.red.dims import Dim, Poly, evaluate
+from red.dialects.symbolic_shapes import SymbolicShapes, has_dynamic_shapes
 from red.transforms.analysis.cost_model import CostModel
 
 MARK_PREFIX = "__red_profile_"
@@ -42,13 +44,36 @@ _FREE = (red.ConstantOp, arith.ConstantOp)
 
 @dataclass(frozen=True)
 class ProfiledOp:
-    """One instrumented op: its name, location, and the cost model's FLOPs and bytes."""
+    """One instrumented op: its name, location, and the cost model's FLOPs and bytes
+    (polynomials in the symbols of a function with `?` dims until a call gives sizes)."""
 
     index: int
     name: str
     location: str
-    flops: int
-    bytes: int
+    flops: Dim
+    bytes: Dim
+
+    def at(self, sizes: Mapping[str, int]) -> ProfiledOp:
+        """This op with its FLOPs and bytes at the given sizes of the symbols."""
+        flops, nbytes = evaluate(self.flops, sizes), evaluate(self.bytes, sizes)
+        if isinstance(flops, Poly) or isinstance(nbytes, Poly):
+            raise ValueError(f"the cost of '{self.name}' needs sizes of {sorted(sizes)}")
+        return replace(self, flops=flops, bytes=nbytes)
+
+
+def symbol_sizes(fn: func.FuncOp, args: Sequence[Any]) -> dict[str, int]:
+    """The size each symbol of `fn`'s `?` dims has in a call on `args` (none when the
+    function's shapes are static)."""
+    if not has_dynamic_shapes(fn):
+        return {}
+    shapes = SymbolicShapes(fn)
+    sizes: dict[str, int] = {}
+    for a, value in zip(fn.body.block.args, args):
+        if isinstance(a.type, TensorType):
+            for d, n in zip(shapes.of(a), np.shape(value)):
+                if isinstance(d, Poly) and len(d.symbols) == 1:
+                    sizes.setdefault(next(iter(d.symbols)), int(n))
+    return sizes
 
 
 def instrument(module: ModuleOp, function: str) -> list[ProfiledOp]:
@@ -215,6 +240,11 @@ class Profiler:
         self.function = function
         instrumented = module.clone()
         self.timed = instrument(instrumented, function)
+        self.fn = next(
+            op
+            for op in instrumented.body.ops
+            if isinstance(op, func.FuncOp) and op.sym_name.data == function
+        )
         marks = len(self.timed) + 1
         self.cycles = np.zeros(marks + 3, dtype=np.int64)
         build = compile or CompiledModule
@@ -241,7 +271,11 @@ class Profiler:
         # the ops' slots and the between-calls slot span the calls' wall time
         spans = self.cycles[:marks].astype(np.float64)
         hz = spans.sum() / wall if wall > 0 else 0.0
-        ops = [OpTime(op, float(spans[op.index] / hz / repeat) if hz else 0.0) for op in self.timed]
+        sizes = symbol_sizes(self.fn, args)
+        ops = [
+            OpTime(op.at(sizes), float(spans[op.index] / hz / repeat) if hz else 0.0)
+            for op in self.timed
+        ]
         profile = Profile(self.function, repeat, wall / repeat, ops)
         return profile, results
 

@@ -107,3 +107,29 @@ def test_red_profile_is_the_python_entry():
 
     assert profile.calls == 2
     assert sorted(t.op.name for t in profile.ops) == ["red.add", "red.exp", "red.matmul"]
+
+
+DYNAMIC = """
+func.func @main(%x: tensor<?x16xf32> {red.dims = ["n", ""]}, %w: tensor<16x8xf32>)
+    -> tensor<?x8xf32> {
+  %y = red.matmul %x, %w : tensor<?x16xf32>, tensor<16x8xf32> -> tensor<?x8xf32>
+  %z = red.exp %y : tensor<?x8xf32>
+  func.return %z : tensor<?x8xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_a_dynamic_function_is_profiled_at_the_sizes_of_the_call(n: int):
+    """The cost model gives a function with `?` dims polynomials in its symbols: the profile
+    reports them at the sizes the call's arrays give (n rows: 2·n·16·8 matmul FLOPs)."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 16)).astype(np.float32)
+    w = rng.standard_normal((16, 8)).astype(np.float32)
+
+    profile = red.profile(red.parse(DYNAMIC), x, w, repeat=2)
+
+    flops = {t.op.name: t.op.flops for t in profile.ops}
+    assert flops["red.matmul"] == 2 * n * 16 * 8
+    assert isinstance(flops["red.exp"], int) and flops["red.exp"] > 0
+    assert "red.matmul" in profile.table()
