@@ -142,15 +142,20 @@ def fill_marks(ir_module: ir.Module, marks: int) -> None:
 @dataclass
 class OpTime:
     op: ProfiledOp
+    """The op with its FLOPs and bytes at the sizes of the profiled calls (integers)."""
     seconds: float  # per call
 
     @property
     def gflops(self) -> float:
-        return self.op.flops / self.seconds / 1e9 if self.seconds > 0 else 0.0
+        return self._rate(self.op.flops)
 
     @property
     def gbytes(self) -> float:
-        return self.op.bytes / self.seconds / 1e9 if self.seconds > 0 else 0.0
+        return self._rate(self.op.bytes)
+
+    def _rate(self, amount: Dim) -> float:
+        assert isinstance(amount, int), "an OpTime's op is evaluated at the call's sizes"
+        return amount / self.seconds / 1e9 if self.seconds > 0 else 0.0
 
 
 @dataclass
