@@ -8,14 +8,14 @@
    red with B an argument and registered as constant (packed once), beside numpy;
 2. each example's forward time: a hand-written numpy forward pass (as written, and as a
    careful programmer would write it), red's interpreter and red's JIT, each on the module
-   as exported and after red-pipeline; ratios against the numpy forward pass;
-3. with --gpt2 1,2 (alone): GPT-2-small (1x128, full logits) with red's weights as constants
-   and as arguments, against onnxruntime at the same thread counts (medians of interleaved
-   calls).
+   as exported and after red-pipeline; ratios against the numpy forward pass.
 
-Run: `python bench/runtime.py [--quick] [--matmul-only] [--cold-mib N]` or
-`python bench/runtime.py --gpt2 1,2 [--calls N]`. Matmul and example times are the best of
-several batches of calls (this machine is shared: the minimum is the least noisy statistic)."""
+GPT-2-small, Llama and BERT-base against onnxruntime and eager: `python bench/peers.py
+--runtime-only`.
+
+Run: `python bench/runtime.py [--quick] [--matmul-only] [--cold-mib N]`. Matmul and example
+times are the best of several batches of calls (this machine is shared: the minimum is the
+least noisy statistic)."""
 
 from __future__ import annotations
 
@@ -150,87 +150,6 @@ def cold_b_table(shapes: list[tuple[int, int, int]], rounds: int, cold_bytes: in
         gc.collect()
 
 
-def gpt2_table(threads: list[int], calls: int) -> None:
-    """GPT-2-small (GPT2Config(), random weights), input 1x128, full logits: red with the
-    weights as constants (bind_arguments: packed once by the kernel library) and as arguments,
-    against onnxruntime (ORT_ENABLE_ALL, intra_op_num_threads = threads) on the same model
-    exported to ONNX; medians of `calls` interleaved calls, wall and process CPU seconds."""
-    import statistics
-    import tempfile
-    import warnings
-
-    import onnxruntime as ort
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    from red.frontends.torch_importer import import_torch
-    from red.transforms.bind_arguments import bind_arguments
-
-    warnings.filterwarnings("ignore")
-
-    class Logits(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module):
-            super().__init__()
-            self.model = model
-
-        def forward(self, ids, mask=None):
-            return self.model(ids, attention_mask=mask, use_cache=False).logits
-
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config())
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.02)
-    model.eval()
-    ids = torch.randint(0, 50257, (1, 128), generator=torch.Generator().manual_seed(1))
-    mask = torch.ones_like(ids)
-    with torch.no_grad():
-        want = model(ids, use_cache=False).logits.numpy()
-    as_args = import_torch(Logits(model), (ids,))
-    weights = [np.asarray(w) for w in as_args.weights]
-    red.optimize(as_args.module)
-    as_constants = import_torch(Logits(model), (ids,))
-    bind_arguments(as_constants.module, "main", dict(enumerate(as_constants.weights, start=1)))
-    red.optimize(as_constants.module)
-    path = os.path.join(tempfile.mkdtemp(), "gpt2_small.onnx")
-    with torch.no_grad():
-        torch.onnx.export(Logits(model), (ids, mask), path, input_names=["ids", "mask"],
-                          output_names=["logits"], dynamo=False)  # fmt: skip
-    model.eval()
-    x = ids.numpy().astype(np.int64)
-    feeds = {"ids": ids.numpy(), "mask": mask.numpy()}
-    print("== GPT-2-small, input 1x128, full logits (medians of interleaved calls) ==")
-    print(f"{'threads':>7} {'engine':<22} {'per call (s)':>13} {'CPU (s)':>8} "
-          f"{'red const/engine':>17} {'max |err|':>10}")  # fmt: skip
-    for n in threads:
-        constants = red.compile(as_constants.module, threads=n).main
-        arguments = red.compile(as_args.module, threads=n).main
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = n
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        engines: dict[str, Callable[[], object]] = {
-            "red, weights constant": lambda: constants(x),
-            "red, weights arguments": lambda: arguments(x, *weights),
-            "onnxruntime": lambda: session.run(None, feeds)[0],
-        }
-        outputs = {name: np.asarray(fn()) for name, fn in engines.items()}  # warm-up
-        wall: dict[str, list[float]] = {name: [] for name in engines}
-        cpu: dict[str, list[float]] = {name: [] for name in engines}
-        for _ in range(calls):
-            for name, fn in engines.items():
-                start, start_cpu = time.perf_counter(), time.process_time()
-                fn()
-                wall[name].append(time.perf_counter() - start)
-                cpu[name].append(time.process_time() - start_cpu)
-        median = {name: statistics.median(ts) for name, ts in wall.items()}
-        for name in engines:
-            err = float(np.abs(outputs[name] - want).max())
-            print(f"{n:>7} {name:<22} {median[name]:>13.3f} {statistics.median(cpu[name]):>8.3f} "
-                  f"{median['red, weights constant'] / median[name]:>17.2f} {err:>10.2e}")  # fmt: skip
-
-
 def example_rows(name: str, naive: Callable, careful: Callable) -> None:
     path = os.path.join(EXAMPLES, f"{name}.mlir")
     module = red.parse_file(path)
@@ -275,16 +194,7 @@ def main() -> None:
         help="MiB of B matrices the cold-B table rotates through (default 512: more than the "
         "480 MiB last-level cache sysfs reports here)",
     )
-    parser.add_argument(
-        "--gpt2",
-        metavar="THREADS",
-        help="only GPT-2-small against onnxruntime, at these thread counts (e.g. 1,2)",
-    )
-    parser.add_argument("--calls", type=int, default=10, help="calls per engine for --gpt2")
     args = parser.parse_args()
-    if args.gpt2:
-        gpt2_table([int(t) for t in args.gpt2.split(",")], args.calls)
-        return
     squares = [(n, n, n) for n in ([64, 256] if args.quick else [64, 256, 512])]
     issue = ISSUE_SHAPES[::2] if args.quick else ISSUE_SHAPES
     matmul_table(squares + issue, rounds=1 if args.quick else 3)
