@@ -92,6 +92,18 @@ class TransposeOp(ShapeOp):
     def perm(self) -> tuple[int, ...]:
         return tuple(self.permutation.get_values())
 
+    def feeds_matmul_as_strides(self) -> bool:
+        """Whether it exchanges the last two dims only and its one use is a red.matmul
+        operand in the same block: the lowering then reads its input with the row and
+        column strides swapped (no copy), so folding or caching it gains nothing."""
+        from red.dialects.red.contraction import MatmulOp  # contraction imports this module
+
+        rank = len(self.perm)
+        if rank < 2 or self.perm != (*range(rank - 2), rank - 1, rank - 2):
+            return False
+        user = self.result.get_user_of_unique_use()
+        return isinstance(user, MatmulOp) and user.parent is self.parent
+
     def infer_result_types(self) -> Sequence[Attribute]:
         return [self.infer(self.input.type, self.perm)]
 
