@@ -14,6 +14,7 @@ from red.lowering.convert_scf_to_cf import ConvertScfToCfPass
 from red.lowering.convert_to_llvm import ConvertToLLVMPass
 from red.lowering.gc_pause import gc_paused
 from red.lowering.loops.outline import OutlineLoopNestsPass
+from red.lowering.merge_functions import MergeIdenticalFunctionsPass
 from red.passes.pass_manager import CompoundPass, PassManager
 
 
@@ -24,7 +25,8 @@ def is_lowered(module: ModuleOp) -> bool:
 
 @dataclass(frozen=True)
 class RedLowerPass(CompoundPass):
-    """convert-red-to-loops, outline-loop-nests, convert-scf-to-cf, convert-to-llvm."""
+    """convert-red-to-loops, outline-loop-nests, merge-identical-functions,
+    convert-scf-to-cf, convert-to-llvm."""
 
     name = "red-lower"
 
@@ -33,6 +35,7 @@ class RedLowerPass(CompoundPass):
             return
         manager.run_pass(ConvertRedToLoopsPass(), ctx, module)
         manager.run_pass(OutlineLoopNestsPass(), ctx, module)
+        manager.run_pass(MergeIdenticalFunctionsPass(), ctx, module)
         manager.run_pass(ConvertScfToCfPass(), ctx, module)
         manager.run_pass(ConvertToLLVMPass(), ctx, module)
 
