@@ -5,17 +5,22 @@ interpreter, the passes, the lowering and the frontends all use."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     Builtin,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
+    DictionaryAttr,
     IndexType,
     TensorType,
     f16,
@@ -27,7 +32,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, Operation, ParametrizedAttribute
 
 
 class UnsupportedTypeError(ValueError):
@@ -150,12 +155,20 @@ class ResourceStore(OpAsmDialectInterface):
     strings (twice the size, decoded again on every read): a blob is a view of the buffer
     it was made from (an imported array, the bytes decoded once from the text, a memory map
     of an external data file), never copied by a read. Keys are unique per process; xDSL's
-    parser and printer use it through the `OpAsmDialectInterface` methods."""
+    parser and printer use it through the `OpAsmDialectInterface` methods.
+
+    A blob lives as long as the attributes naming it: `hold` ties a key to an attribute
+    object, and when the last attribute held for a key is garbage-collected the blob leaves
+    the store (arrays already read from it keep its memory). Keys never held (declared by a
+    caller that does not track its attributes) stay until `clear`."""
 
     def __init__(self) -> None:
         super().__init__()
         self._blobs: dict[str, Blob | None] = {}
         self._names: dict[str, str] = {}  # key -> the name it was declared with
+        self._holders: dict[str, int] = {}  # key -> live attribute objects held for it
+        self._lock = threading.Lock()
+        self._recording = threading.local()
 
     def declare_resource(self, key: str) -> str:
         """Reserve `key` (or `key_0`, `key_1`, ... if taken) and return it."""
@@ -167,7 +180,25 @@ class ResourceStore(OpAsmDialectInterface):
             key = f"{key}_{counter}"
         self._blobs[key] = None
         self._names[key] = name
+        for keys in getattr(self._recording, "stack", ()):
+            keys.append(key)
         return key
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """The keys this thread declares inside the block (e.g. while parsing one module);
+        if the block raises, they are discarded with their blobs."""
+        stack = self._recording.__dict__.setdefault("stack", [])
+        keys: list[str] = []
+        stack.append(keys)
+        try:
+            yield keys
+        except BaseException:
+            for key in keys:
+                self.discard(key)
+            raise
+        finally:
+            stack.remove(keys)
 
     def parse_resource(self, key: str, val: str) -> None:
         """A blob from its hex text (`0x`, alignment word, data)."""
@@ -206,9 +237,36 @@ class ResourceStore(OpAsmDialectInterface):
     def build_resources(self, keys: Iterable[str]) -> dict[str, str]:
         return {k: b.text() for k in keys if (b := self.lookup(k)) is not None}  # type: ignore[union-attr]
 
+    def hold(self, key: str, attribute: DenseResourceAttr) -> None:
+        """Keep `key`'s blob while `attribute` (an object naming it) is alive."""
+        with self._lock:
+            self._holders[key] = self._holders.get(key, 0) + 1
+        weakref.finalize(attribute, self._release, key).atexit = False
+
+    def discard(self, key: str) -> None:
+        """Drop `key` and its blob now (a key that nothing names any more)."""
+        with self._lock:
+            self._holders.pop(key, None)
+            self._blobs.pop(key, None)
+            self._names.pop(key, None)
+
+    def _release(self, key: str) -> None:
+        with self._lock:
+            count = self._holders.get(key)
+            if count is None:  # cleared meanwhile
+                return
+            if count > 1:
+                self._holders[key] = count - 1
+                return
+            del self._holders[key]
+            self._blobs.pop(key, None)
+            self._names.pop(key, None)
+
     def clear(self) -> None:
-        self._blobs.clear()
-        self._names.clear()
+        with self._lock:
+            self._blobs.clear()
+            self._names.clear()
+            self._holders.clear()
 
 
 def blob_store() -> ResourceStore:
@@ -226,6 +284,37 @@ def blob_store() -> ResourceStore:
     return store
 
 
+def hold_resources(root: Operation, keys: Iterable[str]) -> None:
+    """Tie each of `keys` (declared while `root` was built, e.g. by its parse) to the dense
+    resource attributes under `root` that name it, so the blob leaves the store with the
+    last of them; a key that none names is discarded now."""
+    store, wanted = blob_store(), set(keys)
+    found: set[str] = set()
+    for op in root.walk():
+        for value in (*op.attributes.values(), *op.properties.values()):
+            for attr in _dense_resources(value):
+                key = attr.resource_handle.data
+                if key in wanted:
+                    store.hold(key, attr)
+                    found.add(key)
+    for key in wanted - found:
+        store.discard(key)
+
+
+def _dense_resources(attr: Attribute) -> Iterator[DenseResourceAttr]:
+    stack = [attr]
+    while stack:
+        a = stack.pop()
+        if isinstance(a, DenseResourceAttr):
+            yield a
+        elif isinstance(a, ArrayAttr):
+            stack.extend(a.data)
+        elif isinstance(a, DictionaryAttr):
+            stack.extend(a.data.values())
+        elif isinstance(a, ParametrizedAttribute):
+            stack.extend(p for p in a.parameters if isinstance(p, Attribute))
+
+
 def resource_blob(attr: DenseResourceAttr) -> Blob | None:
     """The blob a dense resource names, or None when the store has no data for it."""
     return blob_store().blob(attr.resource_handle.data)
@@ -233,15 +322,19 @@ def resource_blob(attr: DenseResourceAttr) -> Blob | None:
 
 def numpy_to_resource(array: np.ndarray, name: str) -> DenseResourceAttr:
     """A dense resource holding `array` (int or float; the store keeps a view of its memory,
-    copying only an array that is not C-contiguous); its key is `name`, made unique."""
+    copying only an array that is not C-contiguous, while the returned attribute lives); its
+    key is `name`, made unique."""
     arr = np.ascontiguousarray(array)
     elt = element_type_for(arr.dtype)
     if arr.dtype == np.bool_:
         raise UnsupportedTypeError("i1 tensors are not stored as dense resources")
     view = arr.view()
     view.flags.writeable = False  # attributes are immutable: reads through it must not write
-    key = blob_store().add(name, view, max(1, arr.dtype.itemsize))
-    return DenseResourceAttr.from_params(key, TensorType(elt, list(arr.shape)))
+    store = blob_store()
+    key = store.add(name, view, max(1, arr.dtype.itemsize))
+    attr = DenseResourceAttr.from_params(key, TensorType(elt, list(arr.shape)))
+    store.hold(key, attr)
+    return attr
 
 
 def _resource_bytes(attr: DenseResourceAttr) -> memoryview:

@@ -38,7 +38,7 @@ from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 from red.dialects.diagnostics import DiagnosticError
-from red.dialects.numpy_interop import Blob, blob_store
+from red.dialects.numpy_interop import Blob, blob_store, hold_resources
 from red.dialects.red.constants import ConstantOp
 
 SPLIT_MARKER = re.compile(r"^// -----\s*$", re.MULTILINE)
@@ -474,7 +474,15 @@ def _printable(text: str) -> str:
 
 def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> ModuleOp:
     """Parse MLIR text into a module (top-level ops are wrapped in one if needed); raise
-    DiagnosticError with the offending position on malformed input."""
+    DiagnosticError with the offending position on malformed input. The module's dense
+    resource blobs live as long as its attributes naming them (a failed parse keeps none)."""
+    with blob_store().recording() as declared:
+        module = _parse_module(text, filename, ctx, line_offset)
+    hold_resources(module, declared)
+    return module
+
+
+def _parse_module(text: str, filename: str, ctx: Context, line_offset: int) -> ModuleOp:
     keys: dict[str, str] = {}
     if (start := _split_metadata(text)) is not None:
 
