@@ -214,6 +214,14 @@ class GreedyDriver:
                 return evaluate_on_scalars(op, splats)  # type: ignore[arg-type]
             except Exception:
                 return None
+        if (
+            isinstance(op, red.TransposeOp)
+            and op.feeds_matmul_as_strides()
+            and red.byte_size(typ) > self.max_fold_bytes
+        ):
+            # The lowering reads it through swapped strides (a constant weight as W^T, which
+            # the kernel library packs once): a folded copy would only cost time and memory.
+            return None
         freed = sum(
             red.byte_size(v.type)
             for v in set(op.operands)

@@ -7,7 +7,8 @@ fold, pure calls on weights) whose work exceeds `min-flops` become one red.memo 
 operands (the invariant values the group reads) are the cache key and the region's block
 arguments; constants it reads are cloned inside (red.memo is isolated from above); the
 values used outside the group are yielded. Work is FLOPs plus elements written, so a pure
-data movement such as a weight transpose counts."""
+data movement such as a weight transpose counts; a transpose of a constant that only a matmul
+reads (as W^T) is left in place: the lowering reads it through strides."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def _is_candidate(op: Operation, times: BindingTimes, purity: PurityOracle) -> b
         or not purity.is_mergeable(op)
     ):
         return False
+    if isinstance(op, red.TransposeOp) and op.feeds_matmul_as_strides():
+        # A weight read as W^T by a matmul: the lowering reads W through swapped strides,
+        # and a constant W stays the registered range the kernel library packs once (a
+        # cached copy would be packed again in every call, and hold W's bytes twice).
+        return times.of(op.result) != BindingTime.CONSTANT and times.of(op.result) <= (
+            BindingTime.INVARIANT
+        )
     return all(times.of(r) <= BindingTime.INVARIANT for r in op.results)
 
 

@@ -1,6 +1,7 @@
 """The plan of one block for convert-red-to-loops: which elementwise ops are fused into their
-consumer's loop nest, and where each value is used for the last time, so that the buffers
-that hold it (and the views of them) are freed right after."""
+consumer's loop nest (and which transposes a matmul reads through strides instead of a copy),
+and where each value is used for the last time, so that the buffers that hold it (and the
+views of them) are freed right after."""
 
 from __future__ import annotations
 
@@ -78,12 +79,17 @@ def _fuses_into_user(
     dims: Callable[[SSAValue], Sequence[object]],
 ) -> bool:
     """An elementwise op whose one result has one use, by an elementwise op of the same
-    shape in the same block (and that is not written into a result buffer)."""
+    shape in the same block, or a transpose of the last two dims whose one use is an operand
+    of a matmul in the same block (the matmul reads its input with the strides swapped: a
+    constant weight read as W^T stays the registered constant the kernel library packs once),
+    and that is not written into a result buffer."""
     if not fusable(op) or len(op.results) != 1:
         return False
     r = op.results[0]
     if r in dests or not r.has_one_use():
         return False
+    if isinstance(op, red.TransposeOp) and op.feeds_matmul_as_strides():
+        return True
     user = r.get_user_of_unique_use()
     return (
         user is not None

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import red
+from red.dialects import red as red_dialect
 from red.lowering import kernels
 from red.lowering.constant_binding import PREPACK_MIN_BYTES
 from red.lowering.kernels.ndarray import matmul
@@ -214,3 +215,42 @@ def test_compiled_module_packs_its_constant_weights_while_it_lives(lib):
     del compiled, first, second
     gc.collect()
     assert lib.constant_packs() == before
+
+
+TIED_HEAD = """
+func.func @main(%x: tensor<24x256xf32>, %ids: tensor<24xi64>, %w: tensor<1152x256xf32>)
+    -> (tensor<24x1152xf32>, tensor<24x256xf32>) {
+  %wt = red.transpose %w [1, 0] : tensor<1152x256xf32> -> tensor<256x1152xf32>
+  %y = red.matmul %x, %wt : tensor<24x256xf32>, tensor<256x1152xf32> -> tensor<24x1152xf32>
+  %e = red.gather %w, %ids axis = 0 : tensor<1152x256xf32>, tensor<24xi64> -> tensor<24x256xf32>
+  func.return %y, %e : tensor<24x1152xf32>, tensor<24x256xf32>
+}
+"""
+
+
+def test_constant_read_as_transpose_is_packed_from_its_own_bytes(lib):
+    # GPT-2's tied LM head: W (above canonicalize's 1 MiB fold budget) feeds a gather and, transposed, the last matmul. red-pipeline
+    # keeps the transpose (no memo, no folded copy of W^T), the lowering passes W with swapped
+    # strides, and the library packs W^T once from the registered constant.
+    rng = np.random.default_rng(9)
+    w = rand(rng, (1152, 256))
+    x = rand(rng, (24, 256))
+    ids = rng.integers(0, 1152, (24,))
+    module = red.parse(TIED_HEAD)
+    bind_arguments(module, "main", {2: w})
+    red.optimize(module)
+    kept = [op for op in module.walk() if isinstance(op, red_dialect.TransposeOp)]
+    lowered = red.run_pipeline(module.clone(), "convert-red-to-loops")
+    allocs = [op for op in lowered.walk() if op.name == "memref.alloc"]
+    before = lib.constant_packs()
+
+    compiled = red.compile(module, threads=1)
+    y, e = compiled.main(x, ids)
+    compiled.main(x, ids)
+
+    assert len(kept) == 1
+    assert not [op for op in module.walk() if isinstance(op, red_dialect.MemoOp)]
+    assert allocs == []  # no buffer for W^T: the matmul writes the result buffer
+    assert lib.constant_packs() == before + 1
+    np.testing.assert_allclose(np.asarray(y), reference(x, w.T), rtol=1e-4, atol=1e-3)
+    np.testing.assert_array_equal(np.asarray(e), w[ids])
