@@ -23,7 +23,12 @@ from red.lowering import kernels
 from red.lowering.compiled_function import CompiledFunction, memo_lock
 from red.lowering.constant_binding import bind_constants
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
-from red.lowering.llvm_ir import called_kernels, llvm_ir_module
+from red.lowering.llvm_ir import (
+    bound_constant_sources,
+    bound_constants_from_sources,
+    called_kernels,
+    llvm_ir_module,
+)
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
 
 _initialized = False
@@ -128,6 +133,7 @@ class CompiledModule:
                 metadata = {
                     "kernels": called_kernels(ir_module),
                     "bound": sorted(self.bound_constants),
+                    "bound_sources": bound_constant_sources(module, self.bound_constants),
                     "compile_seconds": round(time.perf_counter() - start, 6),
                 }
                 cache.put(key, object_code, metadata)
@@ -154,8 +160,9 @@ class CompiledModule:
     def _load_cached(self, module: ModuleOp, object_code: bytes, meta: dict[str, Any]) -> bool:
         """An engine from cached object code: no LLVM pass or codegen runs. The kernel
         library parts it calls are made ready and its large constants bound as on a miss
-        (their bytes are the module's: found by lowering it, which a module without large
-        constants skips). False when the entry cannot be used (then it is compiled)."""
+        (their bytes are the module's: taken from its constants where the entry says which,
+        else found by lowering it again). False when the entry cannot be used (then it is
+        compiled)."""
         kernel_names, bound = meta.get("kernels"), meta.get("bound")
         if not isinstance(kernel_names, list) or not isinstance(bound, list):
             return False
@@ -163,7 +170,14 @@ class CompiledModule:
         if not obj._ptr:
             return False
         if bound:
-            llvm_ir_module(module, bound_constants=self.bound_constants)
+            sources = meta.get("bound_sources")
+            found = (
+                bound_constants_from_sources(module, sources) if isinstance(sources, dict) else None
+            )
+            if found is not None and sorted(found) == bound:
+                self.bound_constants.update(found)
+            else:
+                llvm_ir_module(module, bound_constants=self.bound_constants)
             if sorted(self.bound_constants) != bound:
                 self.bound_constants.clear()
                 return False

@@ -9,13 +9,17 @@ bound to the bytes where they already are (no copy, no text)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import chain
+
 import llvmlite.ir as ir
 import numpy as np
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.context import Context
 from xdsl.dialects import llvm
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, i8
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, ModuleOp, i8
 
+from red.dialects.numpy_interop import resource_blob
 from red.lowering import kernels
 from red.lowering.gc_pause import gc_paused
 from red.lowering.llvm.memref import ZERO_INIT_ATTR
@@ -140,3 +144,91 @@ def module_to_llvm_ir(
             filled = placeholder.replace("zeroinitializer", _bytes_initializer(raw))
             text = text.replace(placeholder, filled, 1)
         return text
+
+
+# region Bound constants without lowering
+
+
+def constant_bytes(module: ModuleOp) -> list[np.ndarray]:
+    """The bytes of every dense elements attribute and dense resource of `module` (operation
+    properties and attributes, in walk order) as uint8 arrays viewing them (no copy)."""
+    out: list[np.ndarray] = []
+    for op in module.walk():
+        for attr in chain(op.properties.values(), op.attributes.values()):
+            if isinstance(attr, DenseIntOrFPElementsAttr):
+                out.append(np.frombuffer(attr.data.data, dtype=np.uint8))
+            elif isinstance(attr, DenseResourceAttr):
+                blob = resource_blob(attr)
+                data = blob.data if blob is not None else b""
+                out.append(np.frombuffer(data, dtype=np.uint8))
+    return out
+
+
+SPLAT_SOURCE_BYTES = 16
+"""A bound constant may be one element of the module repeated (a splat): only constants of at
+most this many bytes are tried as that element."""
+
+
+def bound_constant_sources(
+    module: ModuleOp, bound: Mapping[str, np.ndarray]
+) -> dict[str, list[int]] | None:
+    """Where the bytes of each bound constant (`llvm_ir_module`'s `bound_constants` of
+    `module`) are in `module` itself: name -> [i, repeats, bytes], the i-th of
+    `constant_bytes(module)` repeated `repeats` times (a splat). With it a compile-cache hit
+    binds the constants without lowering the module again. None when one of them is not a
+    constant of the module (derived by the lowering)."""
+    sources = constant_bytes(module)
+    by_size: dict[int, list[int]] = {}
+    for i, data in enumerate(sources):
+        by_size.setdefault(data.nbytes, []).append(i)
+    small = [i for i, data in enumerate(sources) if 0 < data.nbytes <= SPLAT_SOURCE_BYTES]
+    out: dict[str, list[int]] = {}
+    for name, data in bound.items():
+        found = _same_bytes(data, sources, by_size.get(data.nbytes, []))
+        if found is not None:
+            out[name] = [found, 1, data.nbytes]
+            continue
+        for i in small:
+            repeats, rest = divmod(data.nbytes, sources[i].nbytes)
+            if rest == 0 and bool((data.reshape(repeats, -1) == sources[i]).all()):
+                out[name] = [i, repeats, data.nbytes]
+                break
+        else:
+            return None
+    return out
+
+
+def _same_bytes(data: np.ndarray, sources: list[np.ndarray], candidates: list[int]) -> int | None:
+    """The index of a candidate holding the same bytes as `data`: the same memory first (a
+    constant the lowering passed through), then equal content (a sample before all bytes,
+    so that the many weights of one size are not each compared in full)."""
+    address = data.ctypes.data
+    for i in candidates:
+        if sources[i].ctypes.data == address:
+            return i
+    step = max(1, data.nbytes // 4096)
+    for i in candidates:
+        if np.array_equal(sources[i][::step], data[::step]) and np.array_equal(sources[i], data):
+            return i
+    return None
+
+
+def bound_constants_from_sources(
+    module: ModuleOp, sources: Mapping[str, list[int]]
+) -> dict[str, np.ndarray] | None:
+    """The bound constants `bound_constant_sources` described, made from `module`'s own
+    constants (views; a splat is repeated); None when the module does not hold them (then
+    lower it)."""
+    constants = constant_bytes(module)
+    out: dict[str, np.ndarray] = {}
+    for name, place in sources.items():
+        if not (isinstance(place, list) and len(place) == 3):
+            return None
+        i, repeats, nbytes = place
+        if not 0 <= i < len(constants) or constants[i].nbytes * repeats != nbytes:
+            return None
+        out[name] = constants[i] if repeats == 1 else np.tile(constants[i], repeats)
+    return out
+
+
+# endregion

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from xdsl.dialects import func
 
 import red
 from red.cache import compile_cache
@@ -341,7 +342,7 @@ def test_gpt_decoder_warm_engine_matches_cold_and_the_interpreter(target, tmp_pa
     work = Recorder(red.to_llvm_ir(module))
     key = key_for(module, {"opt": 3}, target)
     fn = next(
-        op for op in module.body.ops if getattr(op, "sym_name", None) and op.sym_name.data == "main"
+        op for op in module.body.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main"
     )
     args = random_inputs(fn, seed=3)
 
@@ -411,6 +412,80 @@ def test_red_compile_binds_large_constants_on_a_hit(cache_dir):
     assert cold.bound_constants
     assert warm.cache_hit
     np.testing.assert_allclose(warm.main(x), expected, rtol=1e-5)
+    np.testing.assert_array_equal(warm.main(x), cold.main(x))
+
+
+SPLAT_WEIGHT = """
+func.func @main(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %w = red.constant dense<0.5> : tensor<64x64xf32>
+  %y = red.matmul %x, %w : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
+  func.return %y : tensor<4x64xf32>
+}
+"""
+
+BOUND_WEIGHT = """
+func.func @main(%x: tensor<4x64xf32>, %w: tensor<64x64xf32>) -> tensor<4x64xf32> {
+  %y = red.matmul %x, %w : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
+  func.return %y : tensor<4x64xf32>
+}
+"""
+
+
+def constant_module(kind: str) -> red.ModuleOp:
+    """A module with a large constant: folded (dense), a splat, or a dense resource."""
+    if kind == "folded":
+        module = red.parse(LARGE_CONSTANT)
+        red.run_pipeline(module, "canonicalize")
+        return module
+    if kind == "splat":
+        return red.parse(SPLAT_WEIGHT)
+    module = red.parse(BOUND_WEIGHT)
+    w = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) / 4096
+    return red.bind_arguments(module, "main", {1: w})
+
+
+@pytest.mark.parametrize("kind", ["folded", "splat", "resource"])
+def test_a_hit_binds_large_constants_without_lowering(cache_dir, monkeypatch, kind):
+    """The entry records which constant of the module each bound global's bytes are (or
+    repeat, for a splat): a hit takes them from the module, never lowering it again."""
+    module = constant_module(kind)
+    x = np.linspace(-1, 1, 256, dtype=np.float32).reshape(4, 64)
+    expected = red.interpret(module).call("main", x)[0]
+    cold = red.compile(module)
+
+    def no_lowering(*args, **kwargs):
+        raise AssertionError("a hit lowered the module")
+
+    monkeypatch.setattr("red.lowering.jit.llvm_ir_module", no_lowering)
+    warm = red.compile(constant_module(kind))
+
+    assert cold.bound_constants
+    assert warm.cache_hit
+    assert sorted(warm.bound_constants) == sorted(cold.bound_constants)
+    for name, data in cold.bound_constants.items():
+        np.testing.assert_array_equal(warm.bound_constants[name], data)
+    np.testing.assert_allclose(warm.main(x), expected, rtol=1e-5)
+
+
+def test_a_hit_without_constant_sources_lowers_again(cache_dir, monkeypatch):
+    """An entry that cannot say where its constants are (derived by the lowering) still
+    loads: the module is lowered again to find their bytes."""
+    module = constant_module("folded")
+    x = np.linspace(-1, 1, 256, dtype=np.float32).reshape(4, 64)
+    monkeypatch.setattr("red.lowering.jit.bound_constant_sources", lambda module, bound: None)
+    cold = red.compile(module)
+    lowered = []
+    original = red.lowering.jit.llvm_ir_module
+
+    def counting(*args, **kwargs):
+        lowered.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("red.lowering.jit.llvm_ir_module", counting)
+    warm = red.compile(module)
+
+    assert warm.cache_hit
+    assert lowered == [1]
     np.testing.assert_array_equal(warm.main(x), cold.main(x))
 
 
