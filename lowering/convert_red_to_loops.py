@@ -20,12 +20,15 @@ A public function with `?` dims takes the sized ABI (lowering/loops/sizes.py): e
 of a tensor argument as an i64 after its pointer, an i32 status returned (0, or 1 when the
 sizes are inconsistent: nothing is written), and a companion `red_f_result_shape`. Every
 size is a polynomial in the arguments' symbols (dialects/symbolic_shapes.py) computed once
-in the entry block; a tensor with a `?` dim lives in a flat buffer indexed linearly."""
+in the entry block; a tensor with a `?` dim lives in a flat buffer indexed linearly. When
+every symbol is 1, the entry calls `@__red_f_unit` instead, the function specialized and
+folded at those sizes (lowering/loops/specialize.py): what a static compile at size 1 runs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from math import prod
 
 from xdsl.builder import Builder
 from xdsl.context import Context
@@ -68,6 +71,7 @@ from red.lowering.loops import (
 from red.lowering.loops.emitter import Bound, Emitter
 from red.lowering.loops.plan import BlockPlan, BufferLiveness, defined_in, plan_block
 from red.lowering.loops.rules import ELEMENT_RULES, NO_DESTINATION, OP_RULES, is_fusable
+from red.lowering.loops.shape import reshaped_view
 from red.lowering.loops.sizes import (
     Sizes,
     dynamic_dims,
@@ -76,6 +80,7 @@ from red.lowering.loops.sizes import (
     result_shape_name,
     size_checks,
 )
+from red.lowering.loops.specialize import specialize, unit_sizes
 from red.lowering.loops.target import Target, host_target
 from red.lowering.loops.values import Buffer, Const, Fused, Lowered, memref_of
 
@@ -102,6 +107,9 @@ class ModuleLowering:
         self.globals: list[Operation] = []
         self.functions: dict[str, func.FuncOp] = {}
         self.memo_flags: list[str] = []
+        self.units: dict[str, func.FuncOp] = {}
+        """Public functions with `?` dims -> their specialization at unit sizes (on tensors:
+        lowering/loops/specialize.py), which their sized entry calls when every size is 1."""
         self._unique: dict[Hashable, str] = {}
         self._counts: dict[str, int] = {}
         self.public = {
@@ -166,8 +174,10 @@ class FunctionLowering:
         block = Block(arg_types=[*arg_types, *[_lowered_type(t) for t in outputs]])
         new_args = iter(block.args)
         arg_dims: list[tuple[str, SSAValue]] = []
+        lowered_args: list[SSAValue] = []
         for i, arg in enumerate(fn.body.block.args):
             new = next(new_args)
+            lowered_args.append(new)
             if isinstance(arg.type, TensorType):
                 self.values[arg] = Buffer(new)
             else:
@@ -200,8 +210,23 @@ class FunctionLowering:
             self.lower_body(fn.body.block, list(ret.arguments), outs)
             self.builder.insert(func.ReturnOp(self.e.scalar(0, i32)))
             fail.add_op(func.ReturnOp(self.e.scalar(1, i32)))
-            block.add_op(cf.ConditionalBranchOp(ok, body, [], fail, []))
             blocks, results = [block, body, fail], [i32]
+            if (unit := self.module.units.get(name)) is not None:
+                # every size 1: the specialization, after the checks
+                call = self._call_unit(unit, lowered_args, outs)
+                dispatch = Block()
+                self.builder.insertion_point = InsertPoint.at_end(dispatch)
+                ones = [
+                    self.e.op(arith.CmpiOp(v, self.e.index(1), "eq"))
+                    for _, v in sorted(self.sizes.symbols.items())
+                ]
+                all_one = ones[0]
+                for c in ones[1:]:
+                    all_one = self.e.op(arith.AndIOp(all_one, c))
+                self.builder.insert(cf.ConditionalBranchOp(all_one, call, [], body, []))
+                blocks[1:1] = [dispatch, call]
+                body = dispatch
+            block.add_op(cf.ConditionalBranchOp(ok, body, [], fail, []))
         self.scalars.clear()
         new_fn = func.FuncOp(
             abi_name(name) if public else name,
@@ -213,6 +238,32 @@ class FunctionLowering:
         if dynamic:
             self.module.functions[result_shape_name(name)] = result_shape_function(fn)
         return new_fn
+
+    def _call_unit(
+        self, unit: func.FuncOp, args: Sequence[SSAValue], outs: Sequence[SSAValue]
+    ) -> Block:
+        """A block calling `unit` (the specialization at unit sizes, lowered as a private
+        function on static buffers) on this function's buffers, then returning 0."""
+        block = Block()
+        self.builder.insertion_point = InsertPoint.at_end(block)
+        inputs, outputs = unit.function_type.inputs.data, unit.function_type.outputs.data
+        values = [
+            self._static_view(v, t) if isinstance(t, TensorType) else v
+            for v, t in zip([*args, *outs], [*inputs, *outputs])
+        ]
+        self.builder.insert(func.CallOp(unit.sym_name.data, values, []))
+        self.builder.insert(func.ReturnOp(self.e.scalar(0, i32)))
+        return block
+
+    def _static_view(self, mem: SSAValue, typ: TensorType) -> SSAValue:
+        """Buffer `mem` (flat when its tensor has `?` dims) as a buffer of static `typ`."""
+        target = memref_of(typ)
+        if mem.type == target:
+            return mem
+        elt = target.get_element_type()
+        count = MemRefType(elt, [prod(target.get_shape())])
+        flat = self.e.op(memref.CastOp.get(mem, count))
+        return flat if count == target else reshaped_view(flat, target, self.e)
 
     def scalar(self, v: SSAValue) -> SSAValue:
         """The lowered value of scalar `v`."""
@@ -494,20 +545,31 @@ def _is_scalar_op(op: Operation) -> bool:
     )
 
 
-def convert_module(module: ModuleOp, target: Target | None = None) -> None:
-    """Replace every function on tensors by its loop-level form (in place)."""
+def convert_module(
+    module: ModuleOp, target: Target | None = None, specialize_units: bool = True
+) -> None:
+    """Replace every function on tensors by its loop-level form (in place). With
+    `specialize_units`, a public function with `?` dims also gets its specialization at
+    unit sizes (lowering/loops/specialize.py), called when every size is 1."""
     functions = [op for op in module.body.ops if isinstance(op, func.FuncOp)]
     if not any(_on_tensors(f) for f in functions):
         return  # already lowered
     lowering = ModuleLowering(module, target or host_target())
-    new_functions = []
     for fn in functions:
         if not fn.body.blocks:
             raise DiagnosticError.at(
                 fn, f"'@{fn.sym_name.data}' is a declaration: the lowering needs bodies"
             )
-        new_functions.append(FunctionLowering(lowering, fn).lower())
-    _check_names(lowering, functions, new_functions)
+    if specialize_units:
+        for fn in functions:
+            name = fn.sym_name.data
+            if name in lowering.public and has_dynamic_shapes(fn) and (sizes := unit_sizes(fn)):
+                unit = specialize(fn, sizes, f"__red_{name}_unit")
+                if unit is not None:
+                    lowering.units[name] = unit
+    units = list(lowering.units.values())
+    new_functions = [FunctionLowering(lowering, fn).lower() for fn in [*functions, *units]]
+    _check_names(lowering, [*functions, *units], new_functions)
     for fn in functions:
         fn.detach()
         fn.erase(safe_erase=False)
@@ -552,11 +614,14 @@ def _on_tensors(fn: func.FuncOp) -> bool:
 class ConvertRedToLoopsPass(ModulePass):
     """red on tensors -> scf/memref/arith/math/vector loop nests in destination-passing
     style; see the module docstring. `vector-bits` (512, 256 or 128) sets the register
-    width the matmul kernel is tiled for; 0, the default, takes the host CPU's."""
+    width the matmul kernel is tiled for; 0, the default, takes the host CPU's.
+    `specialize-units` (default true): a public function with `?` dims also gets its
+    specialization at unit sizes, which its entry calls when every size is 1."""
 
     name = "convert-red-to-loops"
 
     vector_bits: int = 0
+    specialize_units: bool = True
 
     def __post_init__(self) -> None:
         if self.vector_bits not in (0, 128, 256, 512):
@@ -565,4 +630,4 @@ class ConvertRedToLoopsPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         target = Target.with_vector_bits(self.vector_bits) if self.vector_bits else None
         with gc_paused():
-            convert_module(op, target)
+            convert_module(op, target, self.specialize_units)

@@ -13,9 +13,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
 
 import red
+from red.dialects import red as red_dialect
 from red.dialects.diagnostics import DiagnosticError
+from red.lowering import convert_red_to_loops
+from red.lowering.loops.specialize import specialize, unit_sizes
 
 
 @dataclass(frozen=True)
@@ -506,3 +511,99 @@ def test_c_driver_calls_a_dynamic_function_at_two_sizes(tmp_path) -> None:
 
 
 # endregion the sized C ABI from C
+
+
+# region the unit-size specialization
+
+SPLIT_ATTENTION = """
+func.func @main(%x: tensor<?x6xf32> {red.dims = ["n", ""]}) -> tensor<?x3xf32> {
+  %lo = red.constant dense<[0, 1, 2]> : tensor<3xi64>
+  %hi = red.constant dense<[3, 4, 5]> : tensor<3xi64>
+  %q = red.gather %x, %lo axis = 1 : tensor<?x6xf32>, tensor<3xi64> -> tensor<?x3xf32>
+  %k = red.gather %x, %hi axis = 1 : tensor<?x6xf32>, tensor<3xi64> -> tensor<?x3xf32>
+  %kt = red.transpose %k [1, 0] : tensor<?x3xf32> -> tensor<3x?xf32>
+  %s = red.matmul %q, %kt : tensor<?x3xf32>, tensor<3x?xf32> -> tensor<?x?xf32>
+  %p = red.softmax %s axis = 1 : tensor<?x?xf32>
+  %o = red.matmul %p, %q : tensor<?x?xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  func.return %o : tensor<?x3xf32>
+}"""
+
+GROWING_LOOP = """
+func.func @main(%x: tensor<?xf32> {red.dims = ["n"]}) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %r = scf.for %i = %c0 to %c2 step %c1 iter_args(%acc = %x) -> (tensor<?xf32>) {
+    %g = red.concat %acc, %x axis = 0 : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+    scf.yield %g : tensor<?xf32>
+  }
+  func.return %r : tensor<?xf32>
+}"""
+
+
+def main_of(module: ModuleOp) -> func.FuncOp:
+    fn = module.body.block.first_op
+    assert isinstance(fn, func.FuncOp)
+    return fn
+
+
+def test_unit_specialization_is_static_and_folded() -> None:
+    fn = main_of(red.parse(SPLIT_ATTENTION))
+
+    sizes = unit_sizes(fn)
+    unit = specialize(fn, sizes, "__red_main_unit")
+
+    assert sizes == {"n": 1}
+    assert unit is not None
+    assert str(unit.function_type) == "(tensor<1x6xf32>) -> tensor<1x3xf32>"
+    names = [op.name for op in unit.walk()]
+    assert "red.gather" not in names
+    assert names.count("red.slice") == 2  # the split, a view once static
+
+
+def test_unit_specialization_refuses_a_size_it_cannot_make_static() -> None:
+    fn = main_of(red.parse(GROWING_LOOP))
+
+    assert specialize(fn, unit_sizes(fn), "__red_main_unit") is None
+
+
+def test_jit_matches_interpreter_through_the_unit_specialization() -> None:
+    module = red.parse(SPLIT_ATTENTION)
+    jit = red.compile(module)
+    runner = red.interpret(module)
+    rng = np.random.default_rng(1)
+
+    for n in (1, 2, 7):
+        x = rng.standard_normal((n, 6)).astype(np.float32)
+        (expected,) = runner.call("main", x)
+        np.testing.assert_allclose(jit.main(x), expected, rtol=1e-5, atol=1e-6, err_msg=str(n))
+
+
+def test_entry_calls_the_unit_specialization_only_when_every_size_is_1(monkeypatch) -> None:
+    """The specialization made to negate its result: the entry's choice shows in the sign."""
+    monkeypatch.setenv("RED_CACHE", "off")
+
+    def negated(fn: func.FuncOp, sizes: dict[str, int], name: str) -> func.FuncOp | None:
+        unit = specialize(fn, sizes, name)
+        assert unit is not None
+        ret = unit.body.block.last_op
+        assert isinstance(ret, func.ReturnOp)
+        neg = red_dialect.NegOp(ret.operands[0])
+        unit.body.block.insert_op_before(neg, ret)
+        ret.operands = [neg.result]
+        return unit
+
+    monkeypatch.setattr(convert_red_to_loops, "specialize", negated)
+    module = red.parse(by_name("matmul_contracting_symbol").text)
+    jit = red.compile(module)
+    runner = red.interpret(module)
+    rng = np.random.default_rng(2)
+
+    for k, n, sign in ((1, 1, -1), (1, 4, 1), (3, 1, 1), (2, 5, 1)):
+        a = rng.standard_normal((3, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        (expected,) = runner.call("main", a, b)
+        np.testing.assert_allclose(jit.main(a, b), sign * expected, rtol=1e-5, err_msg=str((k, n)))
+
+
+# endregion the unit-size specialization
