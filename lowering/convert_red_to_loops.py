@@ -560,15 +560,23 @@ def convert_module(
             raise DiagnosticError.at(
                 fn, f"'@{fn.sym_name.data}' is a declaration: the lowering needs bodies"
             )
+    units: list[func.FuncOp] = []
+    lowered_units: list[func.FuncOp] = []
     if specialize_units:
         for fn in functions:
             name = fn.sym_name.data
             if name in lowering.public and has_dynamic_shapes(fn) and (sizes := unit_sizes(fn)):
                 unit = specialize(fn, sizes, f"__red_{name}_unit")
-                if unit is not None:
-                    lowering.units[name] = unit
-    units = list(lowering.units.values())
-    new_functions = [FunctionLowering(lowering, fn).lower() for fn in [*functions, *units]]
+                if unit is None:
+                    continue
+                try:  # an op the static lowering refuses: the function keeps one body
+                    lowered_units.append(FunctionLowering(lowering, unit).lower())
+                except DiagnosticError:
+                    continue
+                lowering.units[name] = unit
+                units.append(unit)
+    new_functions = [FunctionLowering(lowering, fn).lower() for fn in functions]
+    new_functions += lowered_units
     _check_names(lowering, [*functions, *units], new_functions)
     for fn in functions:
         fn.detach()
