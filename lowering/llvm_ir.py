@@ -26,8 +26,11 @@ from red.lowering.llvm.memref import ZERO_INIT_ATTR
 from red.lowering.loops.outline import NOINLINE_ATTR
 from red.lowering.red_lower import is_lowered, lower_module
 
-LARGE_CONSTANT_BYTES = 4096
-"""Constant globals of at least this many bytes are written as bytes (or bound, for the JIT)."""
+LARGE_CONSTANT_BYTES = 1024
+"""Constant globals of at least this many bytes are written as bytes (or bound, for the JIT).
+Below it, xDSL's backend formats each element in Python (GPT-2-small's 76 biases and norm
+weights of 768 floats, as constants: 0.3 s); LLVM folds loads from a global it sees, which
+matters for a few elements, not for a kilobyte."""
 
 
 def llvm_ir_module(
