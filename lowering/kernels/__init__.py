@@ -21,10 +21,15 @@ in elements; `nthreads` <= 0 means the library default):
     red_sgemm_pack_b(k, n, b, b_rs, b_cs, dst, nthreads) into red_sgemm_packed_b_size(k, n)
     elements (64-byte aligned), then red_sgemm_prepacked(m, n, k, a, a_rs, a_cs, dst, c, c_rs,
     c_cs, accumulate, nthreads): weights packed once (a memo) skip B's packing in every call.
-    red_sgemm_register_constant(base, bytes) / red_sgemm_unregister_constant(base, bytes):
-    bytes that stay unchanged while registered; a matmul (red_sgemm, or _batched with one B
-    for every batch) whose B lies inside packs B on its first call and reuses the pack
-    (cached by address, shape and strides); red_sgemm_constant_packs() counts the packs.
+    red_sgemm_register_constant(base, bytes, precision) / red_sgemm_unregister_constant(base,
+    bytes, precision): bytes that stay unchanged while registered; a matmul (red_sgemm, or
+    _batched with one B for every batch) whose B lies inside packs B on its first call and
+    reuses the pack (cached by address, shape, strides and precision);
+    red_sgemm_constant_packs() counts the packs. Precision 1 (bf16): red_sgemm multiplies
+    such a B with bf16 products (gemm_bf16.py).
+    red_sgemm_bf16 / red_sgemm_bf16_batched: red_sgemm's arguments, each product of
+    bf16-rounded operands accumulated in f32 (AMX-BF16 tiles, else AVX512-BF16's vdpbf16ps;
+    f32 where the CPU has neither); M = 1 and N = 1 stay f32.
     red_kernels_set_num_threads(n), red_kernels_get_num_threads()
 
 From Python:
@@ -35,6 +40,7 @@ From Python:
     kernels.ENTRY_POINTS[name].xdsl_types()  # (inputs, result) for llvm-dialect callers
     lib.function("red_sgemm")(...)         # ctypes; kernels.matmul / row_kernel on arrays
     lib.register_constant(array)           # B read from array's bytes: packed once while it lives
+    lib.register_constant(array, "bf16")   # ... and multiplied in bf16 (lib.bf16: available)
     kernels.library_ir(target), kernels.object_code(target)  # for clang-built programs
 """
 

@@ -56,6 +56,15 @@ GEMV_ROWS_GROUP = 8
 GEMV_DOT_COLUMNS = 64  # columns per task of the dot-product (B^T) gemv
 
 OPERAND_ARGS = ("bs0", "bs1", "rs", "cs")
+PACK_A_ARGS: list[tuple[str, ir.Type]] = [
+    ("a", PTR), ("rs", I64), ("cs", I64), ("mv", I64), ("k", I64), ("dst", PTR),
+]  # fmt: skip
+"""The internal pack_a(a, rs, cs, mv, k, dst): the MR-row panel of A at a (mv rows valid)."""
+PACK_B_ARGS: list[tuple[str, ir.Type]] = [
+    ("b", PTR), ("rs", I64), ("cs", I64), ("kc", I64), ("ncols", I64), ("dst", PTR),
+    ("krows", I64),
+]  # fmt: skip
+"""The internal pack_b(b, rs, cs, kc, ncols, dst, krows): kc packed rows from krows rows of B."""
 
 
 def batched_args(elt: ir.Type) -> list[tuple[str, ir.Type]]:
@@ -133,22 +142,49 @@ class GemmGenerator:
         self.vty = ir.VectorType(elt, self.lanes)
         self.prefix = prefix  # "red_sgemm" / "red_dgemm"
         self.bits = target.vector_bits
+        # What packed panels hold: elements of the type (a bf16 variant: pairs in 32 bits).
+        self.pelt: ir.Type = elt
+        self.peb = self.eb
+        self.public = True  # whether {prefix}_pack_b and _packed_b_size are entry points
+        self.kernel_inlining = "noinline"
+        self.columns_outer = False  # the tile loops of a task: B's micro-panels outside
 
     def _define(self, name: str, ret: ir.Type, args: list[tuple[str, ir.Type]], internal=True):
         return define(self.module, name, ret, args, internal=internal, vector_bits=self.bits)
 
-    def build(self) -> None:
+    def build(self, bf16: GemmGenerator | None = None) -> None:
+        """The unit: this type's matmul, and with `bf16` (f32 only, a target with
+        AVX512-BF16) its bf16-product variant, whose constant packs share this unit's
+        registry: red_sgemm on a B registered with precision bf16 multiplies in bf16."""
+        self.build_core()
+        packers = [(self.pack_b_fn, self.packed_bytes)]
+        if bf16 is not None:
+            bf16.build_core()
+            packers.append((bf16.pack_b_fn, bf16.packed_bytes))
+        packs = ConstantPacks(self.rt, self.prefix, self.eb, packers, self.bits)
+        self.constant_packed = packs.build()
+        batched = self.batched(f"{self.prefix}_batched", -1, bf16, False)
+        self.prepacked()
+        self.gemm_entry(self.prefix, batched)
+        if self.prefix == "red_sgemm":
+            # red_sgemm_bf16: bf16 products for any B; f32 where the target has no bf16.
+            batched = self.batched(f"{self.prefix}_bf16_batched", 1, bf16, True)
+            self.gemm_entry(f"{self.prefix}_bf16", batched)
+
+    def build_core(self) -> None:
+        """The internal pieces: micro-kernels, packing, the blocked core, the gemv and the
+        pack_b entry (with its size in bytes) that constant packs use."""
         self.kernels = {nv: self.micro_kernel(nv) for nv in range(1, self.blk.nv + 1)}
         self.pack_a = self.pack_a_panel()
         self.pack_b = self.pack_b_block()
         self.gemv = self.gemv_batched()
         self.gemm_fn = self.gemm_core()
-        pack_b = self.pack_b_entry()
-        packs = ConstantPacks(self.rt, self.prefix, self.eb, self.blk.nr, pack_b, self.bits)
-        self.constant_packed = packs.build()
-        batched = self.batched()
-        self.prepacked()
-        fn = self._define(self.prefix, VOID, gemm_args(), internal=False)
+        self.pack_b_fn = self.pack_b_entry()
+
+    def gemm_entry(self, name: str, batched: ir.Function) -> None:
+        """`name`(m, n, k, a, a_rs, a_cs, b, ..., c, ..., accumulate, nthreads): one batch of
+        `batched`."""
+        fn = self._define(name, VOID, gemm_args(), internal=False)
         g = Gen(fn)
         a = list(fn.args)
         m, n, k = a[0:3]
@@ -160,14 +196,40 @@ class GemmGenerator:
         g.b.call(batched, [one, one, m, n, k, *operands, a[12], a[13]])
         g.b.ret_void()
 
+    # region Depth of k
+
+    def steps(self, g: Gen, k: Value) -> Value:
+        """Steps of the micro-kernel along k (rows of a packed panel): k for f32 and f64."""
+        return k
+
+    def source_row(self, g: Gen, step: Value) -> Value:
+        """The row of k where packed row `step` starts."""
+        return step
+
+    def rows_from(self, g: Gen, k: Value, step: Value, kc: Value) -> Value:
+        """Rows of k that the `kc` packed rows from `step` cover."""
+        return kc
+
+    def ready(self, g: Gen) -> Value:
+        """Whether this process may run these kernels (a run-time check where the CPU needs
+        the operating system's permission)."""
+        return ir.Constant(I1, 1)
+
+    def a_offset(self, g: Gen, panel: Value, k: Value, step: Value) -> Value:
+        """Where packed A's micro-panel `panel` is read from at packed row `step` (of k)."""
+        return g.b.mul(g.b.add(g.b.mul(panel, k), step), g.i64(self.blk.mr))
+
+    # endregion Depth of k
+
     # region Micro-kernel
 
     def micro_kernel(self, nv: int) -> ir.Function:
         """C[0:mv, 0:nvalid] (+)= Ã(MR x kc) · B̃(kc x nv·lanes) for one MR x NR tile: Ã holds
         MR values per k, B̃ NR (of which the first nv vectors are read) per k. The full tile
         (mv = MR, nvalid = nv·lanes, unit column stride) stores whole vectors; an edge tile
-        stores the valid rows with masked vectors; a strided C goes through a stack tile."""
-        blk, lanes, elt, vty = self.blk, self.lanes, self.elt, self.vty
+        stores the valid rows with masked vectors; a strided C goes through a stack tile.
+        `lda` is the row stride of Ã for kernels reading it by rows (AMX)."""
+        blk, lanes = self.blk, self.lanes
         mr = blk.mr
         fn = self._define(
             f"{self.prefix}.kernel_{mr}x{nv * lanes}",
@@ -183,25 +245,27 @@ class GemmGenerator:
                 ("nvalid", I64),
                 ("accumulate", I1),
                 ("prefetch", PTR),
+                ("lda", I64),
             ],
         )
-        fn.attributes.add("noinline")
+        fn.attributes.add(self.kernel_inlining)
         for arg in fn.args[1:4]:
             arg.add_attribute("noalias")
         g = Gen(fn)
-        kc, a, b, c, rsc, csc, mv, nvalid, accumulate, prefetch = fn.args
-        nr = blk.nr
-        valign = lanes * self.eb
+        kc, a, b, c, rsc, csc, mv, nvalid, accumulate, prefetch, lda = fn.args
+        acc = self.accumulators(g, kc, a, b, prefetch, lda, nv)
+        self.store_tile(g, acc, c, rsc, csc, mv, nvalid, accumulate, nv)
+        return fn
+
+    def accumulators(
+        self, g: Gen, kc: Value, a: Value, b: Value, prefetch: Value, lda: Value, nv: int
+    ) -> list[Value]:
+        """The MR x nv tile of Ã·B̃ as MR·nv vectors (row r's vector v at r·nv + v)."""
+        blk, vty = self.blk, self.vty
+        mr = blk.mr
 
         def step(k: Value, acc: list[Value]) -> list[Value]:
-            bvec = [g.vload(b, g.b.add(g.b.mul(k, g.i64(nr)), g.i64(v * lanes)), vty, valign)
-                    for v in range(nv)]  # fmt: skip
-            out = list(acc)
-            for r in range(mr):
-                av = g.splat(g.load(a, g.b.add(g.b.mul(k, g.i64(mr)), g.i64(r)), elt), lanes)
-                for v in range(nv):
-                    out[r * nv + v] = g.fma(av, bvec[v], acc[r * nv + v])
-            return out
+            return self.kernel_step(g, a, b, k, acc, nv)
 
         unroll = blk.ku
         zero = ir.Constant(vty, None)
@@ -219,7 +283,13 @@ class GemmGenerator:
             return acc
 
         acc = g.loop(0, kmain, unroll, unrolled, [zero] * (mr * nv), name="k")
-        acc = g.loop(kmain, kc, 1, step, acc, name="ktail")
+        return g.loop(kmain, kc, 1, step, acc, name="ktail")
+
+    def store_tile(
+        self, g: Gen, acc: list[Value], c, rsc, csc, mv, nvalid, accumulate, nv: int
+    ) -> None:
+        """C[0:mv, 0:nvalid] (+)= the tile `acc`, then return."""
+        lanes, elt, vty, mr = self.lanes, self.elt, self.vty, self.blk.mr
 
         full = g.b.and_(
             g.b.and_(g.b.icmp_signed("==", mv, g.i64(mr)), g.b.icmp_signed("==", csc, g.i64(1))),
@@ -285,7 +355,19 @@ class GemmGenerator:
 
         g.b.position_at_end(done)
         g.b.ret_void()
-        return fn
+
+    def kernel_step(self, g: Gen, a: Value, b: Value, k: Value, acc: list[Value], nv: int):
+        """One k step of the MR x nv·lanes tile: MR broadcasts of Ã times nv vectors of B̃."""
+        mr, nr, lanes, elt, vty = self.blk.mr, self.blk.nr, self.lanes, self.elt, self.vty
+        valign = lanes * self.eb
+        bvec = [g.vload(b, g.b.add(g.b.mul(k, g.i64(nr)), g.i64(v * lanes)), vty, valign)
+                for v in range(nv)]  # fmt: skip
+        out = list(acc)
+        for r in range(mr):
+            av = g.splat(g.load(a, g.b.add(g.b.mul(k, g.i64(mr)), g.i64(r)), elt), lanes)
+            for v in range(nv):
+                out[r * nv + v] = g.fma(av, bvec[v], acc[r * nv + v])
+        return out
 
     # endregion Micro-kernel
 
@@ -298,11 +380,7 @@ class GemmGenerator:
         transposed in registers (MR a power of two); A^T (rs = 1): each kk is one masked vector
         load of MR values; any other strides: scalar copies."""
         mr, elt, lanes = self.blk.mr, self.elt, self.lanes
-        fn = self._define(
-            f"{self.prefix}.pack_a",
-            VOID,
-            [("a", PTR), ("rs", I64), ("cs", I64), ("mv", I64), ("k", I64), ("dst", PTR)],
-        )
+        fn = self._define(f"{self.prefix}.pack_a", VOID, PACK_A_ARGS)
         g = Gen(fn)
         a, rs, cs, mv, k, dst = fn.args
         power_of_two = mr & (mr - 1) == 0 and mr <= lanes
@@ -367,12 +445,12 @@ class GemmGenerator:
         fn = self._define(
             f"{self.prefix}.pack_b",
             VOID,
-            [("b", PTR), ("rs", I64), ("cs", I64), ("kc", I64), ("ncols", I64), ("dst", PTR)],
+            PACK_B_ARGS,
         )
         fn.args[0].add_attribute("noalias")
         fn.args[5].add_attribute("noalias")
         g = Gen(fn)
-        b, rs, cs, kc, ncols, dst = fn.args
+        b, rs, cs, kc, ncols, dst, _krows = fn.args
         panels = g.ceil_div(ncols, g.i64(nr))
         valign = lanes * self.eb
 
@@ -458,9 +536,15 @@ class GemmGenerator:
 
     # region Driver
 
-    def batched(self) -> ir.Function:
-        """red_{s,d}gemm_batched: the dispatch to gemv (M = 1, N = 1) or the blocked gemm."""
-        fn = self._define(f"{self.prefix}_batched", VOID, batched_args(self.elt), internal=False)
+    def batched(
+        self, name: str, want: int, bf16: GemmGenerator | None, bf16_default: bool
+    ) -> ir.Function:
+        """red_{s,d}gemm_batched (and red_sgemm_bf16_batched): the dispatch to gemv (M = 1,
+        N = 1: memory-bound, in the operands' own type) or a blocked core: this type's, or
+        `bf16`'s when B comes from a constant pack in bf16, or with `bf16_default` when it
+        is packed per call. `want` is the precision asked of constant packs (-1: the
+        registered range's); bf16 only where `bf16.ready` (the CPU lets the process use it)."""
+        fn = self._define(name, VOID, batched_args(self.elt), internal=False)
         g = Gen(fn)
         args = list(fn.args)
         batch0, batch1, m, n, k = args[0:5]
@@ -510,11 +594,28 @@ class GemmGenerator:
         )
         packed = g.alloca(PTR)
         g.b.store(ir.Constant(PTR, None), packed)
-        lookup = [b.base, b.rs, b.cs, k, n, threads]
+        used = g.alloca(I32)
+        g.b.store(g.i32(0), used)
+        ready = bf16.ready(g) if bf16 is not None else ir.Constant(I1, 0)
+        asked = g.b.select(ready, g.i32(want), g.i32(0))
+        lookup = [b.base, b.rs, b.cs, k, n, threads, asked, used]
         g.if_then(one_b, lambda: g.b.store(g.b.call(self.constant_packed, lookup), packed))
         operands = [*a.fields(), *b.fields(), *c.fields()]
         packed_b = g.b.load(packed, typ=PTR)
-        g.b.call(self.gemm_fn, [batch, batch1, m, n, k, *operands, accumulate, threads, packed_b])
+        call_args = [batch, batch1, m, n, k, *operands, accumulate, threads, packed_b]
+        if bf16 is None:
+            g.b.call(self.gemm_fn, call_args)
+        else:
+            in_bf16 = g.b.select(
+                g.b.icmp_unsigned("!=", packed_b, ir.Constant(PTR, None)),
+                g.b.icmp_signed("==", g.b.load(used, typ=I32), g.i32(1)),
+                g.b.and_(ready, ir.Constant(I1, int(bf16_default))),
+            )
+            g.if_else(
+                in_bf16,
+                lambda: g.b.call(bf16.gemm_fn, call_args),
+                lambda: g.b.call(self.gemm_fn, call_args),
+            )
         g.b.ret_void()
         return fn
 
@@ -633,14 +734,16 @@ class GemmGenerator:
         red_{s,d}gemm_packed_b_size(k, n) (elements): B in the layout the tasks read, for
         each KC slice of k (at pc·packed_columns) its NR-column panels of kc x NR."""
         blk, elt = self.blk, self.elt
-        size = self._define(f"{self.prefix}_packed_b_size", I64, [("k", I64), ("n", I64)], False)
+        private = not self.public
+        size = self._define(f"{self.prefix}_packed_b_size", I64, [("k", I64), ("n", I64)], private)
         g = Gen(size)
         k, n = size.args
         zero = g.i64(0)
         empty = g.b.or_(g.b.icmp_signed("<=", k, zero), g.b.icmp_signed("<=", n, zero))
-        g.b.ret(g.b.select(empty, zero, g.b.mul(k, self.packed_columns(g, n))))
+        g.b.ret(g.b.select(empty, zero, g.b.mul(self.steps(g, k), self.packed_columns(g, n))))
+        self.packed_size = size
 
-        fn = self._define(f"{self.prefix}_pack_b", VOID, pack_b_args(), internal=False)
+        fn = self._define(f"{self.prefix}_pack_b", VOID, pack_b_args(), internal=private)
         g = Gen(fn)
         k, n, b, rs, cs, dst, requested = fn.args
         empty = g.b.or_(g.b.icmp_signed("<=", k, g.i64(0)), g.b.icmp_signed("<=", n, g.i64(0)))
@@ -648,7 +751,7 @@ class GemmGenerator:
             g.b.ret_void()
         small = g.b.icmp_signed("<", g.b.mul(k, n), g.i64(1 << 18))
         threads = g.b.select(small, g.i64(1), g.b.call(self.rt.threads, [requested]))
-        k_blocks = g.ceil_div(k, g.i64(blk.kc))
+        k_blocks = g.ceil_div(self.steps(g, k), g.i64(blk.kc))
         width, col_blocks = balanced_split(g, n, g.ceil_div(n, g.i64(blk.nc)), blk.nr)
         fields = [k, n, b, rs, cs, dst, width, col_blocks, self.packed_columns(g, n)]
 
@@ -656,15 +759,22 @@ class GemmGenerator:
             wk, wn, wb, wrs, wcs, wdst, wwidth, wblocks, columns = f
             pc = wg.b.mul(wg.b.sdiv(t, wblocks), wg.i64(blk.kc))
             j0 = wg.b.mul(wg.b.srem(t, wblocks), wwidth)
-            kc = wg.min(wg.i64(blk.kc), wg.b.sub(wk, pc))
+            kc = wg.min(wg.i64(blk.kc), wg.b.sub(self.steps(wg, wk), pc))
             cols = wg.b.sub(wg.min(wn, wg.b.add(j0, wwidth)), j0)
-            src = wg.offset(wb, wg.b.add(wg.b.mul(pc, wrs), wg.b.mul(j0, wcs)), elt)
-            out = wg.offset(wdst, wg.b.add(wg.b.mul(pc, columns), wg.b.mul(j0, kc)), elt)
-            wg.b.call(self.pack_b, [src, wrs, wcs, kc, cols, out])
+            row = self.source_row(wg, pc)
+            src = wg.offset(wb, wg.b.add(wg.b.mul(row, wrs), wg.b.mul(j0, wcs)), elt)
+            out = wg.offset(wdst, wg.b.add(wg.b.mul(pc, columns), wg.b.mul(j0, kc)), self.pelt)
+            krows = self.rows_from(wg, wk, pc, kc)
+            wg.b.call(self.pack_b, [src, wrs, wcs, kc, cols, out, krows])
 
         tasks = g.b.mul(k_blocks, col_blocks)
         self.rt.parallel_tasks(g, f"{fn.name}.tasks", tasks, threads, fields, task)
         g.b.ret_void()
+
+        bytes_fn = self._define(f"{self.prefix}.packed_b_bytes", I64, [("k", I64), ("n", I64)])
+        g = Gen(bytes_fn)
+        g.b.ret(g.b.mul(g.b.call(size, list(bytes_fn.args)), g.i64(self.peb)))
+        self.packed_bytes = bytes_fn
         return fn
 
     def gemm_core(self) -> ir.Function:
@@ -688,8 +798,8 @@ class GemmGenerator:
         # Pack all of A: panel t = batch * P + p holds rows p*MR .. of that batch.
         panels = g.ceil_div(m, g.i64(mr))
         a_panels = g.b.mul(batch, panels)
-        panel_size = g.b.mul(g.i64(mr), k)
-        apack = g.b.call(self.rt.malloc, [g.b.mul(g.b.mul(a_panels, panel_size), g.i64(self.eb))])
+        panel_size = g.b.mul(g.i64(mr), self.steps(g, k))
+        apack = g.b.call(self.rt.malloc, [g.b.mul(g.b.mul(a_panels, panel_size), g.i64(self.peb))])
 
         def pack_task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
             op, b1, wm, wk, wpanels, wdst = Operand.of(f[0:5]), f[5], f[6], f[7], f[8], f[9]
@@ -697,7 +807,8 @@ class GemmGenerator:
             row0 = wg.b.mul(p, wg.i64(mr))
             base = wg.offset(op.at_batch(wg, bt, b1, elt), wg.b.mul(row0, op.rs), elt)
             mv = wg.min(wg.i64(mr), wg.b.sub(wm, row0))
-            out = wg.offset(wdst, wg.b.mul(t, wg.b.mul(wg.i64(mr), wk)), elt)
+            size = wg.b.mul(wg.i64(mr), self.steps(wg, wk))
+            out = wg.offset(wdst, wg.b.mul(t, size), self.pelt)
             wg.b.call(self.pack_a, [base, op.rs, op.cs, mv, wk, out])
 
         self.rt.parallel_tasks(
@@ -735,7 +846,7 @@ class GemmGenerator:
             wg.b.store(ir.Constant(PTR, None), slot)
 
             def allocate() -> None:
-                bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), f[20]), wg.i64(self.eb))
+                bytes_ = wg.b.mul(wg.b.mul(wg.i64(kcmax), f[20]), wg.i64(self.peb))
                 wg.b.store(wg.b.call(self.rt.malloc, [bytes_]), slot)
 
             wg.if_then(wg.b.icmp_unsigned("==", f[21], ir.Constant(PTR, None)), allocate)
@@ -772,16 +883,19 @@ class GemmGenerator:
         width = g.b.sub(g.min(n, g.b.add(j0, nc_width)), j0)
         b_base = g.offset(b.at_batch(g, bt, batch1, elt), g.b.mul(j0, b.cs), elt)
         c_base = g.offset(c.at_batch(g, bt, batch1, elt), g.b.mul(j0, c.cs), elt)
+        k_real, k = k, self.steps(g, k)  # k counts packed rows from here on
+        pelt = self.pelt
 
         def k_slice(pc: Value, _: list[Value]) -> None:
             kc = g.min(g.i64(kcmax), g.b.sub(k, pc))
-            src = g.offset(b_base, g.b.mul(pc, b.rs), elt)
+            src = g.offset(b_base, g.b.mul(self.source_row(g, pc), b.rs), elt)
+            krows = self.rows_from(g, k_real, pc, kc)
             g.if_then(
                 g.b.not_(is_packed),
-                lambda: g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack]),
+                lambda: g.b.call(self.pack_b, [src, b.rs, b.cs, kc, width, bpack, krows]),
             )
             offset = g.b.add(g.b.mul(pc, packed_columns), g.b.mul(j0, kc))
-            panels_of_b = g.b.select(is_packed, g.offset(packed, offset, elt), bpack)
+            panels_of_b = g.b.select(is_packed, g.offset(packed, offset, pelt), bpack)
             acc = g.b.or_(accumulate, g.b.icmp_signed(">", pc, g.i64(0)))
             # A packed B comes from memory (a weight read once per call): each tile prefetches
             # a share of the panels the task reads next (its next slice of k, else the next
@@ -791,26 +905,26 @@ class GemmGenerator:
             next_j0 = g.b.select(last_slice, g.b.add(j0, width), j0)
             next_kc = g.min(g.i64(kcmax), g.b.sub(k, next_pc))
             next_off = g.b.add(g.b.mul(next_pc, packed_columns), g.b.mul(next_j0, next_kc))
-            next_bytes = g.b.mul(g.b.mul(g.round_up(width, nr), next_kc), g.i64(self.eb))
+            next_bytes = g.b.mul(g.b.mul(g.round_up(width, nr), next_kc), g.i64(self.peb))
             row_tiles = g.ceil_div(width, g.i64(nr))
             tile_bytes = g.b.mul(g.b.sdiv(kc, g.i64(blk.ku)), g.i64(64))
 
             def tile(ir_: Value, jr: Value) -> None:
                 panel = g.b.add(g.b.mul(bt, panels), g.b.sdiv(ir_, g.i64(mr)))
-                a_off = g.b.mul(g.b.add(g.b.mul(panel, k), pc), g.i64(mr))
-                a_ptr = g.offset(apack, a_off, elt)
+                a_off = self.a_offset(g, panel, k, pc)
+                a_ptr = g.offset(apack, a_off, pelt)
                 mv = g.min(g.i64(mr), g.b.sub(m, ir_))
                 nvalid = g.min(g.i64(nr), g.b.sub(width, jr))
-                b_ptr = g.offset(panels_of_b, g.b.mul(jr, kc), elt)
+                b_ptr = g.offset(panels_of_b, g.b.mul(jr, kc), pelt)
                 c_off = g.b.add(g.b.mul(ir_, c.rs), g.b.mul(jr, c.cs))
                 c_ptr = g.offset(c_base, c_off, elt)
                 q = g.b.add(g.b.mul(g.b.sdiv(g.b.sub(ir_, i0), g.i64(mr)), row_tiles),
                             g.b.sdiv(jr, g.i64(nr)))  # fmt: skip
                 share = g.b.mul(q, tile_bytes)
                 share = g.b.select(g.b.icmp_signed("<", share, next_bytes), share, g.i64(0))
-                ahead = g.offset(g.offset(packed, next_off, elt), share, I8)
+                ahead = g.offset(g.offset(packed, next_off, pelt), share, I8)
                 pf = g.b.select(is_packed, ahead, b_ptr)
-                call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc, pf]
+                call_args = [kc, a_ptr, b_ptr, c_ptr, c.rs, c.cs, mv, nvalid, acc, pf, k]
                 self.dispatch_kernel(g, nvalid, call_args)
 
             # The A micro-panel stays in L1 while the B micro-panels stream from L2 (measured
@@ -818,7 +932,13 @@ class GemmGenerator:
             def row_panel(ir_: Value, _: list[Value]) -> None:
                 g.loop(0, width, nr, lambda jr, _c: tile(ir_, jr), name="jr")
 
-            g.loop(i0, i1, mr, row_panel, name="ir")
+            def column_panel(jr: Value, _: list[Value]) -> None:
+                g.loop(i0, i1, mr, lambda ir_, _c: tile(ir_, jr), name="ir")
+
+            if self.columns_outer:
+                g.loop(0, width, nr, column_panel, name="jr")
+            else:
+                g.loop(i0, i1, mr, row_panel, name="ir")
 
         g.loop(0, k, kcmax, k_slice, name="pc")
 

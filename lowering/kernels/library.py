@@ -30,12 +30,13 @@ from red.lowering.kernels.gemm import (
     pack_b_args,
     prepacked_args,
 )
+from red.lowering.kernels.gemm_bf16 import Bf16GemmGenerator
 from red.lowering.kernels.irgen import F32, F64, I32, I64, PTR, VOID
 from red.lowering.kernels.parallel import GET_NUM_THREADS, SET_NUM_THREADS, Runtime
 from red.lowering.kernels.pool import PARALLEL
 from red.lowering.kernels.rows import ROW_KERNELS, RowKernelGenerator
-from red.lowering.kernels.target import KernelTarget, default_threads
-from red.lowering.kernels.weights import register_args
+from red.lowering.kernels.target import KernelTarget, amx_permitted, default_threads
+from red.lowering.kernels.weights import PRECISIONS, register_args
 
 _C_TYPES = {"i64": "int64_t", "i32": "int32_t", "f32": "float", "ptr": "void *", "void": "void"}
 _IR_TYPES: dict[str, ir.Type] = {"i64": I64, "i32": I32, "f32": F32, "ptr": PTR, "void": VOID}
@@ -100,7 +101,15 @@ def _entry_points() -> dict[str, EntryPoint]:
         "elements (64-byte aligned), in the layout _prepacked reads"
     )
     prepacked_doc = "C (+)= A·B with B packed by _pack_b for this library's target"
-    points = []
+    bf16_doc = (
+        "red_sgemm with bf16 products (f32 in and out, each product of bf16-rounded operands, "
+        "accumulated in f32) where the CPU has AVX512-BF16, else red_sgemm; m = 1 and n = 1 "
+        "take red_sgemm's f32 matrix-vector paths"
+    )
+    points = [
+        EntryPoint("red_sgemm_bf16", "void", _spelled(gemm_args()), bf16_doc),
+        EntryPoint("red_sgemm_bf16_batched", "void", _spelled(batched_args(F32)), bf16_doc),
+    ]
     for prefix, elt in (("red_sgemm", F32), ("red_dgemm", F64)):
         points.append(EntryPoint(prefix, "void", _spelled(gemm_args()), gemm_doc))
         points.append(
@@ -112,7 +121,9 @@ def _entry_points() -> dict[str, EntryPoint]:
         points.append(EntryPoint(f"{prefix}_pack_b", "void", _spelled(pack_b_args()), pack_doc))
         register_doc = (
             "register the bytes [base, base + bytes) as constant while registered: a matmul "
-            "whose B lies inside packs it once and reuses the pack; unregistering frees them"
+            "whose B lies inside packs it once and reuses the pack (precision 1: red_sgemm "
+            "multiplies such a B in bf16 where the CPU has AVX512-BF16); unregistering the "
+            "same range and precision frees them"
         )
         points.append(
             EntryPoint(
@@ -166,7 +177,11 @@ _GEMM_ENTRIES = (
     "_constant_packs",
 )
 UNITS: dict[str, tuple[str, ...]] = {
-    "sgemm": tuple(f"red_sgemm{suffix}" for suffix in _GEMM_ENTRIES),
+    "sgemm": (
+        *(f"red_sgemm{suffix}" for suffix in _GEMM_ENTRIES),
+        "red_sgemm_bf16",
+        "red_sgemm_bf16_batched",
+    ),
     "dgemm": tuple(f"red_dgemm{suffix}" for suffix in _GEMM_ENTRIES),
     "rows": tuple(kernel.symbol for kernel in ROW_KERNELS),
 }
@@ -188,7 +203,8 @@ def build_into(
     rt = Runtime.build(module, state, getter)
     for unit in units:
         if unit == "sgemm":
-            GemmGenerator(rt, target, F32, "red_sgemm").build()
+            f32 = GemmGenerator(rt, target, F32, "red_sgemm")
+            f32.build(Bf16GemmGenerator(rt, target, f32) if target.has_bf16 else None)
         elif unit == "dgemm":
             GemmGenerator(rt, target, F64, "red_dgemm").build()
         elif unit == "rows":
@@ -359,7 +375,7 @@ class KernelLibrary:
         self._functions: dict[str, Any] = {}
         # Constant ranges (address, bytes) -> registrations alive; every compiled gemm unit
         # holds each range once (units compiled later get the live ones).
-        self._constants: dict[tuple[int, int], int] = {}
+        self._constants: dict[tuple[int, int, int], int] = {}
         self._compile_unit("state", lambda: library_module(target, units=(), state=True), STATE)
         # The units find the state's getter by a name of this library's own (the canonical
         # one is a process symbol only for the registering library).
@@ -397,17 +413,26 @@ class KernelLibrary:
                 llvm.add_symbol(name, self.addresses[name])
         self.compile_seconds[unit] = time.perf_counter() - start
         if unit in _GEMM_UNITS:
-            for base, size in self._constants:
-                self.function(f"{_GEMM_UNITS[unit]}_register_constant")(base, size)
+            for key in self._constants:
+                self.function(f"{_GEMM_UNITS[unit]}_register_constant")(*key)
 
-    def register_constant(self, array: np.ndarray) -> None:
+    def register_constant(self, array: np.ndarray, matmul_precision: str = "f32") -> None:
         """Declare the bytes of `array` constant for as long as the array object lives: a
         matmul of this library whose B lies inside them packs B once (per shape, strides
         and blocking) and reuses the pack in later calls; when the array is freed, the range
         is unregistered and its packs freed (weakref.finalize), so a new array at the same
         address is never read through a stale pack. The caller must not change the bytes
-        while the array lives (a JIT module's bound constants)."""
-        key = (int(array.ctypes.data), int(array.nbytes))
+        while the array lives (a JIT module's bound constants).
+
+        `matmul_precision="bf16"`: red_sgemm multiplies a B read from these bytes with bf16
+        products (see `bf16`); ignored (f32) on a CPU without AVX512-BF16. Bytes registered
+        under both precisions are read with the later registration's."""
+        if matmul_precision not in PRECISIONS:
+            raise ValueError(
+                f"matmul precision '{matmul_precision}' is not one of {', '.join(PRECISIONS)}"
+            )
+        precision = PRECISIONS[matmul_precision] if self.bf16 else 0
+        key = (int(array.ctypes.data), int(array.nbytes), precision)
         if key[1] == 0:
             return
         with _lock:
@@ -420,7 +445,13 @@ class KernelLibrary:
         finalizer = weakref.finalize(array, self._release_constant, key)
         finalizer.atexit = False  # at exit the process frees everything anyway
 
-    def _release_constant(self, key: tuple[int, int]) -> None:
+    @property
+    def bf16(self) -> bool:
+        """Whether red_sgemm_bf16 (and constants registered in bf16) multiply in bf16 here:
+        the target has AVX512-BF16, and with AMX Linux lets this process use the tiles."""
+        return self.target.has_bf16 and (not self.target.has_amx or amx_permitted())
+
+    def _release_constant(self, key: tuple[int, int, int]) -> None:
         with _lock:
             count = self._constants.get(key, 0) - 1
             if count > 0:

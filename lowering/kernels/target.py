@@ -50,10 +50,22 @@ class KernelTarget:
     overrides: dict[str, dict[str, int]] = field(default_factory=dict, compare=False)
 
     @property
-    def key(self) -> tuple[int, int, int, int, str, str]:
-        """What the generated code depends on (for caches of compiled libraries)."""
+    def key(self) -> tuple[int, int, int, int, str, str, str]:
+        """What the generated code depends on (for caches of compiled libraries): the CPU
+        features too (with or without AVX512-BF16 and AMX, the bf16 matmul differs)."""
         over = repr(sorted((k, sorted(v.items())) for k, v in self.overrides.items()))
-        return (self.vector_bits, self.registers, self.l1d, self.l2, self.cpu, over)
+        return (self.vector_bits, self.registers, self.l1d, self.l2, self.cpu, over, self.features)
+
+    @property
+    def has_bf16(self) -> bool:
+        """Whether the target has AVX512-BF16 (`vdpbf16ps`) on 512-bit vectors."""
+        return self.vector_bits == 512 and "+avx512bf16" in self.features.split(",")
+
+    @property
+    def has_amx(self) -> bool:
+        """Whether the target has AMX-BF16 tiles (the bf16 matmul's faster micro-kernel)."""
+        features = self.features.split(",")
+        return self.has_bf16 and "+amx-bf16" in features and "+amx-tile" in features
 
     def lanes(self, elt_bytes: int) -> int:
         return self.vector_bits // (8 * elt_bytes)
@@ -123,6 +135,24 @@ def host_caches() -> tuple[int, int]:
         elif level == 2 and kind in ("Data", "Unified"):
             l2 = size
     return l1d, l2
+
+
+_amx: list[bool] = []
+
+
+def amx_permitted() -> bool:
+    """Whether Linux lets this process use AMX tile data: arch_prctl(ARCH_REQ_XCOMP_PERM,
+    XFEATURE_XTILEDATA), the request the library's AMX kernels also make on their first call
+    (asked once; granted for the whole process)."""
+    if not _amx:
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _amx.append(libc.syscall(158, 0x1023, 18) == 0)
+        except (OSError, AttributeError):
+            _amx.append(False)
+    return _amx[0]
 
 
 def default_threads() -> int:

@@ -6,19 +6,25 @@ of packing B again in every call.
 
 Per gemm unit (red_sgemm, red_dgemm), in the unit's own globals:
 
-    {prefix}_register_constant(base, bytes) / {prefix}_unregister_constant(base, bytes)
-        add / remove a range (removing frees the packs made from it);
-    {prefix}.constant_packed(b, rs, cs, k, n, threads) -> packed B or null
+    {prefix}_register_constant(base, bytes, precision) / {prefix}_unregister_constant(base,
+        bytes, precision)
+        add / remove a range (removing frees the packs made from it); precision 1 asks that
+        matmuls reading B from the range multiply in bf16 (where the unit has a bf16 path),
+        0 in the unit's own type;
+    {prefix}.constant_packed(b, rs, cs, k, n, threads, want, used) -> packed B or null
         the pack of B (k x n at b with element strides rs, cs >= 0) when all of B lies in a
-        registered range: found by (b, k, n, rs, cs), else packed now and kept. The layout is
-        {prefix}_pack_b's for this unit's blocking, so a cache never mixes blockings;
+        registered range: found by (b, k, n, rs, cs, precision), else packed now and kept.
+        The precision is `want` when it is >= 0, else the range's; it is stored at `used`
+        (an i32). The layout is {prefix}_pack_b's (precision 0) or the bf16 pack's for this
+        unit's blocking, so a cache never mixes blockings or precisions;
     {prefix}_constant_packs() -> the number of packs held (for tests and reports).
 
-A range is a singly linked list node [next, lo, hi, packs] and a pack one of [next, b, k, n, rs,
-cs, packed] (8-byte fields, blocks from the runtime's malloc). One spin lock per unit (an atomic
-compare-and-swap, sched_yield while it is taken) guards both lists: calls only look up under it,
-and the first call of a shape packs under it, so two threads never pack the same B twice. The
-caller keeps the ranges' bytes alive and unchanged while they are registered."""
+A range is a singly linked list node [next, lo, hi, packs, precision] and a pack one of [next,
+b, k, n, rs, cs, packed, precision] (8-byte fields, blocks from the runtime's malloc). One spin
+lock per unit (an atomic compare-and-swap, sched_yield while it is taken) guards both lists:
+calls only look up under it, and the first call of a shape packs under it, so two threads never
+pack the same B twice. The caller keeps the ranges' bytes alive and unchanged while they are
+registered."""
 
 from __future__ import annotations
 
@@ -29,25 +35,36 @@ import llvmlite.ir as ir
 from red.lowering.kernels.irgen import I32, I64, PTR, VOID, Gen, Value, define, get_or_declare
 from red.lowering.kernels.parallel import Runtime
 
-RANGE_FIELDS = 4  # next, lo, hi, packs
-PACK_FIELDS = 7  # next, b, k, n, rs, cs, packed
+RANGE_FIELDS = 5  # next, lo, hi, packs, precision
+PACK_FIELDS = 8  # next, b, k, n, rs, cs, packed, precision
+PRECISIONS = {"f32": 0, "bf16": 1}
+"""The precisions a constant range may ask its matmuls for (bf16: products of bf16-rounded
+operands accumulated in f32, where the target has AVX512-BF16)."""
 
 
 def register_args() -> list[tuple[str, ir.Type]]:
     """The arguments of red_{s,d}gemm_{register,unregister}_constant, in order."""
-    return [("base", PTR), ("bytes", I64)]
+    return [("base", PTR), ("bytes", I64), ("precision", I32)]
 
 
 class ConstantPacks:
     """Emits the registry and the pack cache of one gemm unit (see the module docstring)."""
 
-    def __init__(self, rt: Runtime, prefix: str, eb: int, nr: int, pack_b: ir.Function, bits: int):
+    def __init__(
+        self,
+        rt: Runtime,
+        prefix: str,
+        eb: int,
+        packers: list[tuple[ir.Function, ir.Function]],
+        bits: int,
+    ):
         self.rt = rt
         self.module = rt.module
         self.prefix = prefix
-        self.eb = eb
-        self.nr = nr
-        self.pack_b = pack_b  # {prefix}_pack_b(k, n, b, rs, cs, dst, nthreads)
+        self.eb = eb  # bytes of an element of B
+        # By precision: (pack_b(k, n, b, rs, cs, dst, nthreads), packed_b_size(k, n) in
+        # bytes); a precision without a packer of its own (no bf16 path) packs as 0.
+        self.packers = packers
         self.bits = bits
         self.ranges = self._global(f"{prefix}.constant_ranges", I64, ir.Constant(I64, 0))
         self.lock_word = self._global(f"{prefix}.constant_lock", I32, ir.Constant(I32, 0))
@@ -140,7 +157,7 @@ class ConstantPacks:
     def register(self) -> None:
         fn = self._define(f"{self.prefix}_register_constant", VOID, register_args(), False)
         g = Gen(fn)
-        base, size = fn.args
+        base, size, precision = fn.args
         node = g.b.call(self.rt.malloc, [g.i64(8 * RANGE_FIELDS)])
         lo = self.as_int(g, base)
         g.b.call(self.lock_fn, [])
@@ -148,15 +165,17 @@ class ConstantPacks:
         self.set_field(g, node, 1, lo)
         self.set_field(g, node, 2, g.b.add(lo, size))
         self.set_field(g, node, 3, g.i64(0))
+        self.set_field(g, node, 4, g.b.sext(precision, I64))
         g.b.store_atomic(self.as_int(g, node), self.ranges, "release", 8)
         g.b.call(self.unlock_fn, [])
         g.b.ret_void()
 
     def unregister(self) -> None:
-        """Unlink the first range [base, base + bytes) and free it and its packs."""
+        """Unlink the first range [base, base + bytes) of that precision and free it and its
+        packs."""
         fn = self._define(f"{self.prefix}_unregister_constant", VOID, register_args(), False)
         g = Gen(fn)
-        base, size = fn.args
+        base, size, precision = fn.args
         lo = self.as_int(g, base)
         hi = g.b.add(lo, size)
         g.b.call(self.lock_fn, [])
@@ -169,6 +188,8 @@ class ConstantPacks:
                 g.b.icmp_unsigned("==", self.field(g, node, 1), lo),
                 g.b.icmp_unsigned("==", self.field(g, node, 2), hi),
             )
+            same_precision = g.b.icmp_signed("==", self.field(g, node, 4), g.b.sext(precision, I64))
+            same = g.b.and_(same, same_precision)
             with g.b.if_else(same) as (then, other):
                 with then:
                     g.b.store(self.field(g, node, 0), g.b.load(link, typ=PTR))
@@ -206,11 +227,13 @@ class ConstantPacks:
         g.b.ret(g.b.load(total, typ=I64))
 
     def lookup(self) -> ir.Function:
-        """`{prefix}.constant_packed(b, rs, cs, k, n, threads)`: see the module docstring."""
+        """`{prefix}.constant_packed(b, rs, cs, k, n, threads, want, used)`: see the module
+        docstring."""
         args = [("b", PTR), ("rs", I64), ("cs", I64), ("k", I64), ("n", I64), ("threads", I64)]
+        args += [("want", I32), ("used", PTR)]
         fn = self._define(f"{self.prefix}.constant_packed", PTR, args)
         g = Gen(fn)
-        b, rs, cs, k, n, threads = fn.args
+        b, rs, cs, k, n, threads, want, used = fn.args
         null = ir.Constant(PTR, None)
         head = g.b.load_atomic(self.ranges, "acquire", 8, typ=I64)
         none_registered = g.b.icmp_unsigned("==", head, g.i64(0))
@@ -230,7 +253,13 @@ class ConstantPacks:
                 g.b.icmp_unsigned("<=", hi, self.field(g, node, 2)),
             )
             with g.b.if_then(inside):
-                g.b.store(self.packed_from(g, node, b, lo, rs, cs, k, n, threads), result)
+                own = g.b.trunc(self.field(g, node, 4), I32)
+                precision = g.b.select(g.b.icmp_signed("<", want, g.i32(0)), own, want)
+                if len(self.packers) < 2:  # no bf16 path: every pack is in the unit's type
+                    precision = g.i32(0)
+                g.b.store(precision, used)
+                packed = self.packed_from(g, node, b, lo, rs, cs, k, n, threads, precision)
+                g.b.store(packed, result)
                 g.b.branch(exit_)
                 g.b.position_at_end(g.b.append_basic_block("unreachable.after"))
 
@@ -239,16 +268,19 @@ class ConstantPacks:
         g.b.ret(g.b.load(result, typ=PTR))
         return fn
 
-    def packed_from(self, g: Gen, node, b, lo, rs, cs, k, n, threads) -> Value:
+    def packed_from(self, g: Gen, node, b, lo, rs, cs, k, n, threads, precision) -> Value:
         """The pack of B in range `node` (the lock held): found, or made and prepended."""
         key = [lo, k, n, rs, cs]
         found = g.alloca(PTR)
         g.b.store(ir.Constant(PTR, None), found)
 
+        wide_precision = g.b.sext(precision, I64)
+
         def per_pack(pack: Value, exit_: ir.Block) -> None:
             same = g.b.icmp_unsigned("==", self.field(g, pack, 1), key[0])
             for i, value in enumerate(key[1:], start=2):
                 same = g.b.and_(same, g.b.icmp_unsigned("==", self.field(g, pack, i), value))
+            same = g.b.and_(same, g.b.icmp_unsigned("==", self.field(g, pack, 7), wide_precision))
             with g.b.if_then(same):
                 g.b.store(self.as_ptr(g, self.field(g, pack, 6)), found)
                 g.b.branch(exit_)
@@ -256,15 +288,28 @@ class ConstantPacks:
 
         self.walk(g, self.as_ptr(g, self.field(g, node, 3)), per_pack)
 
+        def pack_with(pack_b: ir.Function, size: ir.Function) -> Value:
+            dst = g.b.call(self.rt.malloc, [g.b.call(size, [k, n])])
+            g.b.call(pack_b, [k, n, b, rs, cs, dst, g.b.trunc(threads, I32)])
+            return dst
+
         def miss() -> None:
-            columns = g.round_up(n, self.nr)
-            dst = g.b.call(self.rt.malloc, [g.b.mul(g.b.mul(k, columns), g.i64(self.eb))])
-            g.b.call(self.pack_b, [k, n, b, rs, cs, dst, g.b.trunc(threads, I32)])
+            slot = g.alloca(PTR)
+            if len(self.packers) < 2:
+                g.b.store(pack_with(*self.packers[0]), slot)
+            else:
+                g.if_else(
+                    g.b.icmp_signed("==", precision, g.i32(0)),
+                    lambda: g.b.store(pack_with(*self.packers[0]), slot),
+                    lambda: g.b.store(pack_with(*self.packers[1]), slot),
+                )
+            dst = g.b.load(slot, typ=PTR)
             pack = g.b.call(self.rt.malloc, [g.i64(8 * PACK_FIELDS)])
             self.set_field(g, pack, 0, self.field(g, node, 3))
             for i, value in enumerate(key, start=1):
                 self.set_field(g, pack, i, value)
             self.set_field(g, pack, 6, self.as_int(g, dst))
+            self.set_field(g, pack, 7, wide_precision)
             self.set_field(g, node, 3, self.as_int(g, pack))
             g.b.store(dst, found)
 
