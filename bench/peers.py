@@ -26,9 +26,15 @@ argmax of logits), the issue's goals as measured ratios, and the "weights as con
 red.optimize and red.compile each within 2x of the weights-as-arguments times" comparison. Each
 table runs in a process of its own (peak RSS growth is then the table's alone).
 
+With `--matmul-precision bf16` each runtime table gains a row "red bf16": the constants variant
+compiled with its matmuls on weights in bf16 (RED_MATMUL_PRECISION=bf16: products of
+bf16-rounded operands accumulated in f32, PyTorch's "medium" precision), its ratios to the
+f32 engines and its distance from onnxruntime's f32 output (max |red bf16 - ort| over the
+largest |output|, argmax agreement). It is not an f32 result: the f32 goals ignore it.
+
 Run: `python bench/peers.py [--runtime-only | --graphs-only] [--calls N] [--threads 1,2]
-[--models gpt2,gpt2-last,llama,bert]` (a short run: `--runtime-only --models llama --calls 2
---threads 1`)."""
+[--models gpt2,gpt2-last,llama,bert] [--matmul-precision f32|bf16]` (a short run:
+`--runtime-only --models llama --calls 2 --threads 1`)."""
 
 from __future__ import annotations
 
@@ -523,7 +529,26 @@ def _times(mib: float | None, weights: int) -> str:
     return "-" if mib is None else f"{mib * 2**20 / weights:.2f}x"
 
 
-def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -> None:
+BF16 = "red bf16"
+
+
+def compile_in(module: Any, threads: int, precision: str) -> Any:
+    """red.compile with the matmul precision of its bound constants (RED_MATMUL_PRECISION,
+    read when the constants are bound, during the compile)."""
+    previous = os.environ.get("RED_MATMUL_PRECISION")
+    os.environ["RED_MATMUL_PRECISION"] = precision
+    try:
+        return red.compile(module, threads=threads).main
+    finally:
+        if previous is None:
+            del os.environ["RED_MATMUL_PRECISION"]
+        else:
+            os.environ["RED_MATMUL_PRECISION"] = previous
+
+
+def runtime_table(
+    case: RuntimeCase, calls: int, threads: list[int], tmp: str, precision: str = "f32"
+) -> None:
     import gc
     import statistics
     import time
@@ -562,17 +587,22 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
     print(f"ONNX legacy export {t_export:.1f} s; graph as imported {graph_flops / 1e9:.2f} GFLOP")
     print(f"load average before the calls: {_load()} (2 cores here are shared: a load above "
           "the threads used slows the engines unequally)")  # fmt: skip
+    bf16 = precision == "bf16"
+    bf16_head = f" {'bf16/eng':>9}" if bf16 else ""
     print(f"{'threads':>7} {'engine':<12} {'ready (s)':>10} {'peak+ MiB':>10} "
           f"{'per call (s)':>13} {'CPU (s)':>8} {'GFLOP/s':>8} {'args/eng':>9} "
-          f"{'const/eng':>10} {'max |err|':>10} {'argmax':>7}")  # fmt: skip
+          f"{'const/eng':>10}{bf16_head} {'max |err|':>10} {'argmax':>7}")  # fmt: skip
     ratios: dict[tuple[int, str, str], float] = {}
     for n in threads:
         torch.set_num_threads(n)
         compiled = {}
         for v in variants:
             with Measured() as m:
-                compiled[v.label] = red.compile(v.module, threads=n).main
+                compiled[v.label] = compile_in(v.module, n, "f32")
             v.compiles[n] = m
+        if bf16:
+            with Measured() as bf16_ready:
+                compiled[BF16] = compile_in(const.module, n, "bf16")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = n
@@ -588,11 +618,15 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
         engines: dict[str, Callable[[], Any]] = {
             v.label: (lambda f=compiled[v.label], a=arrays[v.label]: f(*a)) for v in variants
         }
+        if bf16:
+            engines[BF16] = lambda f=compiled[BF16], a=arrays["red const"]: f(*a)
         engines["onnxruntime"] = lambda: session.run(None, feeds)[0]
         engines["torch eager"] = eager
         ready = {v.label: v.load.seconds + v.optimize.seconds + v.compiles[n].seconds
                  for v in variants}  # fmt: skip
         ready["onnxruntime"] = ort_ready.seconds
+        if bf16:
+            ready[BF16] = const.load.seconds + const.optimize.seconds + bf16_ready.seconds
         peak: dict[str, float | None] = {
             v.label: growth([v.load, v.optimize, v.compiles[n]]) if n == threads[0] else None
             for v in variants
@@ -618,10 +652,21 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
             work = flops if name.startswith("red") else graph_flops
             for v in variants:
                 ratios[(n, v.label, name)] = median[v.label] / median[name]
+            bf16_cell = ""
+            if bf16:
+                ratios[(n, BF16, name)] = median[BF16] / median[name]
+                bf16_cell = f" {ratios[(n, BF16, name)]:>9.2f}"
             print(f"{n:>7} {name:<12} {ready.get(name, 0.0):>10.2f} {_mib(peak.get(name)):>10} "
                   f"{median[name]:>13.3f} {statistics.median(cpu[name]):>8.3f} "
                   f"{work / median[name] / 1e9:>8.1f} {ratios[(n, 'red args', name)]:>9.2f} "
-                  f"{ratios[(n, 'red const', name)]:>10.2f} {err:>10.2e} {same:>7}")  # fmt: skip
+                  f"{ratios[(n, 'red const', name)]:>10.2f}{bf16_cell} {err:>10.2e} "
+                  f"{same:>7}")  # fmt: skip
+        if bf16:
+            ort_out = outputs["onnxruntime"].reshape(outputs[BF16].shape)
+            gap = float(np.abs(outputs[BF16] - ort_out).max()) / float(np.abs(ort_out).max())
+            agree = float((outputs[BF16].argmax(-1) == ort_out.argmax(-1)).mean())
+            print(f"{n:>7} {BF16} against onnxruntime (f32): max |red bf16 - ort| / max |ort| = "
+                  f"{gap:.2e}; argmax equal at {100 * agree:.1f}% of positions")  # fmt: skip
         engines.clear()  # the compiled modules (prepacked weights) go before the next compile
         compiled.clear()
         gc.collect()
@@ -633,6 +678,9 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
           "args/eng, const/eng: red's wall time (weights as arguments, as constants) over the "
           "engine's, < 1 is red faster; max |err| against eager's output, whose largest "
           f"|value| is {np.abs(want).max():.2f})")  # fmt: skip
+    if bf16:
+        print("(bf16/eng: red bf16's wall time over the engine's; red bf16 is the constants "
+              "variant with the matmuls on weights in bf16, not an f32 result)")  # fmt: skip
     print(f"load average after the calls: {_load()}")
     for engine, goal in case.goals:
         parts = [f"{n} thread{'s' if n > 1 else ''}: args {ratios[(n, 'red args', engine)]:.2f}, "
@@ -640,6 +688,10 @@ def runtime_table(case: RuntimeCase, calls: int, threads: list[int], tmp: str) -
         met = [r <= goal for (_, _, e), r in ratios.items() if e == engine]
         verdict = "met by every row" if all(met) else ("met by some" if any(met) else "not met")
         print(f"goal (issue 10): red/{engine} <= {goal}: {'; '.join(parts)} ({verdict})")
+        if bf16:
+            cells = "; ".join(f"{n} thread{'s' if n > 1 else ''}: {ratios[(n, BF16, engine)]:.2f}"
+                              for n in threads)  # fmt: skip
+            print(f"  not an f32 result: red bf16/{engine} (f32): {cells}")
     name = case.title.split(" (")[0] + (", last-position logits" if case.last else "")
     print_ready_comparison(name, variants, weight_bytes(model))
 
@@ -661,6 +713,12 @@ def main() -> None:
     parser.add_argument(
         "--models", default=",".join(keys), help=f"runtime tables, comma-separated: {keys}"
     )
+    parser.add_argument(
+        "--matmul-precision",
+        choices=("f32", "bf16"),
+        default="f32",
+        help="bf16: each runtime table gains a 'red bf16' row (weights' matmuls in bf16)",
+    )
     args = parser.parse_args()
     chosen = [k for k in args.models.split(",") if k]
     unknown = [k for k in chosen if k not in keys]
@@ -676,13 +734,14 @@ def main() -> None:
             return
         if len(chosen) == 1:
             (case,) = [c for c in RUNTIME_CASES if c.key == chosen[0]]
-            runtime_table(case, args.calls, threads, tmp)
+            runtime_table(case, args.calls, threads, tmp, args.matmul_precision)
             return
     # One process per table: memory an earlier table freed but the allocator kept would hide
     # a later table's peak RSS growth.
     for key in [k for k in keys if k in chosen]:
         command = [sys.executable, __file__, "--runtime-only", "--models", key,
-                   "--calls", str(args.calls), "--threads", args.threads]  # fmt: skip
+                   "--calls", str(args.calls), "--threads", args.threads,
+                   "--matmul-precision", args.matmul_precision]  # fmt: skip
         sys.stdout.flush()
         if subprocess.run(command, check=False).returncode != 0:
             sys.exit(f"bench/peers.py: the runtime table of {key} failed")

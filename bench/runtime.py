@@ -5,7 +5,10 @@
    shapes of issue 10 (M x K x N = 128x768x2304, 128x768x3072, 128x3072x768, 128x768x50257,
    1x768x50257; goal >= 0.9x numpy at each), times interleaved red/numpy; then the same
    shapes with B cold (rotating through more B matrices than the last-level cache holds),
-   red with B an argument and registered as constant (packed once), beside numpy;
+   red with B an argument and registered as constant (packed once), beside numpy; then the
+   opt-in bf16 matmul precision at the issue's shapes (red_sgemm_bf16: products of
+   bf16-rounded operands accumulated in f32, AMX-BF16 or AVX512-BF16) against red's f32, B an
+   argument and B a constant, with the error against both references (not an f32 result);
 2. each example's forward time: a hand-written numpy forward pass (as written, and as a
    careful programmer would write it), red's interpreter and red's JIT, each on the module
    as exported and after red-pipeline; ratios against the numpy forward pass.
@@ -150,6 +153,71 @@ def cold_b_table(shapes: list[tuple[int, int, int]], rounds: int, cold_bytes: in
         gc.collect()
 
 
+def bf16_table(shapes: list[tuple[int, int, int]], rounds: int) -> None:
+    """GFLOP/s of red's f32 and bf16 matmuls (single-threaded, the kernel library called
+    directly, B warm): B an argument (packed per call) and B a registered constant (packed
+    once: f32 panels, or bf16 pairs for a constant registered in bf16)."""
+    import gc
+
+    from red.lowering import kernels
+    from red.lowering.kernels.ndarray import element_strides
+
+    lib = kernels.library()
+    print("== matmul precision bf16 vs f32 (single-threaded; bf16 is not an f32 result) ==")
+    if not lib.bf16:
+        print("(this CPU has no AVX512-BF16, or AMX is not permitted: red_sgemm_bf16 is f32)")
+        return
+    kernel = "AMX-BF16" if lib.target.has_amx else "AVX512-BF16 vdpbf16ps"
+    print(f"(bf16 micro-kernel: {kernel})")
+    print(
+        f"{'M x K x N':>16} {'f32 B arg':>10} {'bf16 B arg':>11} {'f32 const':>10} "
+        f"{'bf16 const':>11} {'bf16/f32':>9} {'err vs bf16 ref':>16} {'err vs f32 ref':>15}"
+    )
+    rng = np.random.default_rng(2)
+    for m, k, n in shapes:
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        c = np.empty((m, n), np.float32)
+
+        def call(name: str, b: np.ndarray = b) -> Callable[[], object]:
+            args = [m, n, k, a.ctypes.data, *element_strides(a), b.ctypes.data]
+            args += [*element_strides(b), c.ctypes.data, n, 1, 0, 1]
+            fn = lib.function(name)
+            return lambda: fn(*args)
+
+        f32_arg, bf16_arg = interleaved_best([call("red_sgemm"), call("red_sgemm_bf16")], rounds)
+        in_f32, in_bf16 = b.copy(), b.copy()  # constants of their own (one precision each)
+        lib.register_constant(in_f32)
+        lib.register_constant(in_bf16, "bf16")
+        f32_const, bf16_const = interleaved_best(
+            [call("red_sgemm", in_f32), call("red_sgemm", in_bf16)], rounds
+        )
+        call("red_sgemm", in_bf16)()
+        got = c.astype(np.float64)
+        rounded = [_bf16(x).astype(np.float64) for x in (a, b)]
+        scale = max(1.0, float(np.abs(a.astype(np.float64) @ b).max()))
+        err_bf16 = float(np.abs(got - rounded[0] @ rounded[1]).max()) / scale
+        err_f32 = float(np.abs(got - a.astype(np.float64) @ b).max()) / scale
+        rates = [2.0 * m * n * k / t / 1e9 for t in (f32_arg, bf16_arg, f32_const, bf16_const)]
+        print(
+            f"{f'{m}x{k}x{n}':>16} {rates[0]:>10.1f} {rates[1]:>11.1f} {rates[2]:>10.1f} "
+            f"{rates[3]:>11.1f} {rates[3] / rates[2]:>9.2f} {err_bf16:>16.2e} {err_f32:>15.2e}"
+        )
+        del in_f32, in_bf16
+        gc.collect()
+    print(
+        "(GFLOP/s; bf16/f32: bf16 const over f32 const; errors: max |C - reference| over the "
+        "largest |C|, the bf16 reference being numpy's float64 product of the bf16-rounded "
+        "operands)"
+    )
+
+
+def _bf16(x: np.ndarray) -> np.ndarray:
+    """x rounded to the nearest bf16 (ties to even), as f32."""
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return (((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16).astype(np.uint32).view(np.float32)
+
+
 def example_rows(name: str, naive: Callable, careful: Callable) -> None:
     path = os.path.join(EXAMPLES, f"{name}.mlir")
     module = red.parse_file(path)
@@ -199,6 +267,7 @@ def main() -> None:
     issue = ISSUE_SHAPES[::2] if args.quick else ISSUE_SHAPES
     matmul_table(squares + issue, rounds=1 if args.quick else 3)
     cold_b_table(issue, rounds=1 if args.quick else 3, cold_bytes=args.cold_mib << 20)
+    bf16_table(issue, rounds=1 if args.quick else 3)
     if args.matmul_only:
         return
     mod = red.parse_file(os.path.join(EXAMPLES, "gpt_decoder.mlir"))
