@@ -11,6 +11,8 @@ import importlib.util
 import io
 import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -38,9 +40,15 @@ class _ContentPrinter(Printer):
     bytes, and values numbered in order (name hints do not change the code). Each distinct type
     is rendered once (types repeat on every op: rendering them dominated the time)."""
 
-    def __init__(self, stream: io.StringIO, rendered: dict[Attribute, str]) -> None:
+    def __init__(
+        self,
+        stream: io.StringIO,
+        rendered: dict[Attribute, str],
+        digests: Mapping[int, str] | None = None,
+    ) -> None:
         super().__init__(stream=stream, print_generic_format=True)
         self._rendered = rendered
+        self._digests = digests or {}
 
     def print_attribute(self, attribute: Attribute) -> None:
         if not isinstance(attribute, TypeAttribute):  # only types: equal means same text
@@ -49,17 +57,16 @@ class _ContentPrinter(Printer):
         text = self._rendered.get(attribute)
         if text is None:
             buffer = io.StringIO()
-            self._render(attribute, _ContentPrinter(buffer, self._rendered))
+            self._render(attribute, _ContentPrinter(buffer, self._rendered, self._digests))
             text = self._rendered[attribute] = buffer.getvalue()
         self.print_string(text)
 
     @staticmethod
     def _render(attribute: Attribute, printer: _ContentPrinter) -> None:
-        if isinstance(attribute, DenseIntOrFPElementsAttr):
-            printer.print_string(f"dense<sha256:{_sha256(attribute.data.data)}> : ")
-            printer.print_attribute(attribute.get_type())
-        elif isinstance(attribute, DenseResourceAttr):
-            printer.print_string(f"dense_resource<sha256:{_resource_digest(attribute)}> : ")
+        if isinstance(attribute, DenseIntOrFPElementsAttr | DenseResourceAttr):
+            digest = printer._digests.get(id(attribute)) or _digest(attribute)
+            kind = "dense" if isinstance(attribute, DenseIntOrFPElementsAttr) else "dense_resource"
+            printer.print_string(f"{kind}<sha256:{digest}> : ")
             printer.print_attribute(attribute.get_type())
         else:
             Printer.print_attribute(printer, attribute)
@@ -84,10 +91,50 @@ def _resource_digest(attr: DenseResourceAttr) -> str:
     return _sha256(blob.data)
 
 
+def _digest(attr: DenseIntOrFPElementsAttr | DenseResourceAttr) -> str:
+    if isinstance(attr, DenseIntOrFPElementsAttr):
+        return _sha256(attr.data.data)
+    return _resource_digest(attr)
+
+
+PARALLEL_HASH_BYTES = 1 << 20
+"""Constants of at least this many bytes are hashed on a thread pool before the IR is printed
+(hashlib releases the GIL: a model with its weights as constants is hashed on every core)."""
+
+
+def _large_constant_digests(op: Operation) -> dict[int, str]:
+    """The digests of the large dense constants and resources of `op`'s operations (their
+    properties and attributes), by the attribute's id, computed in parallel."""
+    large: dict[int, DenseIntOrFPElementsAttr | DenseResourceAttr] = {}
+    for nested in op.walk():
+        for attr in chain(nested.properties.values(), nested.attributes.values()):
+            if isinstance(attr, DenseIntOrFPElementsAttr):
+                size = len(attr.data.data)
+            elif isinstance(attr, DenseResourceAttr):
+                blob = resource_blob(attr)
+                size = blob.nbytes if blob is not None else 0
+            else:
+                continue
+            if size >= PARALLEL_HASH_BYTES:
+                large[id(attr)] = attr
+    workers = min(len(large), _hash_workers())
+    if workers < 2:
+        return {}
+    with ThreadPoolExecutor(workers) as pool:
+        return dict(zip(large, pool.map(_digest, large.values())))
+
+
+def _hash_workers() -> int:
+    """The CPUs this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def ir_text(op: Operation) -> str:
     """The canonical text of `op` that `ir_hash` digests."""
     stream = io.StringIO()
-    _ContentPrinter(stream, {}).print_op(op)
+    _ContentPrinter(stream, {}, _large_constant_digests(op)).print_op(op)
     return stream.getvalue()
 
 

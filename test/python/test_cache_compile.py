@@ -14,7 +14,7 @@ import pytest
 from xdsl.dialects import func
 
 import red
-from red.cache import compile_cache
+from red.cache import compile_cache, fingerprint
 from red.cache.compile_cache import (
     KIND,
     CompileCache,
@@ -131,6 +131,36 @@ def test_dense_resource_is_keyed_by_its_bytes_not_its_handle(target):
     assert ir_hash(first) == ir_hash(same_bytes)
     assert ir_hash(first) != ir_hash(other_bytes)
     assert key_for(first, {}, target) != key_for(other_bytes, {}, target)
+
+
+def large_weights_module(change: bool = False) -> red.ModuleOp:
+    """Two weights of 1 MiB as dense resources; `change`: one element of one differs."""
+    rng = np.random.default_rng(0)
+    w, v = (rng.standard_normal((512, 512)).astype(np.float32) for _ in range(2))
+    if change:
+        v[511, 511] += 1
+    text = (
+        "func.func @main(%x: tensor<4x512xf32>, %w: tensor<512x512xf32>, "
+        "%v: tensor<512x512xf32>) -> tensor<4x512xf32> {\n"
+        "  %y = red.matmul %x, %w : tensor<4x512xf32>, tensor<512x512xf32> -> tensor<4x512xf32>\n"
+        "  %z = red.matmul %y, %v : tensor<4x512xf32>, tensor<512x512xf32> -> tensor<4x512xf32>\n"
+        "  func.return %z : tensor<4x512xf32>\n}\n"
+    )
+    return red.bind_arguments(red.parse(text), "main", {1: w, 2: v})
+
+
+def test_large_weights_hashed_in_parallel_give_the_serial_key(monkeypatch):
+    monkeypatch.setattr("red.cache.fingerprint._hash_workers", lambda: 2)
+    module = large_weights_module()
+    assert len(fingerprint._large_constant_digests(module)) == 2
+    parallel = ir_hash(module)
+    changed = ir_hash(large_weights_module(change=True))
+    monkeypatch.setattr("red.cache.fingerprint.PARALLEL_HASH_BYTES", 1 << 62)
+    assert fingerprint._large_constant_digests(module) == {}
+    serial = ir_hash(large_weights_module())
+
+    assert parallel == serial
+    assert changed != parallel
 
 
 @pytest.mark.parametrize(
