@@ -188,8 +188,11 @@ class SizedEmitter(Emitter):
             found = self._carriers.get(d)
             if found is not None:
                 v, axis = found
+                dims = self.dims(v)
+                if all(n == 1 for a, n in enumerate(dims) if a != axis):
+                    return self.reshape(v, [d])  # a view: the other dims are units
                 x: Value = v
-                for other in reversed(range(len(self.dims(v)))):
+                for other in reversed(range(len(dims))):
                     if other != axis:  # drop the axis: the rows at 0 (every size is >= 1)
                         x = self.gather(x, np.asarray(0, dtype=np.int64), other)
                 return x
@@ -432,9 +435,14 @@ class SizedEmitter(Emitter):
         return self._record(self.gather(x, rows, axis), out)
 
     def take(self, x: Any, axis: int, index: int) -> Value:
-        """x[index] along `axis`, dropping the axis."""
+        """x[index] along `axis`, dropping the axis: a reshape (a view) when the axis is a
+        unit one and the rest has at most one symbolic dim, else a gather."""
         if not self.is_dynamic(x):
             return super().take(x, axis, index)
+        dims = self.dims(x)
+        rest = [*dims[:axis], *dims[axis + 1 :]]
+        if dims[axis] == 1 and index in (0, -1) and sum(map(is_symbolic, rest)) <= 1:
+            return self.reshape(x, rest)
         return self.gather(x, np.asarray(index, dtype=np.int64), axis)
 
     def scalar_size(self, d: Dim, like: Any) -> Value:

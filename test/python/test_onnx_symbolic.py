@@ -417,6 +417,32 @@ def test_sizes_fold_to_constants_and_a_last_position_is_one_row():
     assert red_ops(module) == ["red.dynamic_slice"]
 
 
+def test_a_run_time_size_from_unit_dims_is_a_view_of_the_input():
+    """Range over `seq` of ids [1, seq]: the loop's size comes from a reshape of the ids (a
+    view), not from a gather copying their first row."""
+    pattern = Pattern(
+        [
+            node("Shape", ["ids"], ["s"], start=1, end=2),
+            node("Squeeze", ["s"], ["n"]),
+            node("Range", ["zero", "n", "one"], ["positions"]),
+            node("Add", ["ids", "positions"]),
+        ],
+        {"ids": (I64, [1, "seq"])},
+        "tensor<1x?xi64>",
+        {**CONSTS, "zero": scalar(0)},
+    )
+    model = pattern.model()
+
+    module = import_onnx(model)
+
+    assert "red.gather" not in red_ops(module)
+    assert re.search(r"red\.reshape %ids : tensor<1x\?xi64> -> tensor<\?xi64>", str(module))
+    runner = red.interpret(module)
+    for n in LENGTHS:
+        feeds = pattern.feeds(n)
+        assert_close(runner.call("main", *feeds.values()), run_onnxruntime(model, feeds))
+
+
 # endregion Shape arithmetic patterns
 
 # region What needs static sizes
