@@ -147,6 +147,7 @@ class GemmGenerator:
         self.peb = self.eb
         self.public = True  # whether {prefix}_pack_b and _packed_b_size are entry points
         self.kernel_inlining = "noinline"
+        self.gemv_p: ir.Function | None = None  # a bf16 generator's gemv on its packs
         self.columns_outer = False  # the tile loops of a task: B's micro-panels outside
 
     def _define(self, name: str, ret: ir.Type, args: list[tuple[str, ir.Type]], internal=True):
@@ -570,7 +571,10 @@ class GemmGenerator:
         )
         acc_arg = args[20]
         with g.b.if_then(g.b.icmp_signed("==", m, g.i64(1))):
-            # One row: y(1 x N) = x(1 x K) · B.
+            # One row: y(1 x N) = x(1 x K) · B, from B's bf16 pack when B is a constant in
+            # bf16 (half the bytes to stream), else B read as it is.
+            if bf16 is not None:
+                self.bf16_gemv(g, bf16, batch, n, k, a, b, c, acc_arg, threads)
             g.b.call(
                 self.gemv,
                 [batch, batch1, n, k, *a.fields(), *b.fields(), *c.fields(), acc_arg, threads],
@@ -619,6 +623,22 @@ class GemmGenerator:
         g.b.ret_void()
         return fn
 
+    def bf16_gemv(self, g: Gen, bf16: GemmGenerator, batch, n, k, a, b, c, acc_arg, threads):
+        """Return after y = x · B from the bf16 pack of B, when B (one batch) lies in a range
+        registered in bf16 and the process may use bf16; else fall through."""
+        packed = g.alloca(PTR)
+        g.b.store(ir.Constant(PTR, None), packed)
+        used = g.alloca(I32)
+        lookup = [b.base, b.rs, b.cs, k, n, threads, g.i32(-2), used]
+        one = g.b.and_(bf16.ready(g), g.b.icmp_signed("==", batch, g.i64(1)))
+        g.if_then(one, lambda: g.b.store(g.b.call(self.constant_packed, lookup), packed))
+        found = g.b.load(packed, typ=PTR)
+        with g.b.if_then(g.b.icmp_unsigned("!=", found, ir.Constant(PTR, None))):
+            args = [n, k, a.base, a.cs, found, c.base, c.cs, acc_arg, threads]
+            assert bf16.gemv_p is not None, "the bf16 generator's build_core makes it"
+            g.b.call(bf16.gemv_p, args)
+            g.b.ret_void()
+
     def prepacked(self) -> ir.Function:
         """red_{s,d}gemm_prepacked: C (+)= A·B with B packed beforehand by ..._pack_b (weights
         packed once, e.g. in a memo). M = 1 takes the same path: with B packed, reading it is
@@ -663,11 +683,13 @@ class GemmGenerator:
         args += [("y", PTR), ("incy", I64), ("accumulate", I32), ("threads", I64)]
         fn = self._define(f"{self.prefix}.gemv_packed", VOID, args)
         g = Gen(fn)
-        n, k, x, incx, packed, y, incy, acc_arg, threads = fn.args
+        n, k_real, x_real, incx_real, packed, y, incy, acc_arg, threads = fn.args
+        x, incx, k = self.gemv_input(g, x_real, incx_real, k_real)
         panels = g.ceil_div(n, g.i64(nr))
         per_task, count = balanced_split(g, panels, g.b.mul(threads, g.i64(4)), 1)
         fields = [n, k, x, incx, packed, y, incy, acc_arg, per_task, self.packed_columns(g, n)]
-        valign = lanes * self.eb
+        valign = lanes * self.peb
+        pvty = ir.VectorType(self.pelt, lanes)
 
         def task(wg: Gen, f: list[Value], t: Value, _s: list[Value]) -> None:
             wn, wk, wx, wincx, wpacked, wy, wincy, wacc, wper, columns = f
@@ -679,14 +701,14 @@ class GemmGenerator:
                 def k_slice(pc: Value, acc: list[Value]) -> list[Value]:
                     kc = wg.min(wg.i64(blk.kc), wg.b.sub(wk, pc))
                     off = wg.b.add(wg.b.mul(pc, columns), wg.b.mul(wg.b.mul(q, kc), wg.i64(nr)))
-                    base = wg.offset(wpacked, off, elt)
+                    base = wg.offset(wpacked, off, self.pelt)
 
                     def row(kk: Value, acc1: list[Value]) -> list[Value]:
-                        xk = wg.load(wx, wg.b.mul(wg.b.add(pc, kk), wincx), elt)
-                        xs = wg.splat(xk, lanes)
+                        xk = wg.load(wx, wg.b.mul(wg.b.add(pc, kk), wincx), self.pelt)
+                        xs = self.splat_packed(wg, xk)
                         row0 = wg.b.mul(kk, wg.i64(nr))
-                        return [wg.fma(xs, wg.vload(base, wg.b.add(row0, wg.i64(v * lanes)),
-                                                    vty, valign), acc1[v])
+                        return [self.multiply_add(wg, xs, wg.vload(
+                                    base, wg.b.add(row0, wg.i64(v * lanes)), pvty, valign), acc1[v])
                                 for v in range(nv)]  # fmt: skip
 
                     return wg.loop(0, kc, 1, row, acc, name="gpk")
@@ -722,8 +744,24 @@ class GemmGenerator:
             wg.loop(q0, q1, 1, panel, name="gpq")
 
         self.rt.parallel_tasks(g, f"{fn.name}.tasks", count, threads, fields, task)
+        self.gemv_release(g, x_real, x)
         g.b.ret_void()
         return fn
+
+    def gemv_input(self, g: Gen, x: Value, incx: Value, k: Value) -> tuple[Value, Value, Value]:
+        """x as the packed gemv reads it, its stride and its length in packed rows."""
+        return x, incx, k
+
+    def gemv_release(self, g: Gen, given: Value, used: Value) -> None:
+        """Free what gemv_input made."""
+
+    def splat_packed(self, g: Gen, value: Value) -> Value:
+        """A packed element in every lane."""
+        return g.splat(value, self.lanes)
+
+    def multiply_add(self, g: Gen, x: Value, b: Value, acc: Value) -> Value:
+        """acc + x·b on vectors of packed elements."""
+        return g.fma(x, b, acc)
 
     def packed_columns(self, g: Gen, n: Value) -> Value:
         """Elements per row of k in a packed B: n rounded up to whole panels."""

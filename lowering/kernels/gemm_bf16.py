@@ -108,6 +108,26 @@ class Bf16GemmGenerator(GemmGenerator):
         self.pack_b = self.pack_b_block()
         self.gemm_fn = self.gemm_core()
         self.pack_b_fn = self.pack_b_entry()
+        self.gemv_p = self.gemv_packed()
+
+    def gemv_input(self, g: Gen, x: Value, incx: Value, k: Value) -> tuple[Value, Value, Value]:
+        """x rounded into pairs of bf16 (a buffer of steps(k) words, zero past k)."""
+        steps = self.steps(g, k)
+        words = g.b.call(self.rt.malloc, [g.b.mul(steps, g.i64(4))])
+        self.pairs_along(g, x, incx, k, words, steps)
+        return words, g.i64(1), steps
+
+    def gemv_release(self, g: Gen, given: Value, used: Value) -> None:
+        g.b.call(self.rt.free, [used])
+
+    def splat_packed(self, g: Gen, value: Value) -> Value:
+        """The pair in every lane, splat as a float: LLVM 16's VectorCombine (clang-16) loops
+        forever on an i32 splat feeding vdpbf16ps."""
+        return g.b.bitcast(g.splat(g.b.bitcast(value, F32), self.lanes), self.wty)
+
+    def multiply_add(self, g: Gen, x: Value, b: Value, acc: Value) -> Value:
+        dot = intrinsic(self.module, DOT, self.vty, [self.vty, self.wty, self.wty])
+        return g.b.call(dot, [acc, x, b])
 
     # region Depth of k
 
@@ -209,7 +229,7 @@ class Bf16GemmGenerator(GemmGenerator):
         ]
         out = list(acc)
         for r in range(mr):
-            av = g.splat(g.load(a, g.b.add(g.b.mul(k, g.i64(mr)), g.i64(r)), I32), lanes)
+            av = self.splat_packed(g, g.load(a, g.b.add(g.b.mul(k, g.i64(mr)), g.i64(r)), I32))
             for v in range(nv):
                 out[r * nv + v] = g.b.call(dot, [acc[r * nv + v], av, bvec[v]])
         return out

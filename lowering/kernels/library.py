@@ -195,16 +195,19 @@ def build_into(
     units: Sequence[str] = tuple(UNITS),
     state: bool = True,
     getter: str = GET_NUM_THREADS,
+    bf16: bool = True,
 ) -> None:
     """Define the library (the given units, and the thread-count state unless `state` is
     False: then the units call the state's getter by the name `getter`) in `module`: entry
     points it already declares get their bodies; helpers are internal, named red_kernels.*,
-    red_sgemm.*, ..."""
+    red_sgemm.*, ...; without `bf16` (or a target with AVX512-BF16) red_sgemm_bf16 is the f32
+    matmul."""
     rt = Runtime.build(module, state, getter)
     for unit in units:
         if unit == "sgemm":
             f32 = GemmGenerator(rt, target, F32, "red_sgemm")
-            f32.build(Bf16GemmGenerator(rt, target, f32) if target.has_bf16 else None)
+            with_bf16 = bf16 and target.has_bf16
+            f32.build(Bf16GemmGenerator(rt, target, f32) if with_bf16 else None)
         elif unit == "dgemm":
             GemmGenerator(rt, target, F64, "red_dgemm").build()
         elif unit == "rows":
@@ -218,12 +221,13 @@ def library_module(
     units: Sequence[str] = tuple(UNITS),
     state: bool = True,
     getter: str = GET_NUM_THREADS,
+    bf16: bool = True,
 ) -> ir.Module:
     """The library as an llvmlite module (for the host unless told otherwise)."""
     target = target or KernelTarget.host()
     module = ir.Module(name="red_kernels")
     module.triple = llvm.get_process_triple()
-    build_into(module, target, units, state, getter)
+    build_into(module, target, units, state, getter, bf16)
     return module
 
 
@@ -232,8 +236,10 @@ def library_ir(target: KernelTarget | None = None, units: Sequence[str] = tuple(
     llvm-as-16 and clang-16 accept (threads from pthreads, in glibc's libc since 2.34;
     -lgomp only lets the default thread count follow OMP_NUM_THREADS). The vector width is
     the target's: compile AVX-512 IR with -mavx512f (or -march=native), or generate for
-    KernelTarget.baseline() to run on any x86-64."""
-    return str(library_module(target, units))
+    KernelTarget.baseline() to run on any x86-64. The bf16 matmul is left out (red_sgemm_bf16
+    is red_sgemm here): clang-16's optimizer crashes on its vdpbf16ps loops (LLVM 16's
+    VectorCombine); object_code, compiled by llvmlite's LLVM, has it."""
+    return str(library_module(target, units, bf16=False))
 
 
 def object_code(target: KernelTarget | None = None, units: Sequence[str] = tuple(UNITS)) -> bytes:

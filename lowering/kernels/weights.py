@@ -15,8 +15,9 @@ Per gemm unit (red_sgemm, red_dgemm), in the unit's own globals:
         the pack of B (k x n at b with element strides rs, cs >= 0) when all of B lies in a
         registered range: found by (b, k, n, rs, cs, precision), else packed now and kept.
         The precision is `want` when it is >= 0, else the range's; it is stored at `used`
-        (an i32). The layout is {prefix}_pack_b's (precision 0) or the bf16 pack's for this
-        unit's blocking, so a cache never mixes blockings or precisions;
+        (an i32); want = -2 packs (and returns) only from a range in bf16. The layout is
+        {prefix}_pack_b's (precision 0) or the bf16 pack's for this unit's blocking, so a
+        cache never mixes blockings or precisions;
     {prefix}_constant_packs() -> the number of packs held (for tests and reports).
 
 A range is a singly linked list node [next, lo, hi, packs, precision] and a pack one of [next,
@@ -258,8 +259,13 @@ class ConstantPacks:
                 if len(self.packers) < 2:  # no bf16 path: every pack is in the unit's type
                     precision = g.i32(0)
                 g.b.store(precision, used)
-                packed = self.packed_from(g, node, b, lo, rs, cs, k, n, threads, precision)
-                g.b.store(packed, result)
+                # want = -2: only a range in bf16 is packed (the matrix-vector path reads an
+                # f32 B as it is: no second copy of the weights for it).
+                any_precision = g.b.icmp_signed("!=", want, g.i32(-2))
+                wanted = g.b.or_(any_precision, g.b.icmp_signed("!=", precision, g.i32(0)))
+                with g.b.if_then(wanted):
+                    packed = self.packed_from(g, node, b, lo, rs, cs, k, n, threads, precision)
+                    g.b.store(packed, result)
                 g.b.branch(exit_)
                 g.b.position_at_end(g.b.append_basic_block("unreachable.after"))
 

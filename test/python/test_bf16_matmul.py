@@ -247,3 +247,27 @@ def test_bf16_without_the_instructions_warns_and_stays_f32(monkeypatch):
 
     assert any("the matmuls stay f32" in str(w.message) for w in caught)
     np.testing.assert_array_equal(got, want)
+
+
+@needs_bf16
+@pytest.mark.parametrize("name", ["rows", "transposed"])
+def test_matrix_vector_on_a_bf16_constant_reads_its_bf16_pack(name):
+    # The decode step's LM head: M = 1 streams the bf16 pack (half the bytes of B), packed
+    # on the first call; a constant in f32 is read as it is, with no pack made for it.
+    lib = kernels.library()
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 300), dtype=np.float32)
+    w = layout(rng, name, 300, 1000)
+    w_f32 = layout(rng, name, 300, 1000)
+    lib.register_constant(w.base if w.base is not None else w, "bf16")
+    lib.register_constant(w_f32.base if w_f32.base is not None else w_f32)
+    before = lib.constant_packs()
+
+    got = sgemm(lib, "red_sgemm", x, w)
+    again = sgemm(lib, "red_sgemm", x, w)
+    f32 = sgemm(lib, "red_sgemm", x, w_f32)
+
+    assert lib.constant_packs() - before == 1
+    assert_bf16_product(got, x, w)
+    np.testing.assert_array_equal(again, got)
+    np.testing.assert_allclose(f32, x.astype(np.float64) @ w_f32, rtol=1e-5, atol=1e-4)
