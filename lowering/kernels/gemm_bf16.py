@@ -25,6 +25,7 @@ from red.lowering.kernels.gemm import PACK_A_ARGS, PACK_B_ARGS, GemmGenerator
 from red.lowering.kernels.irgen import (
     F32,
     I1,
+    I8,
     I32,
     I64,
     PTR,
@@ -37,6 +38,7 @@ from red.lowering.kernels.parallel import Runtime
 from red.lowering.kernels.target import KernelTarget
 
 AMX_ROWS = 16  # rows of a tile; 64 bytes each (16 f32 of C, 16 pairs of bf16 of A and B)
+AMX_KC = 512  # k steps per slice: GPT-2's k = 768 in one slice (C written once)
 ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA, SYS_ARCH_PRCTL = 0x1023, 18, 158
 DOT = "llvm.x86.avx512bf16.dpbf16ps.512"
 """Declared with i32 vectors for the bf16 pairs, as LLVM 16 spells it (clang-16 builds the
@@ -97,7 +99,7 @@ class Bf16GemmGenerator(GemmGenerator):
         # per task, B's micro-panel reused by every row panel; else vdpbf16ps.
         self.amx = target.has_amx
         if self.amx:
-            self.blk = dataclasses.replace(self.blk, mr=AMX_ROWS)
+            self.blk = dataclasses.replace(self.blk, mr=AMX_ROWS, kc=AMX_KC)
             self.kernel_inlining = "alwaysinline"
             self.columns_outer = True
 
@@ -198,8 +200,17 @@ class Bf16GemmGenerator(GemmGenerator):
             self.module, "llvm.x86.tilestored64.internal", VOID, [I16, I16, PTR, I64, TILE]
         )
         a_stride = g.b.mul(lda, g.i64(4))
+        touch = intrinsic(self.module, "llvm.prefetch.p0", VOID, [PTR, I32, I32, I32])
+        # The f32 kernel's share of B's next panels (kc/KU cache lines per tile), spread
+        # over the tile's steps of AMX_ROWS k.
+        lines = max(1, AMX_ROWS // self.blk.ku)
 
         def step(kk0: Value, tiles: list[Value]) -> list[Value]:
+            ahead = g.offset(prefetch, g.b.mul(g.b.sdiv(kk0, g.i64(AMX_ROWS)), g.i64(64 * lines)),
+                             I8)  # fmt: skip
+            for line in range(lines):
+                g.b.call(touch, [g.offset(ahead, g.i64(64 * line), I8), g.i32(0), g.i32(2),
+                                 g.i32(1)])  # fmt: skip
             at = g.b.call(load, [rows, width, g.offset(a, kk0, I32), a_stride])
             row0 = g.b.mul(kk0, g.i64(nr))
             # Every B tile loaded before the products: each in a register of its own.
