@@ -5,7 +5,8 @@
    shapes of issue 10 (M x K x N = 128x768x2304, 128x768x3072, 128x3072x768, 128x768x50257,
    1x768x50257; goal >= 0.9x numpy at each), times interleaved red/numpy; then the same
    shapes with B cold (rotating through more B matrices than the last-level cache holds),
-   red with B an argument and registered as constant (packed once), beside numpy; then the
+   red with B an argument and registered as constant (packed once), beside numpy; the f32
+   micro-kernel in cache (operands in L1/L2, B packed once: its ceiling); then the
    opt-in bf16 matmul precision at the issue's shapes (red_sgemm_bf16: products of
    bf16-rounded operands accumulated in f32, AMX-BF16 or AVX512-BF16) against red's f32, B an
    argument and B a constant, with the error against both references (not an f32 result);
@@ -153,6 +154,47 @@ def cold_b_table(shapes: list[tuple[int, int, int]], rounds: int, cold_bytes: in
         gc.collect()
 
 
+IN_CACHE_SHAPES = [(64, 256, 192), (128, 256, 384), (128, 256, 768), (256, 512, 480)]
+"""(M, K, N) whose A, packed B and C fit this core's L2 (2 MiB): the micro-kernel's ceiling."""
+
+
+def in_cache_table(rounds: int) -> None:
+    """f32 GFLOP/s of red_sgemm_prepacked (B packed beforehand, single-threaded) on operands
+    that stay in L1/L2, repeated: what the f32 micro-kernel reaches with no memory traffic,
+    against the core's FMA peak (2 AVX-512 FMA units: 64 flops per cycle at the clock
+    /proc/cpuinfo reports)."""
+    from red.lowering import kernels
+
+    lib = kernels.library()
+    mhz = _cpu_mhz()
+    peak = f"{64 * mhz / 1e3:.0f} GFLOP/s at {mhz:.0f} MHz" if mhz else "unknown"
+    print(f"== f32 in cache: red_sgemm_prepacked, B packed once (FMA peak {peak}) ==")
+    print(f"{'M x K x N':>16} {'KiB (A+B+C)':>12} {'GFLOP/s':>8}")
+    rng = np.random.default_rng(3)
+    for m, k, n in IN_CACHE_SHAPES:
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        packed = kernels.pack_b(rng.standard_normal((k, n), dtype=np.float32), threads=1)
+        c = np.empty((m, n), np.float32)
+        fn = lib.function("red_sgemm_prepacked")
+        args = [m, n, k, a.ctypes.data, k, 1, packed.data.ctypes.data, c.ctypes.data, n, 1, 0, 1]
+        best = min(best_time(lambda: fn(*args), batches=3) for _ in range(rounds))
+        kib = (a.nbytes + packed.data.nbytes + c.nbytes) >> 10
+        print(f"{f'{m}x{k}x{n}':>16} {kib:>12} {2.0 * m * n * k / best / 1e9:>8.1f}")
+    print("(best batch average; each call includes a ctypes call and the packing of A)")
+
+
+def _cpu_mhz() -> float:
+    """The clock /proc/cpuinfo reports for CPU 0 (MHz), or 0 where it does not."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":")[1])
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
 def bf16_table(shapes: list[tuple[int, int, int]], rounds: int) -> None:
     """GFLOP/s of red's f32 and bf16 matmuls (single-threaded, the kernel library called
     directly, B warm): B an argument (packed per call) and B a registered constant (packed
@@ -267,6 +309,7 @@ def main() -> None:
     issue = ISSUE_SHAPES[::2] if args.quick else ISSUE_SHAPES
     matmul_table(squares + issue, rounds=1 if args.quick else 3)
     cold_b_table(issue, rounds=1 if args.quick else 3, cold_bytes=args.cold_mib << 20)
+    in_cache_table(rounds=1 if args.quick else 3)
     bf16_table(issue, rounds=1 if args.quick else 3)
     if args.matmul_only:
         return
