@@ -271,3 +271,36 @@ def test_matrix_vector_on_a_bf16_constant_reads_its_bf16_pack(name):
     assert_bf16_product(got, x, w)
     np.testing.assert_array_equal(again, got)
     np.testing.assert_allclose(f32, x.astype(np.float64) @ w_f32, rtol=1e-5, atol=1e-4)
+
+
+def batched(lib, name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a (batch, m, k) @ b (batch or broadcast, k, n) by one call of `name` (_batched)."""
+    batch, m, k = a.shape
+    n = b.shape[-1]
+    c = np.zeros((batch, m, n), np.float32)
+    b_batch = 0 if b.ndim == 2 else element_strides(b)[0]
+    args = [1, batch, m, n, k]
+    args += [a.ctypes.data, 0, element_strides(a)[0], *element_strides(a)[1:]]
+    args += [b.ctypes.data, 0, b_batch, *element_strides(b)[-2:]]
+    args += [c.ctypes.data, 0, m * n, n, 1, 0, 1]
+    lib.function(name)(*args)
+    return c
+
+
+@needs_bf16
+def test_batched_bf16_on_head_views_and_a_broadcast_constant():
+    # Attention's head views (per-batch B, packed per call) and a weight shared by every
+    # batch entry (registered in bf16: red_sgemm_batched reads its bf16 pack).
+    lib = kernels.library()
+    rng = np.random.default_rng(12)
+    q = rng.standard_normal((4, 33, 64), dtype=np.float32)
+    kt = rng.standard_normal((4, 40, 64), dtype=np.float32).transpose(0, 2, 1)
+    w = rng.standard_normal((64, 130), dtype=np.float32)
+    lib.register_constant(w, "bf16")
+
+    heads = batched(lib, "red_sgemm_bf16_batched", q, kt)
+    shared = batched(lib, "red_sgemm_batched", q, w)
+
+    for i in range(4):
+        assert_bf16_product(heads[i], q[i], kt[i])
+        assert_bf16_product(shared[i], q[i], w)
