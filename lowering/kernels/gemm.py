@@ -254,14 +254,24 @@ class GemmGenerator:
             arg.add_attribute("noalias")
         g = Gen(fn)
         kc, a, b, c, rsc, csc, mv, nvalid, accumulate, prefetch, lda = fn.args
-        acc = self.accumulators(g, kc, a, b, prefetch, lda, nv)
+        c_tile = (c, rsc, csc, mv, nvalid, accumulate)
+        acc = self.accumulators(g, kc, a, b, prefetch, lda, nv, c_tile)
         self.store_tile(g, acc, c, rsc, csc, mv, nvalid, accumulate, nv)
         return fn
 
     def accumulators(
-        self, g: Gen, kc: Value, a: Value, b: Value, prefetch: Value, lda: Value, nv: int
+        self,
+        g: Gen,
+        kc: Value,
+        a: Value,
+        b: Value,
+        prefetch: Value,
+        lda: Value,
+        nv: int,
+        c_tile: tuple[Value, ...],
     ) -> list[Value]:
-        """The MR x nv tile of Ã·B̃ as MR·nv vectors (row r's vector v at r·nv + v)."""
+        """The MR x nv tile of Ã·B̃ as MR·nv vectors (row r's vector v at r·nv + v), for
+        store_tile to write into C (c_tile: c, rsc, csc, mv, nvalid, accumulate)."""
         blk, vty = self.blk, self.vty
         mr = blk.mr
 

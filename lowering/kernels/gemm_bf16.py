@@ -185,10 +185,21 @@ class Bf16GemmGenerator(GemmGenerator):
         return fn
 
     def accumulators(
-        self, g: Gen, kc: Value, a: Value, b: Value, prefetch: Value, lda: Value, nv: int
+        self,
+        g: Gen,
+        kc: Value,
+        a: Value,
+        b: Value,
+        prefetch: Value,
+        lda: Value,
+        nv: int,
+        c_tile: tuple[Value, ...],
     ) -> list[Value]:
+        """AMX: C in nv tile registers over k; a whole tile stored straight into C (rows of
+        unit stride, not accumulating: the first slice of k), else through a stack buffer
+        whose rows become the vectors store_tile writes."""
         if not self.amx:
-            return super().accumulators(g, kc, a, b, prefetch, lda, nv)
+            return super().accumulators(g, kc, a, b, prefetch, lda, nv, c_tile)
         mr, nr, lanes = self.blk.mr, self.blk.nr, self.lanes
         rows, width = ir.Constant(I16, AMX_ROWS), ir.Constant(I16, 64)
         load = intrinsic(self.module, "llvm.x86.tileloadd64.internal", TILE, [I16, I16, PTR, I64])
@@ -223,6 +234,16 @@ class Bf16GemmGenerator(GemmGenerator):
 
         start = [g.b.call(zero, [rows, width]) for _ in range(nv)]
         tiles = g.loop(0, kc, AMX_ROWS, step, start, name="kt")
+        c, rsc, csc, mv, nvalid, accumulate = c_tile
+        whole = g.b.and_(
+            g.b.and_(g.b.icmp_signed("==", mv, g.i64(mr)), g.b.icmp_signed("==", csc, g.i64(1))),
+            g.b.icmp_signed("==", nvalid, g.i64(nv * lanes)),
+        )
+        with g.b.if_then(g.b.and_(whole, g.b.not_(accumulate))):
+            for v in range(nv):
+                dst = g.offset(c, g.i64(v * lanes), F32)
+                g.b.call(store, [rows, width, dst, g.b.mul(rsc, g.i64(4)), tiles[v]])
+            g.b.ret_void()
         buffer = g.alloca(F32, mr * nr)
         for v in range(nv):
             dst = g.offset(buffer, g.i64(v * lanes), F32)
