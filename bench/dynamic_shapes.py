@@ -8,7 +8,8 @@ numpy reference, not a fast engine, so its time is context, not a target). Then 
 compiled once (red.compile of the symbolic module) and run at every length, beside a static
 compile at each length (the ONNX file imported with the length fixed): max error against
 onnxruntime, per-call times and their ratio (goal: within 1.15x), compile count 1 against
-one per length. Then GPT-2 with a last-position output: the redundancy report's
+one per length, the machine's load average before and after (at length 1 the module runs
+its unit-size specialization, lowering/loops/specialize.py). Then GPT-2 with a last-position output: the redundancy report's
 `unused-rows` saving (the LM head and the last layer on one row) as a polynomial in `seq`,
 evaluated at each length, beside the FLOPs per call before and after red-pipeline. Kernel
 calls run on one thread (RED_NUM_THREADS=1, onnxruntime likewise).
@@ -100,6 +101,11 @@ def export(model: torch.nn.Module, path: Path) -> onnx.ModelProto:
     return onnx.load(str(path))
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages (what else runs skews the ratios)."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def median_time(fn: Callable[[], Any], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -167,6 +173,7 @@ def compiled_once(
     dynamic = red.compile(module)
     dynamic_s = time.perf_counter() - t0
     print(f"  compiled once ({dynamic_s:.1f} s), run at every length; a static compile per length")
+    print(f"  load average before the calls: {load_average()} (the 2 cores are shared)")
     print(
         "  (ms per call: the fastest of --repeat batches of ~20 ms, dynamic and static alternating):"
     )
@@ -199,6 +206,7 @@ def compiled_once(
         f"  compiles: 1 ({dynamic_s:.1f} s) against {len(lengths)} ({static_total:.1f} s); "
         "red.compile of each module (its compile cache off for this run)"
     )
+    print(f"  load average after the calls: {load_average()}")
 
 
 def lm_head_saving(model: onnx.ModelProto, lengths: tuple[int, ...]) -> None:
