@@ -69,6 +69,7 @@ from red.lowering.loops import (
     shape,
 )
 from red.lowering.loops.emitter import Bound, Emitter
+from red.lowering.loops.outline import NOINLINE_ATTR
 from red.lowering.loops.plan import BlockPlan, BufferLiveness, defined_in, plan_block
 from red.lowering.loops.rules import ELEMENT_RULES, NO_DESTINATION, OP_RULES, is_fusable
 from red.lowering.loops.shape import reshaped_view
@@ -570,9 +571,11 @@ def convert_module(
                 if unit is None:
                     continue
                 try:  # an op the static lowering refuses: the function keeps one body
-                    lowered_units.append(FunctionLowering(lowering, unit).lower())
+                    lowered = FunctionLowering(lowering, unit).lower()
                 except DiagnosticError:
                     continue
+                lowered.attributes[NOINLINE_ATTR] = UnitAttr()
+                lowered_units.append(lowered)
                 lowering.units[name] = unit
                 units.append(unit)
     new_functions = [FunctionLowering(lowering, fn).lower() for fn in functions]

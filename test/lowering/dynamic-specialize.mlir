@@ -26,7 +26,7 @@
 // CHECK:         func.return %{{.*}} : i32
 // CHECK:       ^[[FAIL]]:
 // CHECK-NEXT:    func.return %{{.*}} : i32
-// CHECK-LABEL: func.func private @__red_rows_unit(%x: memref<1x4xf32>, %b: memref<4xf32>, %res0: memref<1x4xf32>)
+// CHECK-LABEL: func.func private @__red_rows_unit(%x: memref<1x4xf32>, %b: memref<4xf32>, %res0: memref<1x4xf32>) attributes {red.noinline}
 // CHECK:         memref.load %x[%{{.*}}, %{{.*}}] : memref<1x4xf32>
 // CHECK:         memref.store %{{.*}}, %res0[%{{.*}}, %{{.*}}] : memref<1x4xf32>
 // CHECK-NEXT:  }
