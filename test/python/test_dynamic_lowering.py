@@ -2,7 +2,9 @@
 every result equals the interpreter's at every size (1 and 0 included where the function
 allows them); the arguments are checked (rank, static dims, a symbol given two sizes, a
 size that makes a dim negative) with a ValueError naming the argument and the dimension;
-an op the lowering cannot size is a located error; the compile cache keeps working."""
+an op the lowering cannot size is a located error; the compile cache keeps working; at
+every size 1 the entry runs the function's unit-size specialization (lowering/loops/
+specialize.py), which equals the interpreter too."""
 
 from __future__ import annotations
 
@@ -604,6 +606,28 @@ def test_entry_calls_the_unit_specialization_only_when_every_size_is_1(monkeypat
         b = rng.standard_normal((k, n)).astype(np.float32)
         (expected,) = runner.call("main", a, b)
         np.testing.assert_allclose(jit.main(a, b), sign * expected, rtol=1e-5, err_msg=str((k, n)))
+
+
+def test_a_unit_specialization_the_lowering_refuses_is_left_out(monkeypatch) -> None:
+    """An op the static lowering refuses in the specialization: the function keeps its one
+    generic body (the compile does not fail) and runs at size 1 through it."""
+    monkeypatch.setenv("RED_CACHE", "off")
+    lower = convert_red_to_loops.FunctionLowering.lower
+
+    def refusing(self: convert_red_to_loops.FunctionLowering) -> func.FuncOp:
+        if self.fn.sym_name.data.endswith("_unit"):
+            raise DiagnosticError.at(self.fn, "refused for the test")
+        return lower(self)
+
+    monkeypatch.setattr(convert_red_to_loops.FunctionLowering, "lower", refusing)
+    module = red.parse(SPLIT_ATTENTION)
+    jit = red.compile(module)
+    x = np.random.default_rng(3).standard_normal((1, 6)).astype(np.float32)
+
+    (expected,) = red.interpret(module).call("main", x)
+
+    assert "__red_main_unit" not in jit.llvm_ir
+    np.testing.assert_allclose(jit.main(x), expected, rtol=1e-5, atol=1e-6)
 
 
 # endregion the unit-size specialization
