@@ -280,6 +280,40 @@ class SizedEmitter(Emitter):
 
         return self._once("arange", n, build)
 
+    def running_sum(self, x: Any, axis: int, reverse: bool, exclusive: bool) -> Value | None:
+        """numpy.cumsum of `x` along a symbolic `axis` (`reverse`: from the end; `exclusive`:
+        each position leaves itself out) as an scf.for over the positions, each step adding
+        one slice to the sum so far: one pass in numpy's order, where a matmul by a triangle
+        would build and multiply size x size. None when another dim is symbolic (a step's
+        slice has static sizes)."""
+        dims = list(self.dims(x))
+        size = dims[axis]
+        if any(is_symbolic(d) for a, d in enumerate(dims) if a != axis):
+            return None
+        perm = [d for d in range(len(dims)) if d != axis] + [axis]
+        moved = self.transpose(x, perm)
+        rows = product(d for a, d in enumerate(dims) if a != axis)
+        table = self.reshape(moved, [rows, size])
+        zero = np.zeros((static(rows), 1), dtype=numpy_dtype(self.elt(x)))
+        carried = [self.ssa(table), self.ssa(zero)]
+        body = Block(arg_types=[IndexType(), *(v.type for v in carried)])
+        iv, acc, total = body.args
+        iv.name_hint = "i"
+        last = self.index_of(size - 1) if reverse else None
+        with self.inside(body):
+            at = iv if last is None else self.insert(arith.SubiOp(last, iv)).results[0]
+            offsets = [self.index(0), at]
+            step = self.dynamic_slice(acc, offsets, [static(rows), 1])
+            new_total = self.add(total, step)
+            written = self.dynamic_update_slice(acc, total if exclusive else new_total, offsets)
+            self.insert(scf.YieldOp(self.ssa(written), self.ssa(new_total)))
+        loop = self.insert(
+            scf.ForOp(self.index(0), self.index_of(size), self.index(1), carried, Region(body))
+        )
+        summed = self._record(loop.results[0], [rows, size])
+        out = self.reshape(summed, [dims[d] for d in perm])
+        return self.transpose(out, [perm.index(d) for d in range(len(dims))])
+
     def iota(self, shape: Sequence[Dim], axis: int, elt: Attribute = i64) -> Any:
         """Counts along `axis`, broadcast over the other dims."""
         if all(not is_symbolic(d) for d in shape):

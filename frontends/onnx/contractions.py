@@ -1,5 +1,5 @@
 """Converters of the ONNX contractions: MatMul (1-d operands included), Gemm, and CumSum as a
-matmul with a constant triangle."""
+matmul with a constant triangle (along a symbolic axis: a loop of running sums)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def _gemm(n: Node, e: OnnxEmitter) -> list[Any]:
 
 @converts("CumSum")
 def _cumsum(n: Node, e: OnnxEmitter) -> list[Any]:
-    """A matmul with a constant 0/1 triangle along the (moved-last) axis."""
+    """A matmul with a constant 0/1 triangle along the (moved-last) axis; along a symbolic
+    axis, running sums in a loop (SizedEmitter.running_sum), else a run-time triangle."""
     x = n.required(0)
     axis_array = n.required_const(1, "axis")
     shape = e.shape(x)
@@ -70,6 +71,8 @@ def _cumsum(n: Node, e: OnnxEmitter) -> list[Any]:
         if exclusive:
             take &= j != i
         triangle = take.astype(numpy_dtype(e.elt(x)))
+    elif (summed := e.running_sum(x, axis, bool(reverse), bool(exclusive))) is not None:
+        return [summed]
     else:  # the same triangle from run-time iotas
         j, i = e.iota([size, 1], 0), e.iota([1, size], 1)
         cls = (

@@ -322,6 +322,7 @@ PATTERNS = [
             {"x": (F32, [1, "seq", 4])},
             "tensor<1x?x4xf32>",
             {"axis": scalar(1)},
+            op_kinds=["scf.for"],
         ),
         id="cumsum-along-seq",
     ),
@@ -441,6 +442,39 @@ def test_a_run_time_size_from_unit_dims_is_a_view_of_the_input():
     for n in LENGTHS:
         feeds = pattern.feeds(n)
         assert_close(runner.call("main", *feeds.values()), run_onnxruntime(model, feeds))
+
+
+@pytest.mark.parametrize(
+    ("reverse", "exclusive", "dtype"),
+    [
+        pytest.param(0, 0, I64, id="inclusive-i64"),
+        pytest.param(1, 0, F32, id="reverse-f32"),
+        pytest.param(0, 1, I64, id="exclusive-i64"),
+        pytest.param(1, 1, F32, id="reverse-exclusive-f32"),
+    ],
+)
+def test_cumsum_along_a_symbolic_axis_is_one_loop(reverse: int, exclusive: int, dtype: Any):
+    """Running sums in an scf.for (no size x size triangle, no matmul), interpreted and
+    compiled once, against onnxruntime at every length (1 included)."""
+    pattern = Pattern(
+        [node("CumSum", ["x", "axis"], reverse=reverse, exclusive=exclusive)],
+        {"x": (dtype, [2, "seq", 3])},
+        f"tensor<2x?x3x{'i64' if dtype == I64 else 'f32'}>",
+        {"axis": scalar(1)},
+    )
+    model = pattern.model()
+
+    module = import_onnx(model)
+
+    assert result_types(module) == [pattern.result_type]
+    assert "red.matmul" not in red_ops(module)
+    assert any(op.name == "scf.for" for op in module.walk())
+    runner, jit = red.interpret(module), red.compile(module)
+    for n in LENGTHS:
+        feeds = pattern.feeds(n)
+        expected = run_onnxruntime(model, feeds)
+        assert_close(runner.call("main", *feeds.values()), expected)
+        assert_close((jit.main(*feeds.values()),), expected)
 
 
 # endregion Shape arithmetic patterns
