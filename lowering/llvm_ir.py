@@ -47,12 +47,14 @@ def llvm_ir_module(
     symbol to its array's address) when that dict is given, else `[N x i8]` globals whose
     initializer is left for `module_to_llvm_ir` to write (as `large_constants(module)`)."""
     with gc_paused():
-        if not is_lowered(module):
+        private = not is_lowered(module)  # lowered here: a copy of this call's own
+        if private:
             module = module.clone()
             lower_module(module, ctx)
         large = _large_constants(module)
         if large:
-            module = module.clone()  # the caller's module keeps its values
+            if not private:
+                module = module.clone()  # the caller's module keeps its values
             _strip_values(module, large)
         ir_module = convert_module(module, fallback_target_triple=None)
     for name, raw in large.items():
