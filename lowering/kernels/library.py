@@ -195,13 +195,14 @@ def build_into(
     units: Sequence[str] = tuple(UNITS),
     state: bool = True,
     getter: str = GET_NUM_THREADS,
-    bf16: bool = True,
+    bf16: bool = False,
 ) -> None:
     """Define the library (the given units, and the thread-count state unless `state` is
     False: then the units call the state's getter by the name `getter`) in `module`: entry
     points it already declares get their bodies; helpers are internal, named red_kernels.*,
-    red_sgemm.*, ...; without `bf16` (or a target with AVX512-BF16) red_sgemm_bf16 is the f32
-    matmul."""
+    red_sgemm.*, ...; red_sgemm_bf16 is the f32 matmul unless `bf16` (and a target with
+    AVX512-BF16): the bf16 code is for llvmlite's LLVM only (clang-16 cannot compile it:
+    LLVM 16 crashes on its vdpbf16ps loops and lacks the features for AMX without -march)."""
     rt = Runtime.build(module, state, getter)
     for unit in units:
         if unit == "sgemm":
@@ -221,9 +222,10 @@ def library_module(
     units: Sequence[str] = tuple(UNITS),
     state: bool = True,
     getter: str = GET_NUM_THREADS,
-    bf16: bool = True,
+    bf16: bool = False,
 ) -> ir.Module:
-    """The library as an llvmlite module (for the host unless told otherwise)."""
+    """The library as an llvmlite module (for the host unless told otherwise; `bf16`: with
+    the bf16 matmul, for llvmlite's LLVM)."""
     target = target or KernelTarget.host()
     module = ir.Module(name="red_kernels")
     module.triple = llvm.get_process_triple()
@@ -239,14 +241,14 @@ def library_ir(target: KernelTarget | None = None, units: Sequence[str] = tuple(
     KernelTarget.baseline() to run on any x86-64. The bf16 matmul is left out (red_sgemm_bf16
     is red_sgemm here): clang-16's optimizer crashes on its vdpbf16ps loops (LLVM 16's
     VectorCombine); object_code, compiled by llvmlite's LLVM, has it."""
-    return str(library_module(target, units, bf16=False))
+    return str(library_module(target, units))
 
 
 def object_code(target: KernelTarget | None = None, units: Sequence[str] = tuple(UNITS)) -> bytes:
     """The library (those units and the thread-count state) compiled at O3 as an ELF object
     for `target` (the host by default), to link with a clang-compiled model."""
     target = target or KernelTarget.host()
-    module, tm = _compile(str(library_module(target, units)), target)
+    module, tm = _compile(str(library_module(target, units, bf16=True)), target)
     return tm.emit_object(module)
 
 
@@ -437,7 +439,9 @@ class KernelLibrary:
             raise ValueError(
                 f"matmul precision '{matmul_precision}' is not one of {', '.join(PRECISIONS)}"
             )
-        precision = PRECISIONS[matmul_precision] if self.bf16 else 0
+        precision = PRECISIONS[matmul_precision]
+        if precision and not self.bf16:
+            precision = 0
         key = (int(array.ctypes.data), int(array.nbytes), precision)
         if key[1] == 0:
             return
@@ -486,7 +490,9 @@ class KernelLibrary:
                 if not names or any(name in entries for name in names):
                     self._compile_unit(
                         unit,
-                        lambda unit=unit: library_module(self.target, (unit,), False, self._getter),
+                        lambda unit=unit: library_module(
+                            self.target, (unit,), False, self._getter, bf16=True
+                        ),
                         entries,
                         self._getter,
                     )
