@@ -17,7 +17,7 @@
 GPT-2-small, Llama and BERT-base against onnxruntime and eager: `python bench/peers.py
 --runtime-only`.
 
-Run: `python bench/runtime.py [--quick] [--matmul-only] [--cold-mib N]`. Matmul and example
+Run: `python bench/runtime.py [--quick] [--matmul-only | --precision-only] [--cold-mib N]`. Matmul and example
 times are the best of several batches of calls (this machine is shared: the minimum is the
 least noisy statistic)."""
 
@@ -304,7 +304,16 @@ def main() -> None:
         help="MiB of B matrices the cold-B table rotates through (default 512: more than the "
         "480 MiB last-level cache sysfs reports here)",
     )
+    parser.add_argument(
+        "--precision-only",
+        action="store_true",
+        help="only the f32 in-cache table and the bf16 vs f32 table (the issue's five shapes)",
+    )
     args = parser.parse_args()
+    if args.precision_only:
+        in_cache_table(rounds=3)
+        bf16_table(ISSUE_SHAPES, rounds=3)
+        return
     squares = [(n, n, n) for n in ([64, 256] if args.quick else [64, 256, 512])]
     issue = ISSUE_SHAPES[::2] if args.quick else ISSUE_SHAPES
     matmul_table(squares + issue, rounds=1 if args.quick else 3)
