@@ -474,10 +474,31 @@ class SizedEmitter(Emitter):
         if not self.is_dynamic(x):
             return super().take(x, axis, index)
         dims = self.dims(x)
+        if (part := self._concat_part(x, axis, index)) is not None:
+            return self.take(*part)
         rest = [*dims[:axis], *dims[axis + 1 :]]
         if dims[axis] == 1 and index in (0, -1) and sum(map(is_symbolic, rest)) <= 1:
             return self.reshape(x, rest)
         return self.gather(x, np.asarray(index, dtype=np.int64), axis)
+
+    def _concat_part(self, x: Any, axis: int, index: int) -> tuple[Any, int, int] | None:
+        """(input, axis, index in it) when `x` is a red.concat along `axis` of inputs with
+        static extents there: x[index] is that input's row (e.g. a column of index tuples
+        concatenated from their parts)."""
+        value = self.value(x)
+        owner = value.owner if isinstance(value, SSAValue) else None
+        if not isinstance(owner, red.ConcatOp) or owner.axis.value.data != axis:
+            return None
+        extents = [self.dims(v)[axis] for v in owner.inputs]
+        if any(is_symbolic(n) for n in extents):
+            return None
+        offset = 0
+        at = index + sum(static(n) for n in extents) if index < 0 else index
+        for v, n in zip(owner.inputs, extents):
+            if offset <= at < offset + static(n):
+                return v, axis, at - offset
+            offset += static(n)
+        return None
 
     def scalar_size(self, d: Dim, like: Any) -> Value:
         """`d` in the element type of `like` (a Python scalar when static)."""

@@ -477,6 +477,37 @@ def test_cumsum_along_a_symbolic_axis_is_one_loop(reverse: int, exclusive: int, 
         assert_close((jit.main(*feeds.values()),), expected)
 
 
+def test_index_tuples_concatenated_from_columns_are_read_as_those_columns():
+    """GatherND by tuples Concat([batch 0s, positions]) (HF's mask indexing): each column of
+    the tuples is the concatenated input (a view), not a gather from the concat (which dce
+    then removes)."""
+    pattern = Pattern(
+        [
+            node("Shape", ["x"], ["s"], start=1, end=2),
+            node("Squeeze", ["s"], ["n"]),
+            node("Range", ["zero", "n", "one"], ["positions"]),
+            node("Unsqueeze", ["positions", "one_axis"], ["column"]),
+            node("Mul", ["column", "zero"], ["batch"]),
+            node("Concat", ["batch", "column"], ["tuples"], axis=1),
+            node("GatherND", ["x", "tuples"]),
+        ],
+        X,
+        "tensor<?x64xf32>",
+        {**CONSTS, "zero": scalar(0), "one_axis": i64(1)},
+    )
+    model = pattern.model()
+
+    module = import_onnx(model)
+
+    assert result_types(module) == [pattern.result_type]
+    gathers = [op for op in module.walk() if op.name == "red.gather"]
+    assert not any(getattr(g.operands[0].owner, "name", "") == "red.concat" for g in gathers)
+    runner = red.interpret(module)
+    for n in LENGTHS:
+        feeds = pattern.feeds(n)
+        assert_close(runner.call("main", *feeds.values()), run_onnxruntime(model, feeds))
+
+
 # endregion Shape arithmetic patterns
 
 # region What needs static sizes
