@@ -21,7 +21,12 @@ of B, y accumulates rows of B scaled by x eight rows at a time over a column chu
 with contiguous columns (B^T), each y[j] is a vectorised dot product.
 
 Results do not depend on the thread count: every element is computed by the same sequence of
-operations whichever task or thread computes it."""
+operations whichever task or thread computes it.
+
+The depth of k (packed rows per k, `steps`/`source_row`/`rows_from`), what a packed element is
+(`pelt`), the micro-kernel's step and accumulators and where A's panels are read are methods a
+variant overrides: gemm_bf16.py packs pairs of bf16 and multiplies them on AMX tiles or with
+vdpbf16ps, behind the same drivers, task grid and constant packs."""
 
 from __future__ import annotations
 
