@@ -17,7 +17,6 @@ from red.dialects.call_graph import call_graph
 from red.dialects.diagnostics import DiagnosticError, format_location, location_of
 from red.dialects.numpy_interop import numpy_dtype
 from red.dialects.red.dims import Dim, Poly, evaluate, format_dim
-from red.dialects.red_interpreter import argument_label, describe_array
 from red.dialects.symbolic_shapes import SymbolicShapes, has_dynamic_shapes
 from red.lowering.convert_red_to_loops import MEMO_RESET
 from red.lowering.loops.sizes import size_checks
@@ -205,6 +204,8 @@ class SizedSignature:
                     f"'@{self.name}' has dynamic shapes and a scalar argument ('{a.type}'): "
                     "the JIT calls such functions on tensors only (the C ABI takes scalars)",
                 )
+        from red.dialects.red_interpreter import argument_label  # the interpreter: on need
+
         self.args = [
             (i, argument_label(fn, i), numpy_dtype(a.type.get_element_type()), shapes.of(a))
             for i, a in enumerate(args)
@@ -255,6 +256,8 @@ class SizedSignature:
     ) -> tuple[list[np.ndarray], list[list[int]], list[tuple[int, ...]]]:
         if len(args) != len(self.args):
             raise ValueError(f"'@{self.name}' takes {len(self.args)} arguments, got {len(args)}")
+        from red.dialects.red_interpreter import describe_array
+
         symbols: dict[str, tuple[int, str]] = {}
         arrays: list[np.ndarray] = []
         sizes: list[list[int]] = []

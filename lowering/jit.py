@@ -6,10 +6,11 @@ declarations of them resolve; the module's kernel calls use `threads` threads.""
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
@@ -17,7 +18,6 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from red.dialects.diagnostics import DiagnosticError, location_of
-from red.dialects.red_interpreter import ModuleRunner
 from red.dialects.symbols import public_functions
 from red.lowering import kernels
 from red.lowering.compiled_function import CompiledFunction, memo_lock
@@ -30,6 +30,9 @@ from red.lowering.llvm_ir import (
     llvm_ir_module,
 )
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
+
+if TYPE_CHECKING:
+    from red.dialects.red_interpreter import ModuleRunner
 
 _initialized = False
 _symbols_lock = threading.Lock()
@@ -95,7 +98,6 @@ class CompiledModule:
         """`edit_ir` changes the LLVM module before it is compiled and `bind` gives the
         arrays external globals of that name are (the profiler's counters)."""
         self.source = module
-        self.checker = ModuleRunner(module)
         self.threads = resolve_threads(threads)
         self.opt = opt
         public = public_functions(module)
@@ -198,6 +200,15 @@ class CompiledModule:
         with _symbols_lock:  # the names are the module's own: bind, then resolve at once
             bind_constants(self.bound_constants)
             self.engine.finalize_object()
+
+    @functools.cached_property
+    def checker(self) -> ModuleRunner:
+        """The interpreter's argument checks and located errors, made on first need (arrays
+        that do not fit a call's fast path, an unknown function): importing and building it
+        is 0.1 s that a compile does not need."""
+        from red.dialects.red_interpreter import ModuleRunner
+
+        return ModuleRunner(self.source)
 
     @property
     def llvm_ir(self) -> str:
