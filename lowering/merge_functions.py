@@ -28,8 +28,8 @@ from red.lowering.loops.outline import NOINLINE_ATTR
 
 
 def merge_identical_functions(module: ModuleOp) -> int:
-    """Erase each outlined function equal to an earlier one and redirect its calls to that
-    one; returns how many were erased."""
+    """Erase each outlined function equal to an earlier one and redirect its calls (and any
+    other reference by name) to that one; returns how many were erased."""
     kept: dict[Hashable, str] = {}
     replaced: dict[str, str] = {}
     duplicates: list[func.FuncOp] = []
@@ -47,9 +47,15 @@ def merge_identical_functions(module: ModuleOp) -> int:
             duplicates.append(op)
     if not replaced:
         return 0
-    for op in module.walk():
-        if isinstance(op, func.CallOp) and (to := replaced.get(op.callee.string_value())):
-            op.callee = SymbolRefAttr(to)
+    for op in module.walk():  # calls, and any other op naming a duplicate (its address)
+        for fields in (op.properties, op.attributes):
+            for key, attr in fields.items():
+                if (
+                    isinstance(attr, SymbolRefAttr)
+                    and not attr.nested_references.data
+                    and (to := replaced.get(attr.root_reference.data))
+                ):
+                    fields[key] = SymbolRefAttr(to)
     for fn in duplicates:
         module.body.block.erase_op(fn, safe_erase=False)
     return len(duplicates)

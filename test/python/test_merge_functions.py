@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from xdsl.dialects import func
+from xdsl.dialects.builtin import SymbolRefAttr
 
 import red
 from red.lowering.convert_red_to_loops import convert_module
@@ -65,6 +66,29 @@ def test_repeated_layers_share_one_nest():
     layer_calls = [c for c in callees(module) if c in before]
     assert set(layer_calls) == set(after)
     assert max(layer_calls.count(name) for name in after) == 4
+
+
+def test_other_references_to_a_duplicate_follow_it():
+    module = outlined(layers(2))
+    before = nests(module)
+    main = next(
+        op
+        for op in module.body.ops
+        if isinstance(op, func.FuncOp) and op.sym_name.data == "red_main"
+    )
+    for name in before:  # e.g. an op taking a nest's address
+        main.attributes[f"ref_{name}"] = SymbolRefAttr(name)
+
+    merge_identical_functions(module)
+
+    kept = set(nests(module))
+    refs = {
+        a.root_reference.data
+        for k, a in main.attributes.items()
+        if k.startswith("ref_") and isinstance(a, SymbolRefAttr)
+    }
+    assert refs == kept
+    assert len(kept) == len(before) - 1
 
 
 @pytest.mark.parametrize(
