@@ -27,7 +27,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
 )
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import Rewriter
 
 from red.dialects import red
@@ -79,7 +79,6 @@ def specialize(fn: func.FuncOp, sizes: dict[str, int], name: str) -> func.FuncOp
     clone = fn.clone()
     for v, typ in zip(_values(clone), static):
         if typ is not None:
-            assert isinstance(v, BlockArgument) or v.owner is not None
             Rewriter.replace_value_with_new_type(v, typ)
     clone.sym_name = StringAttr(name)
     block = clone.body.block
@@ -151,7 +150,8 @@ def _gathers_to_slices(fn: func.FuncOp) -> None:
 
 
 def _fold(module: ModuleOp) -> None:
-    """canonicalize, cse and dce: exact rewrites (canonicalize without reassociation)."""
+    """canonicalize, cse and dce: exact rewrites (canonicalize without reassociation).
+    Imported here: the lowering loads the pass machinery only when it specializes."""
     from red.transforms.canonicalize import CanonicalizePass
     from red.transforms.cse import CSEPass
     from red.transforms.dce import DCEPass
