@@ -477,12 +477,40 @@ def parse_mlir(text: str, filename: str, ctx: Context, line_offset: int = 0) -> 
     DiagnosticError with the offending position on malformed input. The module's dense
     resource blobs live as long as its attributes naming them (a failed parse keeps none)."""
     with blob_store().recording() as declared:
-        module = _parse_module(text, filename, ctx, line_offset)
+        parser = _located_parser(text, filename, ctx, line_offset)
+        if parser._current_token.kind == MLIRTokenKind.EOF:  # pyright: ignore[reportPrivateUsage]
+            # Only whitespace and comments (e.g. after a trailing `// -----`): an empty
+            # module, as in mlir-opt; xDSL 0.74 says "Could not parse entire input!".
+            module = ModuleOp([])
+            module.location = parser.location_at(0)
+        else:
+            # Called from here, not from a helper: the depth at which Python's recursion
+            # limit stops a deeply nested input (and so the error's column) stays as it was.
+            try:
+                module = parser.parse_module()
+            except ParseError as err:
+                raise _parse_error(err, parser) from None
+            except DiagnosticError:
+                raise
+            except RecursionError:
+                position = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
+                raise DiagnosticError(
+                    parser.location_at(position),
+                    "input nests too deeply to parse (Python's recursion limit was reached)",
+                ) from None
+            except Exception as err:  # xDSL's parser raises more than ParseError on odd input
+                position = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
+                raise DiagnosticError(
+                    parser.location_at(position), f"{type(err).__name__}: {err}"
+                ) from None
+            if isinstance(module.location, UnknownLoc):  # an implicit module: at its start
+                module.location = parser.location_at(0)
     hold_resources(module, declared)
     return module
 
 
-def _parse_module(text: str, filename: str, ctx: Context, line_offset: int) -> ModuleOp:
+def _located_parser(text: str, filename: str, ctx: Context, line_offset: int) -> LocatedParser:
+    """A parser of `text` without its file metadata section, whose resources it has read."""
     keys: dict[str, str] = {}
     if (start := _split_metadata(text)) is not None:
 
@@ -500,32 +528,7 @@ def _parse_module(text: str, filename: str, ctx: Context, line_offset: int) -> M
         text = text[:start] + blank + rest
     parser = LocatedParser(ctx, text, filename, line_offset)
     parser._resource_keys.update({("builtin", n): k for n, k in keys.items()})  # pyright: ignore[reportPrivateUsage]
-    if parser._current_token.kind == MLIRTokenKind.EOF:  # pyright: ignore[reportPrivateUsage]
-        # Only whitespace and comments (e.g. after a trailing `// -----`): an empty module,
-        # as in mlir-opt; xDSL 0.74 says "Could not parse entire input!".
-        empty = ModuleOp([])
-        empty.location = parser.location_at(0)
-        return empty
-    try:
-        module = parser.parse_module()
-    except ParseError as err:
-        raise _parse_error(err, parser) from None
-    except DiagnosticError:
-        raise
-    except RecursionError:
-        position = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
-        raise DiagnosticError(
-            parser.location_at(position),
-            "input nests too deeply to parse (Python's recursion limit was reached)",
-        ) from None
-    except Exception as err:  # xDSL's parser raises more than ParseError on odd input
-        position = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
-        raise DiagnosticError(
-            parser.location_at(position), f"{type(err).__name__}: {err}"
-        ) from None
-    if isinstance(module.location, UnknownLoc):  # an implicit module: at the chunk's start
-        module.location = parser.location_at(0)
-    return module
+    return parser
 
 
 def forget_resources() -> None:
