@@ -31,6 +31,7 @@ PASSES: dict[str, str] = {
     "red-lower": "red.lowering.red_lower:RedLowerPass",
     "convert-red-to-loops": "red.lowering.convert_red_to_loops:ConvertRedToLoopsPass",
     "outline-loop-nests": "red.lowering.loops.outline:OutlineLoopNestsPass",
+    "merge-identical-functions": "red.lowering.merge_functions:MergeIdenticalFunctionsPass",
     "convert-scf-to-cf": "red.lowering.convert_scf_to_cf:ConvertScfToCfPass",
     "convert-to-llvm": "red.lowering.convert_to_llvm:ConvertToLLVMPass",
 }

@@ -1,4 +1,12 @@
 // RUN: red-opt %s -p red-lower --split-input-file | filecheck %s
+// RUN: red-opt %s --split-input-file -p convert-red-to-loops,outline-loop-nests,merge-identical-functions | filecheck %s --check-prefix=LOOPS
+
+// The pass by name, at the loop level: one private nest function, called on both inputs.
+// LOOPS-LABEL: func.func @red_main
+// LOOPS-SAME:    (%[[A:.*]]: memref<8x8xf32>, %[[B:.*]]: memref<8x8xf32>,
+// LOOPS:         func.call @[[NEST:__red_red_main_nest[0-9]+]](%[[A]], %{{.*}})
+// LOOPS:         func.call @[[NEST]](%[[B]], %{{.*}})
+// LOOPS-COUNT-1: func.func private @[[NEST]](
 
 // red-lower runs merge-identical-functions after outline-loop-nests: the two nests that
 // compute tanh(exp(x) * x) over different buffers become one function called twice.
