@@ -21,7 +21,11 @@ from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.symbols import public_functions
 from red.lowering import kernels
 from red.lowering.compiled_function import CompiledFunction, memo_lock
-from red.lowering.constant_binding import bind_constants
+from red.lowering.constant_binding import (
+    MATMUL_PRECISIONS,
+    bind_constants,
+    matmul_precision_default,
+)
 from red.lowering.convert_red_to_loops import MEMO_RESET, abi_name
 from red.lowering.llvm_ir import (
     bound_constant_sources,
@@ -94,11 +98,15 @@ class CompiledModule:
         threads: int | None = None,
         edit_ir: Callable[[ir.Module], None] | None = None,
         bind: Mapping[str, np.ndarray] | None = None,
+        matmul_precision: str | None = None,
     ):
         """`edit_ir` changes the LLVM module before it is compiled and `bind` gives the
-        arrays external globals of that name are (the profiler's counters)."""
+        arrays external globals of that name are (the profiler's counters).
+        `matmul_precision`: how the kernel library multiplies by the module's large constant
+        weights ("f32", or "bf16": see `red.compile`; None: RED_MATMUL_PRECISION, else f32)."""
         self.source = module
         self.threads = resolve_threads(threads)
+        self.matmul_precision = resolve_matmul_precision(matmul_precision)
         self.opt = opt
         public = public_functions(module)
         self.tm = host_target_machine(opt)
@@ -198,7 +206,7 @@ class CompiledModule:
 
     def _finalize(self) -> None:
         with _symbols_lock:  # the names are the module's own: bind, then resolve at once
-            bind_constants(self.bound_constants)
+            bind_constants(self.bound_constants, self.matmul_precision)
             self.engine.finalize_object()
 
     @functools.cached_property
@@ -252,6 +260,18 @@ def resolve_threads(threads: int | None) -> int:
     return threads
 
 
+def resolve_matmul_precision(precision: str | None) -> str:
+    """`precision`, else RED_MATMUL_PRECISION, else f32; a `ValueError` for anything but
+    f32 and bf16."""
+    if precision is None:
+        return matmul_precision_default()
+    if precision not in MATMUL_PRECISIONS:
+        raise ValueError(
+            f"'matmul_precision' must be one of {', '.join(MATMUL_PRECISIONS)}, got {precision!r}"
+        )
+    return precision
+
+
 def set_kernel_threads(ir_module: ir.Module, threads: int) -> None:
     """Make the module's kernel calls use `threads` threads: its thread-count global
     becomes that constant (LLVM folds it into every call)."""
@@ -261,5 +281,7 @@ def set_kernel_threads(ir_module: ir.Module, threads: int) -> None:
         gvar.global_constant = True
 
 
-def compile_module(module: ModuleOp, opt: int = 3, threads: int | None = None) -> CompiledModule:
-    return CompiledModule(module, opt, threads)
+def compile_module(
+    module: ModuleOp, opt: int = 3, threads: int | None = None, matmul_precision: str | None = None
+) -> CompiledModule:
+    return CompiledModule(module, opt, threads, matmul_precision=matmul_precision)

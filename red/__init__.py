@@ -134,7 +134,11 @@ def to_llvm_ir(module: ModuleOp) -> str:
 
 
 def compile(
-    module: ModuleOp, opt: int = 3, threads: int | None = None, tune: bool = False
+    module: ModuleOp,
+    opt: int = 3,
+    threads: int | None = None,
+    tune: bool = False,
+    matmul_precision: str | None = None,
 ) -> CompiledModule:
     """JIT-compile: returns an object whose attributes are the public functions. `threads`:
     how many threads its matmuls and row kernels use (default: the RED_NUM_THREADS
@@ -142,14 +146,18 @@ def compile(
     call of a compiled function is made from, and returns on, the calling thread. `tune`:
     the configuration `red-tune` chose for this module on this machine (searched first, and
     stored, when there is none): its pipeline runs on a copy, its arguments replace `opt`
-    and `threads`."""
+    and `threads`. `matmul_precision`: "f32" (the default, or the RED_MATMUL_PRECISION
+    environment variable), or "bf16", PyTorch's "medium" float32 matmul precision: matmuls
+    by the module's large constant weights (64 KiB and more) round both operands to bfloat16
+    and accumulate in f32, on AMX or AVX512-BF16 (about 1e-3 relative error against f32;
+    where the CPU has neither, a RuntimeWarning and f32). Other matmuls stay f32."""
     if tune:
         from red.cache.tuning import compile_tuned
 
         return compile_tuned(module)
     from red.lowering.jit import compile_module
 
-    return compile_module(module, opt, threads)
+    return compile_module(module, opt, threads, matmul_precision)
 
 
 def profile(
