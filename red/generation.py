@@ -14,24 +14,12 @@ block by block (storing each new full block), then decodes. The tokens are those
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import (
-    ArrayAttr,
-    IndexType,
-    IntegerAttr,
-    ModuleOp,
-    TensorType,
-    f32,
-    f64,
-    i32,
-    i64,
-)
-from xdsl.ir import Attribute
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, TensorType
 
 from red.cache.fingerprint import model_fingerprint
 from red.cache.prefix_cache import PrefixCache, join_blocks, split_blocks
@@ -39,7 +27,6 @@ from red.dialects.diagnostics import DiagnosticError, location_of
 from red.dialects.numpy_interop import numpy_dtype
 from red.dialects.red import shape_of
 from red.dialects.symbols import is_private
-from red.lowering.convert_red_to_loops import abi_name
 from red.transforms.incrementalize import BLOCK_SIZE_ATTR, STATE_AXES_ATTR
 
 
@@ -95,7 +82,6 @@ class Generator:
                 f"generator's {self.block_size}"
             )
         self.engine = engine
-        self._entries: dict[str, JitEntryPoint] = {}
         if engine == "jit":
             self.compiled: Any = red.compile(entry_points(self.module, function))
         else:
@@ -113,10 +99,8 @@ class Generator:
         )
 
     def _call(self, name: str, *args: Any) -> tuple[np.ndarray, ...]:
-        if self.engine == "jit":
-            if name not in self._entries:
-                self._entries[name] = JitEntryPoint(self.compiled, self._function(name))
-            return self._entries[name].call(*args)
+        if self.engine == "jit":  # the start position is an `index` scalar, passed by value
+            return self.compiled.function(name).call(*args)
         return self.compiled.call(name, *args)
 
     def __call__(self, prompt: np.ndarray) -> np.ndarray:
@@ -194,38 +178,3 @@ def entry_points(module: ModuleOp, function: str) -> ModuleOp:
             op.detach()
             op.erase(safe_erase=False)
     return pruned
-
-
-_C_SCALARS: dict[Attribute, Any] = {
-    IndexType(): ctypes.c_int64,
-    i64: ctypes.c_int64,
-    i32: ctypes.c_int32,
-    f32: ctypes.c_float,
-    f64: ctypes.c_double,
-}
-
-
-class JitEntryPoint:
-    """A compiled public function with scalar arguments, called through the lowering's C
-    ABI: one pointer per tensor, a scalar by value (`index` as int64_t), then one pointer
-    per result. (CompiledFunction passes tensors only; the derived entry points take their
-    start position as an `index`.)"""
-
-    def __init__(self, compiled: Any, fn: func.FuncOp):
-        self.fn = fn
-        self.checker = compiled.checker
-        address = compiled.engine.get_function_address(abi_name(fn.sym_name.data))
-        inputs = fn.function_type.inputs.data
-        outputs = [t for t in fn.function_type.outputs.data if isinstance(t, TensorType)]
-        kinds = [ctypes.c_void_p if isinstance(t, TensorType) else _C_SCALARS[t] for t in inputs]
-        self._cfunc = ctypes.CFUNCTYPE(None, *kinds, *[ctypes.c_void_p] * len(outputs))(address)
-        self._tensor = [isinstance(t, TensorType) for t in inputs]
-        self._outs = [(numpy_dtype(t.get_element_type()), tuple(t.get_shape())) for t in outputs]
-
-    def call(self, *args: Any) -> tuple[np.ndarray, ...]:
-        checked = self.checker.check_arguments(self.fn, args)
-        arrays = [np.ascontiguousarray(a) if t else a for a, t in zip(checked, self._tensor)]
-        passed = [a.ctypes.data if t else a for a, t in zip(arrays, self._tensor)]
-        outs = [np.empty(shape, dtype=dtype) for dtype, shape in self._outs]
-        self._cfunc(*passed, *[o.ctypes.data for o in outs])
-        return tuple(outs)

@@ -10,7 +10,6 @@ import pytest
 from test_lowering_memory import CountedModule, run_counted
 
 import red
-from red.generation import JitEntryPoint
 
 LOOPS = """
 func.func @rows(%x: tensor<5x3xf32>, %src: tensor<5x3xf32>) -> tensor<5x3xf32> {
@@ -225,21 +224,15 @@ def scalar_arguments():
     module = red.parse(SCALAR_ARGUMENTS)
     compiled = red.compile(module.clone())
     functions = {name: red.interpret(module) for name in ("trip_count", "clamped")}
-    return module, compiled, functions
-
-
-def entry(module, compiled, name: str) -> JitEntryPoint:
-    from decoder_models import function
-
-    return JitEntryPoint(compiled, function(module, name))
+    return compiled, functions
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 4], ids=lambda n: f"trip-count-{n}")
 def test_trip_count_from_an_index_argument(scalar_arguments, n: int):
-    module, compiled, interpreters = scalar_arguments
+    compiled, interpreters = scalar_arguments
     x = np.random.default_rng(n).standard_normal((4, 2)).astype(np.float32)
 
-    (got,) = entry(module, compiled, "trip_count").call(x, n)
+    (got,) = compiled.function("trip_count").call(x, n)
 
     (want,) = interpreters["trip_count"].call("trip_count", x, n)
     np.testing.assert_array_equal(got, want)
@@ -256,13 +249,13 @@ def test_trip_count_from_an_index_argument(scalar_arguments, n: int):
     ],
 )
 def test_offsets_are_clamped_as_the_interpreter_does(scalar_arguments, i: int, j: int):
-    module, compiled, interpreters = scalar_arguments
+    compiled, interpreters = scalar_arguments
     rng = np.random.default_rng(7)
     x = rng.standard_normal((6, 4)).astype(np.float32)
     u = rng.standard_normal((2, 3)).astype(np.float32)
     args = [x, u, np.int64(i), np.array(j, np.int32)]
 
-    got = entry(module, compiled, "clamped").call(*args)
+    got = compiled.function("clamped").call(*args)
 
     want = interpreters["clamped"].call("clamped", *args)
     for g, w in zip(got, want, strict=True):
