@@ -27,7 +27,7 @@ red.optimize and red.compile each within 2x of the weights-as-arguments times" c
 table runs in a process of its own (peak RSS growth is then the table's alone).
 
 With `--matmul-precision bf16` each runtime table gains a row "red bf16": the constants variant
-compiled with its matmuls on weights in bf16 (RED_MATMUL_PRECISION=bf16: products of
+compiled with its matmuls on weights in bf16 (matmul_precision="bf16": products of
 bf16-rounded operands accumulated in f32, PyTorch's "medium" precision), its ratios to the
 f32 engines and its distance from onnxruntime's f32 output (max |red bf16 - ort| over the
 largest |output|, argmax agreement). It is not an f32 result: the f32 goals ignore it.
@@ -533,17 +533,8 @@ BF16 = "red bf16"
 
 
 def compile_in(module: Any, threads: int, precision: str) -> Any:
-    """red.compile with the matmul precision of its bound constants (RED_MATMUL_PRECISION,
-    read when the constants are bound, during the compile)."""
-    previous = os.environ.get("RED_MATMUL_PRECISION")
-    os.environ["RED_MATMUL_PRECISION"] = precision
-    try:
-        return red.compile(module, threads=threads).main
-    finally:
-        if previous is None:
-            del os.environ["RED_MATMUL_PRECISION"]
-        else:
-            os.environ["RED_MATMUL_PRECISION"] = previous
+    """red.compile with the matmul precision of its bound constants."""
+    return red.compile(module, threads=threads, matmul_precision=precision).main
 
 
 def runtime_table(
