@@ -3,6 +3,7 @@ op computed inside its consumer's loops, or a constant."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -14,9 +15,12 @@ from red.dialects import red
 from red.dialects.numpy_interop import splat_value
 
 
+@functools.lru_cache(maxsize=4096)
 def memref_of(typ: Attribute) -> MemRefType:
     """The buffer type of a tensor type (same shape and element type, row-major); with a
-    `?` dim, a flat buffer of dynamic size (lowering/loops/sizes.py)."""
+    `?` dim, a flat buffer of dynamic size (lowering/loops/sizes.py). Cached per type
+    (attributes are immutable): building and verifying a MemRefType takes ~25 us, the
+    lowering asks for one per buffer it reads or writes."""
     shape = list(red.shape_of(typ))
     if red.DYNAMIC in shape:
         return MemRefType(red.element_type_of(typ), [red.DYNAMIC])
