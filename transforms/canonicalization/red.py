@@ -131,6 +131,31 @@ class FoldSliceOfConcat(RewritePattern):
         rewriter.replace(op, red.ConcatOp([x for x, _, _ in pieces], axis))
 
 
+class UnaryOfRepeatedConcat(RewritePattern):
+    """u(concat(x, y, x, ...)) -> concat(u(x), u(y), u(x), ...) for an elementwise unary op
+    u, when an input of the concat repeats: u is computed once per distinct input (Llama's
+    rotary embedding takes cos and sin of cat(freqs, freqs): half the elements). Only when
+    every use of the concat is such an op: once they are rewritten the concat is dead, so
+    the rewrite adds no copy (a concat with another use stays, and so does one whose inputs
+    are all distinct: the same work in more ops)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: red.UnaryElementwiseOp, rewriter: PatternRewriter, /):
+        concat = op.input.owner
+        if not isinstance(concat, red.ConcatOp):
+            return
+        inputs = list(concat.inputs)
+        distinct = list(dict.fromkeys(inputs))
+        if len(distinct) == len(inputs):
+            return
+        if not all(isinstance(use.operation, red.UnaryElementwiseOp) for use in concat.result.uses):
+            return
+        once = {x: red.rebuilt(op, [x], [x.type]) for x in distinct}
+        joined = red.ConcatOp([once[x].results[0] for x in inputs], concat.axis.value.data)
+        joined.location = op.location
+        rewriter.replace(op, [*once.values(), joined])
+
+
 class FoldDynamicSliceWithConstantOffsets(RewritePattern):
     """dynamic_slice(x, constant offsets) -> slice(x, clamped offsets)"""
 
