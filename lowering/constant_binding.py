@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -45,24 +45,24 @@ def matmul_precision_default() -> str:
 
 
 def bind_constants(
-    constants: Mapping[str, np.ndarray], matmul_precision: str | None = None
+    constants: MutableMapping[str, np.ndarray], matmul_precision: str | None = None
 ) -> None:
     """Resolve each external global `name` of the module being finalized to the address of
     its array (the caller holds the arrays alive and serialises binding and finalizing), and
     register the large ones as constant ranges with the host's kernel library, in
-    `matmul_precision` (None: matmul_precision_default())."""
+    `matmul_precision` (None: matmul_precision_default()). A large array whose bytes are
+    already registered in the other precision (the same weights bound by a module compiled
+    in f32 and one in bf16) is replaced in `constants` by a copy of its own: the library
+    reads a range in one precision, so sharing the bytes would change the other module's
+    numerics."""
     precision = matmul_precision or matmul_precision_default()
     if precision not in MATMUL_PRECISIONS:
         raise ValueError(
             f"matmul precision '{precision}' is not one of {', '.join(MATMUL_PRECISIONS)}"
         )
-    for name, data in constants.items():
-        llvm.add_symbol(name, data.ctypes.data)
-    large = [data for data in constants.values() if data.nbytes >= PREPACK_MIN_BYTES]
-    if not large:
-        return
-    library = kernels.library()
-    if precision == "bf16" and not library.bf16:
+    large = [name for name, data in constants.items() if data.nbytes >= PREPACK_MIN_BYTES]
+    library = kernels.library() if large else None
+    if library is not None and precision == "bf16" and not library.bf16:
         warnings.warn(
             "matmul precision 'bf16' asked on a CPU without AVX512-BF16 (or without the "
             "permission to use AMX tiles): the matmuls stay f32",
@@ -70,5 +70,12 @@ def bind_constants(
             stacklevel=2,
         )
         precision = "f32"
-    for data in large:
-        library.register_constant(data, precision)
+    if library is not None:
+        for name in large:
+            if library.registered_otherwise(constants[name], precision):
+                constants[name] = constants[name].copy(order="K")
+    for name, data in constants.items():
+        llvm.add_symbol(name, data.ctypes.data)
+    if library is not None:
+        for name in large:
+            library.register_constant(constants[name], precision)

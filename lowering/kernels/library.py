@@ -434,15 +434,9 @@ class KernelLibrary:
 
         `matmul_precision="bf16"`: red_sgemm multiplies a B read from these bytes with bf16
         products (see `bf16`); ignored (f32) on a CPU without AVX512-BF16. Bytes registered
-        under both precisions are read with the later registration's."""
-        if matmul_precision not in PRECISIONS:
-            raise ValueError(
-                f"matmul precision '{matmul_precision}' is not one of {', '.join(PRECISIONS)}"
-            )
-        precision = PRECISIONS[matmul_precision]
-        if precision and not self.bf16:
-            precision = 0
-        key = (int(array.ctypes.data), int(array.nbytes), precision)
+        under both precisions are read with the later registration's: bind_constants gives
+        the later one a copy of its own (see registered_otherwise)."""
+        key = (int(array.ctypes.data), int(array.nbytes), self._precision(matmul_precision))
         if key[1] == 0:
             return
         with _lock:
@@ -454,6 +448,26 @@ class KernelLibrary:
                         self.function(f"{prefix}_register_constant")(*key)
         finalizer = weakref.finalize(array, self._release_constant, key)
         finalizer.atexit = False  # at exit the process frees everything anyway
+
+    def _precision(self, matmul_precision: str) -> int:
+        """The range precision code of `matmul_precision` here (bf16 is f32 without it)."""
+        if matmul_precision not in PRECISIONS:
+            raise ValueError(
+                f"matmul precision '{matmul_precision}' is not one of {', '.join(PRECISIONS)}"
+            )
+        precision = PRECISIONS[matmul_precision]
+        return 0 if precision and not self.bf16 else precision
+
+    def registered_otherwise(self, array: np.ndarray, matmul_precision: str) -> bool:
+        """Whether bytes of `array` lie in a live range registered in another precision
+        (registering them in this one would change how that range's matmuls multiply)."""
+        lo, hi = int(array.ctypes.data), int(array.ctypes.data) + int(array.nbytes)
+        precision = self._precision(matmul_precision)
+        with _lock:
+            return any(
+                other != precision and base < hi and lo < base + size
+                for base, size, other in self._constants
+            )
 
     @property
     def bf16(self) -> bool:
