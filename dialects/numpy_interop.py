@@ -315,6 +315,16 @@ def _dense_resources(attr: Attribute) -> Iterator[DenseResourceAttr]:
             stack.extend(p for p in a.parameters if isinstance(p, Attribute))
 
 
+def _same_attribute(attr: DenseResourceAttr, memo: dict[int, Any]) -> DenseResourceAttr:
+    return attr
+
+
+# copy.deepcopy of a module shares its dense resource attributes (attributes are immutable;
+# Operation.clone shares them too): a new attribute object would name a blob that nothing
+# holds, gone from the store once the original module is freed.
+DenseResourceAttr.__deepcopy__ = _same_attribute  # pyright: ignore[reportAttributeAccessIssue]
+
+
 def resource_blob(attr: DenseResourceAttr) -> Blob | None:
     """The blob a dense resource names, or None when the store has no data for it."""
     return blob_store().blob(attr.resource_handle.data)
