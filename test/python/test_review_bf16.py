@@ -9,10 +9,22 @@ import gc
 
 import numpy as np
 import pytest
-from test_bf16_matmul import LINEAR, assert_bf16_product, needs_bf16
+from test_bf16_matmul import assert_bf16_product, needs_bf16
 
 import red
 from red.transforms.bind_arguments import bind_arguments
+
+
+def linear(w: np.ndarray, m: int = 24) -> red.ModuleOp:
+    """x @ w with w bound as a constant (a dense resource viewing w's bytes)."""
+    x, y = f"tensor<{m}x256xf32>", f"tensor<{m}x384xf32>"
+    module = red.parse(
+        f"func.func @main(%x: {x}, %w: tensor<256x384xf32>) -> {y} {{\n"
+        f"  %y = red.matmul %x, %w : {x}, tensor<256x384xf32> -> {y}\n"
+        f"  func.return %y : {y}\n}}\n"
+    )
+    bind_arguments(module, "main", {1: w})
+    return module
 
 
 def operands(seed: int, m: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -26,16 +38,17 @@ def f32_close(got: np.ndarray, x: np.ndarray, w: np.ndarray) -> None:
 
 
 @needs_bf16
+@pytest.mark.parametrize("m", [24, 1], ids=["matmul", "matrix-vector"])
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("first", ["f32", "bf16"])
-def test_one_module_in_two_precisions_keeps_each_its_own(first):
-    x, w = operands(10)
-    module = red.parse(LINEAR)
-    bind_arguments(module, "main", {1: w})
+def test_one_module_in_two_precisions_keeps_each_its_own(first, threads, m):
+    x, w = operands(10, m)
+    module = linear(w, m)
     second = "bf16" if first == "f32" else "f32"
 
-    one = red.compile(module, threads=1, matmul_precision=first)
+    one = red.compile(module, threads=threads, matmul_precision=first)
     before = np.asarray(one.main(x)).copy()
-    other = red.compile(module, threads=1, matmul_precision=second)
+    other = red.compile(module, threads=threads, matmul_precision=second)
     by_other = np.asarray(other.main(x)).copy()
     after = np.asarray(one.main(x)).copy()
 
@@ -48,8 +61,7 @@ def test_one_module_in_two_precisions_keeps_each_its_own(first):
 @needs_bf16
 def test_the_other_precision_freed_leaves_the_first_as_it_was():
     x, w = operands(11)
-    module = red.parse(LINEAR)
-    bind_arguments(module, "main", {1: w})
+    module = linear(w)
     f32 = red.compile(module, threads=1, matmul_precision="f32")
     bf16 = red.compile(module, threads=1, matmul_precision="bf16")
     assert_bf16_product(np.asarray(bf16.main(x)), x, w)
