@@ -315,14 +315,41 @@ def _dense_resources(attr: Attribute) -> Iterator[DenseResourceAttr]:
             stack.extend(p for p in a.parameters if isinstance(p, Attribute))
 
 
-def _same_attribute(attr: DenseResourceAttr, memo: dict[int, Any]) -> DenseResourceAttr:
+def _same_attribute(attr: DenseResourceAttr, memo: dict[int, Any] | None = None) -> Any:
     return attr
 
 
-# copy.deepcopy of a module shares its dense resource attributes (attributes are immutable;
-# Operation.clone shares them too): a new attribute object would name a blob that nothing
-# holds, gone from the store once the original module is freed.
+def _reduce_resource(attr: DenseResourceAttr) -> tuple[Any, ...]:
+    blob = resource_blob(attr)
+    data = None if blob is None else (blob.data.tobytes(), blob.alignment)
+    return (_unpickle_resource, (attr.resource_handle.data, attr.type, data))
+
+
+def _unpickle_resource(
+    key: str, typ: TensorType, data: tuple[bytes, int] | None
+) -> DenseResourceAttr:
+    """A pickled dense resource: its key when the store holds those bytes under it (then
+    held by the new attribute too), else its bytes under a key of their own."""
+    store = blob_store()
+    if data is None:
+        return DenseResourceAttr.from_params(key, typ)
+    blob = store.blob(key)
+    with store._lock:  # pyright: ignore[reportPrivateUsage]
+        shared = blob is not None and key in store._holders and blob.data == data[0]  # pyright: ignore[reportPrivateUsage]
+    if not shared:
+        key = store.add(store.declared_name(key), data[0], data[1])
+    attr = DenseResourceAttr.from_params(key, typ)
+    store.hold(key, attr)
+    return attr
+
+
+# Copies of a module keep their blobs. copy.copy and copy.deepcopy share the (immutable)
+# dense resource attributes, as Operation.clone does: a new attribute object would name a
+# blob that nothing holds, gone from the store once the original module is freed. A pickle
+# carries the blob's bytes (MLIR's text carries them too) and its load holds them.
+DenseResourceAttr.__copy__ = _same_attribute  # pyright: ignore[reportAttributeAccessIssue]
 DenseResourceAttr.__deepcopy__ = _same_attribute  # pyright: ignore[reportAttributeAccessIssue]
+DenseResourceAttr.__reduce__ = _reduce_resource  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def resource_blob(attr: DenseResourceAttr) -> Blob | None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import copy
 import gc
+import pickle
 
 import numpy as np
 from xdsl.dialects.builtin import DenseResourceAttr
 
 import red
-from red.dialects.numpy_interop import dense_to_numpy
+from red.dialects.numpy_interop import blob_store, dense_to_numpy, numpy_to_resource
 from red.transforms.bind_arguments import bind_arguments
 
 BOUND_WEIGHT = """
@@ -65,3 +66,46 @@ def test_clone_keeps_its_blobs_after_the_original_is_freed():
     gc.collect()
 
     np.testing.assert_array_equal(red.interpret(duplicate).call("main", x)[0], expected)
+
+
+def test_pickled_module_keeps_its_weights_after_the_original_is_freed():
+    w, x = weight(), np.linspace(-1, 1, 256, dtype=np.float32).reshape(4, 64)
+    original = bound_module(w)
+    expected = red.interpret(original).call("main", x)[0]
+
+    data = pickle.dumps(original)
+    del original
+    gc.collect()
+    loaded = pickle.loads(data)
+
+    np.testing.assert_array_equal(red.interpret(loaded).call("main", x)[0], expected)
+
+
+def test_pickle_loaded_beside_its_original_shares_the_blob_and_outlives_it():
+    w, x = weight(), np.ones((4, 64), np.float32)
+    original = bound_module(w)
+    expected = red.interpret(original).call("main", x)[0]
+    keys = set(blob_store()._blobs)  # pyright: ignore[reportPrivateUsage]
+
+    loaded = pickle.loads(pickle.dumps(original))
+    assert not set(blob_store()._blobs) - keys  # no new blob  # pyright: ignore[reportPrivateUsage]
+    del original
+    gc.collect()
+
+    np.testing.assert_array_equal(red.interpret(loaded).call("main", x)[0], expected)
+
+
+def test_pickled_resource_whose_key_now_names_other_bytes_gets_a_key_of_its_own():
+    attr = numpy_to_resource(weight(), "review_pickled")
+    data = pickle.dumps(attr)
+    key = attr.resource_handle.data
+    del attr
+    gc.collect()
+    other = numpy_to_resource(-weight(), "review_pickled")
+    assert other.resource_handle.data == key  # the freed key is taken by other bytes
+
+    loaded = pickle.loads(data)
+
+    assert loaded.resource_handle.data != key
+    np.testing.assert_array_equal(dense_to_numpy(loaded), weight())
+    np.testing.assert_array_equal(dense_to_numpy(other), -weight())
