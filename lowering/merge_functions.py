@@ -15,13 +15,14 @@ The key is built in one walk of each function, so the pass is linear in the modu
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, SymbolRefAttr
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from red.lowering.loops.outline import NOINLINE_ATTR
@@ -50,15 +51,29 @@ def merge_identical_functions(module: ModuleOp) -> int:
     for op in module.walk():  # calls, and any other op naming a duplicate (its address)
         for fields in (op.properties, op.attributes):
             for key, attr in fields.items():
-                if (
-                    isinstance(attr, SymbolRefAttr)
-                    and not attr.nested_references.data
-                    and (to := replaced.get(attr.root_reference.data))
-                ):
-                    fields[key] = SymbolRefAttr(to)
+                if (to := _redirected(attr, replaced)) is not None:
+                    fields[key] = to
     for fn in duplicates:
         module.body.block.erase_op(fn, safe_erase=False)
     return len(duplicates)
+
+
+def _redirected(attr: Attribute, replaced: Mapping[str, str]) -> Attribute | None:
+    """`attr` with every reference to a duplicate naming the function kept instead (in
+    arrays and dictionaries too), or None when it names none."""
+    if isinstance(attr, SymbolRefAttr):
+        to = replaced.get(attr.root_reference.data)
+        return None if to is None else SymbolRefAttr(to, attr.nested_references)
+    if isinstance(attr, ArrayAttr | DictionaryAttr):
+        entries: dict[Any, Attribute] = (
+            dict(enumerate(attr.data)) if isinstance(attr, ArrayAttr) else dict(attr.data)
+        )
+        new = {k: n for k, a in entries.items() if (n := _redirected(a, replaced)) is not None}
+        if not new:
+            return None
+        merged = {**entries, **new}
+        return ArrayAttr(merged.values()) if isinstance(attr, ArrayAttr) else DictionaryAttr(merged)
+    return None
 
 
 def _mergeable(op: Operation) -> bool:
