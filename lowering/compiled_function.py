@@ -183,13 +183,14 @@ def _describe(a: Any) -> str:
 def argument_kinds(fn: func.FuncOp) -> list[tuple[np.dtype | None, ScalarArgument | None]]:
     """Per argument of `fn`: (the element dtype, None) for a tensor, (None, its
     ScalarArgument) for a scalar."""
-    from red.dialects.red_interpreter import argument_label  # the interpreter: on need
-
     kinds: list[tuple[np.dtype | None, ScalarArgument | None]] = []
     for i, t in enumerate(fn.function_type.inputs.data):
         if isinstance(t, TensorType):
             kinds.append((numpy_dtype(t.get_element_type()), None))
         else:
+            # the interpreter's module, imported only by a function with scalars
+            from red.dialects.red_interpreter import argument_label
+
             kinds.append((None, ScalarArgument(fn, i, t, argument_label(fn, i))))
     return kinds
 
