@@ -167,19 +167,20 @@ class ResourceStore(OpAsmDialectInterface):
         self._blobs: dict[str, Blob | None] = {}
         self._names: dict[str, str] = {}  # key -> the name it was declared with
         self._holders: dict[str, int] = {}  # key -> live attribute objects held for it
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a blob released by GC inside a locked section
         self._recording = threading.local()
 
     def declare_resource(self, key: str) -> str:
         """Reserve `key` (or `key_0`, `key_1`, ... if taken) and return it."""
         name = key
-        if key in self._blobs:
-            counter = 0
-            while f"{key}_{counter}" in self._blobs:
-                counter += 1
-            key = f"{key}_{counter}"
-        self._blobs[key] = None
-        self._names[key] = name
+        with self._lock:  # two threads importing at once never get the same key
+            if key in self._blobs:
+                counter = 0
+                while f"{key}_{counter}" in self._blobs:
+                    counter += 1
+                key = f"{key}_{counter}"
+            self._blobs[key] = None
+            self._names[key] = name
         for keys in getattr(self._recording, "stack", ()):
             keys.append(key)
         return key

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -95,3 +97,36 @@ def test_pickled_resource_whose_key_now_names_other_bytes_gets_a_key_of_its_own(
     assert loaded.resource_handle.data != key
     np.testing.assert_array_equal(dense_to_numpy(loaded), weight())
     np.testing.assert_array_equal(dense_to_numpy(other), -weight())
+
+
+class _SlowDict(dict):
+    """A dict whose membership test lets other threads run (widens a check-then-set race)."""
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        time.sleep(0.002)
+        return found
+
+
+def test_two_threads_declaring_one_name_get_two_keys():
+    store = blob_store()
+    slow = store._blobs = _SlowDict(store._blobs)  # pyright: ignore[reportPrivateUsage]
+    made: dict[int, DenseResourceAttr] = {}
+    start = threading.Barrier(2)
+
+    def declare(value: int) -> None:
+        start.wait()
+        made[value] = numpy_to_resource(np.full(16, value, np.float32), "review_race")
+
+    threads = [threading.Thread(target=declare, args=(v,)) for v in (1, 2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        store._blobs = dict(slow)  # pyright: ignore[reportPrivateUsage]
+
+    assert made[1].resource_handle.data != made[2].resource_handle.data
+    for value, attr in made.items():
+        np.testing.assert_array_equal(dense_to_numpy(attr), np.full(16, value, np.float32))
