@@ -29,6 +29,7 @@ from red.dialects.red.base import (
     RedOp,
     ShapeError,
     broadcast_shapes,
+    canonicalization_patterns,
     element_type_of,
     fmt_shape,
     inferred,
@@ -454,7 +455,7 @@ class UnaryElementwiseOp(RedOp):
     input = operand_def(T)
     result = result_def(T)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), canonicalization_patterns("red", "UnaryOfRepeatedConcat"))
     assembly_format = "$input attr-dict `:` type($input)"
 
     FLOAT_ONLY: ClassVar[bool] = True

@@ -2,10 +2,8 @@
 concat whose inputs repeat is computed once per distinct input (Llama's rotary embedding:
 cos and sin of cat(freqs, freqs)), run by the canonicalize pass; the rewritten functions
 compute what the originals compute (bitwise, through the interpreter). `no_` cases: a
-binary op, distinct inputs, a concat with another use stay as they are.
-
-Until the unary ops register the pattern (their HasCanonicalizationPatternsTrait), the
-fixture adds it to what canonicalize looks up for them."""
+binary op, distinct inputs, a concat with another use stay as they are. The lit cases are
+test/transforms/canonicalize-unary-concat.mlir."""
 
 from __future__ import annotations
 
@@ -15,8 +13,6 @@ from xdsl.dialects import func
 
 import red
 from red.dialects import red as red_ops
-from red.transforms import canonicalize as canonicalize_module
-from red.transforms.canonicalization.red import UnaryOfRepeatedConcat
 
 CASES = """
 func.func @rotary(%f: tensor<4x8xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
@@ -71,22 +67,10 @@ INPUTS = {
 
 @pytest.fixture(scope="module")
 def canonicalized():
-    """(the module before, the module after canonicalize with the pattern)."""
-    registered = canonicalize_module.op_patterns
-
-    def with_pattern(op_type):
-        found = registered(op_type)
-        if issubclass(op_type, red_ops.UnaryElementwiseOp) and not any(
-            isinstance(p, UnaryOfRepeatedConcat) for p in found
-        ):
-            found = [*found, UnaryOfRepeatedConcat()]
-        return found
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(canonicalize_module, "op_patterns", with_pattern)
-        before = red.parse(CASES)
-        after = before.clone()
-        red.run_pipeline(after, "canonicalize{test-convergence=true}")
+    """(the module before, the module after canonicalize)."""
+    before = red.parse(CASES)
+    after = before.clone()
+    red.run_pipeline(after, "canonicalize{test-convergence=true}")
     return before, after
 
 

@@ -413,18 +413,6 @@ func.func @main(%x: tensor<?xf32> {red.dims = ["n"]}) -> tensor<?xi64> {
         red.compile(module)
 
 
-def test_jit_refuses_scalar_arguments_of_a_dynamic_function() -> None:
-    module = red.parse(
-        """
-func.func @main(%x: tensor<?xf32> {red.dims = ["n"]}, %i: index) -> tensor<?xf32> {
-  %e = red.exp %x : tensor<?xf32>
-  func.return %e : tensor<?xf32>
-}"""
-    )
-    with pytest.raises(DiagnosticError, match=r"scalar argument \('index'\): the JIT calls"):
-        red.compile(module)
-
-
 # endregion bad input
 
 
