@@ -646,8 +646,10 @@ class IncrementalizePass(ReportingPass):
 
 
 def _looks_like_decode(loop: scf.ForOp) -> bool:
-    """A loop carrying an integer tensor that it updates with a dynamic_update_slice, not
-    incrementalized yet: worth a proof attempt (and a remark if the proof fails)."""
+    """A loop carrying an integer tensor that it updates with a dynamic_update_slice and
+    running a model (a matmul in its body), not incrementalized yet: worth a proof attempt
+    (and a remark if the proof fails). Loops the importers write for `Range` or `CumSum`
+    over a symbolic length carry and update integers too, but run no model: no remark."""
     if len(loop.iter_args) < 1 or INCREMENTAL_ATTR in loop.attributes:
         return False
     carried = loop.body.block.args[1:]
@@ -656,6 +658,8 @@ def _looks_like_decode(loop: scf.ForOp) -> bool:
     if not red.is_integer_type(red.element_type_of(carried[0])):
         return False
     yielded = loop.body.block.last_op
-    return isinstance(yielded, scf.YieldOp) and any(
-        isinstance(v.owner, red.DynamicUpdateSliceOp) for v in yielded.operands
+    return (
+        isinstance(yielded, scf.YieldOp)
+        and any(isinstance(v.owner, red.DynamicUpdateSliceOp) for v in yielded.operands)
+        and any(isinstance(op, red.MatmulOp) for op in loop.body.walk())
     )
