@@ -57,6 +57,7 @@ def test_constant_b_is_packed_once_and_gives_the_same_bits(lib, dtype, name, thr
     a = rand(rng, (m, k), dtype)
     b = layout(storage, name, k, n)
     unpacked = matmul(a, b, threads=threads, lib=lib)  # not registered: packed per call
+    gc.collect()  # packs of earlier tests' modules caught in reference cycles
     before = lib.constant_packs()
 
     lib.register_constant(storage)
