@@ -14,9 +14,11 @@
    CPU seconds of red.compile cold (an empty compile cache: the kernel library is compiled
    too), of a model not yet in the cache (the library ready), and of a compile-cache hit;
    then of each step of a compile (red-lower's passes, LLVM IR, LLVM's parse, optimisation
-   and code generation) and the IR's size.
+   and code generation) and the IR's size. `--weights-as-constants`: the same model with its
+   weights bound as constants (`red.bind_arguments`, as bench/peers.py's "red const").
 
-Run: `python bench/compile_time.py [--quick] [--only-lowering] [--gpt2 | --only-gpt2]`
+Run: `python bench/compile_time.py [--quick] [--only-lowering] [--gpt2 | --only-gpt2]
+[--weights-as-constants]`
 (--quick stops at 10k ops, and lowers 1k)."""
 
 from __future__ import annotations
@@ -285,8 +287,9 @@ def scf_to_cf_versus_xdsl(sizes: list[int], xdsl_up_to: int) -> None:
     )
 
 
-def gpt2_compile() -> None:
-    """Section 5: where red.compile's time goes on GPT-2-small."""
+def gpt2_compile(constants: bool = False) -> None:
+    """Section 5: where red.compile's time goes on GPT-2-small (its weights bound as
+    constants if `constants`)."""
     import os
     import tempfile
     import warnings
@@ -316,9 +319,15 @@ def gpt2_compile() -> None:
     ids = torch.zeros(1, 128, dtype=torch.long)
     t_import, imported = timed(lambda: import_torch(AllLogits(model), (ids,)))
     module = imported.module
+    weights = "as arguments"
+    if constants:
+        first = len(imported.input_names)
+        red.bind_arguments(module, "main", dict(enumerate(imported.weights, start=first)))
+        weights = "as constants"
     t_opt, _ = timed(lambda: red.optimize(module))
-    print(f"== red.compile of GPT-2-small, 1x128 full logits ({count_ops(module)} ops after "
-          f"red.optimize; import_torch {t_import:.1f} s, red.optimize {t_opt:.1f} s) ==")  # fmt: skip
+    print(f"== red.compile of GPT-2-small, 1x128 full logits, weights {weights} "
+          f"({count_ops(module)} ops after red.optimize; import_torch {t_import:.1f} s, "
+          f"red.optimize {t_opt:.1f} s) ==")  # fmt: skip
     print(f"{'step':<52} {'wall (s)':>9} {'CPU (s)':>8}")
 
     def step(label: str, fn: Callable[[], T]) -> T:
@@ -399,9 +408,14 @@ def main() -> None:
     )
     parser.add_argument("--gpt2", action="store_true", help="also section 5 (GPT-2-small)")
     parser.add_argument("--only-gpt2", action="store_true", help="section 5 only")
+    parser.add_argument(
+        "--weights-as-constants",
+        action="store_true",
+        help="section 5 with GPT-2-small's weights bound as constants",
+    )
     args = parser.parse_args()
     if args.only_gpt2:
-        gpt2_compile()
+        gpt2_compile(args.weights_as_constants)
         return
     if not args.only_lowering:
         scaling([1000, 10000] if args.quick else [1000, 10000, 100000])
@@ -409,7 +423,7 @@ def main() -> None:
     lowering_scaling([1000] if args.quick else [1000, 10000])
     scf_to_cf_versus_xdsl([1000, 10000] if args.quick else [1000, 10000, 100000], 12000)
     if args.gpt2:
-        gpt2_compile()
+        gpt2_compile(args.weights_as_constants)
 
 
 if __name__ == "__main__":
