@@ -53,11 +53,22 @@ def compile_cache() -> Any:
         return None
 
 
+# The compiler runtime: LLVM calls its soft-float helpers where the CPU has no instruction
+# (`fptrunc double to half` is `__truncdfhf2` without AVX512-FP16, as on AMD Zen 4). MCJIT
+# resolves only symbols of libraries loaded through it: one it cannot find becomes a call of
+# address 0, and with it every other relocation of the object (a segfault, not an error).
+COMPILER_RUNTIME = "libgcc_s.so.1"
+
+
 def _init_llvm() -> None:
     global _initialized
     if not _initialized:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        try:
+            llvm.load_library_permanently(COMPILER_RUNTIME)
+        except RuntimeError:  # not a glibc system: the helpers must come from the process
+            pass
         _initialized = True
 
 
