@@ -134,8 +134,8 @@ func.func @concat(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf32> {
 
 // -----
 
-// reshape is a row-major view of its input's buffer; a returned view is copied into the
-// result buffer (it cannot be written in place).
+// reshape is a row-major view of its input's buffer; a returned view of an argument is
+// copied into the result buffer (it cannot be written in place).
 // CHECK-LABEL: func.func @red_reshape_returned
 // CHECK-SAME:    (%[[A:.*]]: memref<2x6xf32>, %[[RES:.*]]: memref<3x4xf32>) {
 // CHECK:         %[[V:.*]] = memref.reinterpret_cast %[[A]] to offset: [0], sizes: [3, 4], strides: [4, 1] : memref<2x6xf32> to memref<3x4xf32>
@@ -146,4 +146,58 @@ func.func @concat(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf32> {
 func.func @reshape_returned(%a: tensor<2x6xf32>) -> tensor<3x4xf32> {
   %r = red.reshape %a : tensor<2x6xf32> -> tensor<3x4xf32>
   func.return %r : tensor<3x4xf32>
+}
+
+// -----
+
+// A returned reshape of a value an op computes: the op writes straight into the result
+// buffer, viewed at its own shape (no buffer, no copy loop after it).
+// CHECK-LABEL: func.func @red_reshape_of_matmul_returned
+// CHECK-SAME:    (%[[A:.*]]: memref<1x4x3xf32>, %[[B:.*]]: memref<3x5xf32>, %[[RES:.*]]: memref<1x4x5xf32>) {
+// CHECK:         %[[DEST:.*]] = memref.reinterpret_cast %[[RES]] to offset: [0], sizes: [4, 5], strides: [5, 1] : memref<1x4x5xf32> to memref<4x5xf32>
+// CHECK-NOT:     memref.alloc
+// CHECK:         %[[C:.*]] = builtin.unrealized_conversion_cast %[[DEST]] : memref<4x5xf32> to !llvm.ptr
+// CHECK:         func.call @red_sgemm({{.*}}, %[[C]], {{.*}})
+// CHECK-NOT:     scf.for
+// CHECK:         func.return
+func.func @reshape_of_matmul_returned(%a: tensor<1x4x3xf32>, %b: tensor<3x5xf32>) -> tensor<1x4x5xf32> {
+  %r = red.reshape %a : tensor<1x4x3xf32> -> tensor<4x3xf32>
+  %m = red.matmul %r, %b : tensor<4x3xf32>, tensor<3x5xf32> -> tensor<4x5xf32>
+  %o = red.reshape %m : tensor<4x5xf32> -> tensor<1x4x5xf32>
+  func.return %o : tensor<1x4x5xf32>
+}
+
+// -----
+
+// Through a chain of reshapes: exp writes the result buffer viewed as 2x6.
+// CHECK-LABEL: func.func @red_reshape_chain_returned
+// CHECK-SAME:    (%[[A:.*]]: memref<2x6xf32>, %[[RES:.*]]: memref<3x4xf32>) {
+// CHECK:         %[[DEST:.*]] = memref.reinterpret_cast %[[RES]] to offset: [0], sizes: [2, 6], strides: [6, 1] : memref<3x4xf32> to memref<2x6xf32>
+// CHECK-NOT:     memref.alloc
+// CHECK:         math.exp
+// CHECK-NEXT:    memref.store %{{.*}}, %[[DEST]][%{{.*}}, %{{.*}}] : memref<2x6xf32>
+// CHECK-NOT:     memref.load
+// CHECK:         func.return
+func.func @reshape_chain_returned(%a: tensor<2x6xf32>) -> tensor<3x4xf32> {
+  %e = red.exp %a : tensor<2x6xf32>
+  %r = red.reshape %e : tensor<2x6xf32> -> tensor<12xf32>
+  %s = red.reshape %r : tensor<12xf32> -> tensor<3x4xf32>
+  func.return %s : tensor<3x4xf32>
+}
+
+// -----
+
+// The value is also returned itself, first: it takes its own result buffer and the reshape
+// is copied from it.
+// CHECK-LABEL: func.func @red_source_returned_too
+// CHECK-SAME:    (%[[A:.*]]: memref<2x6xf32>, %[[RES0:.*]]: memref<2x6xf32>, %[[RES1:.*]]: memref<3x4xf32>) {
+// CHECK:         math.exp
+// CHECK-NEXT:    memref.store %{{.*}}, %[[RES0]][%{{.*}}, %{{.*}}] : memref<2x6xf32>
+// CHECK:         %[[V:.*]] = memref.reinterpret_cast %[[RES0]] to offset: [0], sizes: [3, 4], strides: [4, 1] : memref<2x6xf32> to memref<3x4xf32>
+// CHECK:         %[[X:.*]] = memref.load %[[V]][%{{.*}}, %{{.*}}] : memref<3x4xf32>
+// CHECK-NEXT:    memref.store %[[X]], %[[RES1]][%{{.*}}, %{{.*}}] : memref<3x4xf32>
+func.func @source_returned_too(%a: tensor<2x6xf32>) -> (tensor<2x6xf32>, tensor<3x4xf32>) {
+  %e = red.exp %a : tensor<2x6xf32>
+  %r = red.reshape %e : tensor<2x6xf32> -> tensor<3x4xf32>
+  func.return %e, %r : tensor<2x6xf32>, tensor<3x4xf32>
 }

@@ -198,6 +198,11 @@ func.func @returned_view(%a: tensor<4x8xf32>) -> (tensor<32xf32>, tensor<32xf32>
   %v = red.reshape %e : tensor<4x8xf32> -> tensor<32xf32>
   func.return %v, %v : tensor<32xf32>, tensor<32xf32>
 }
+func.func @view_then_source(%a: tensor<4x8xf32>) -> (tensor<32xf32>, tensor<4x8xf32>) {
+  %e = red.exp %a : tensor<4x8xf32>
+  %v = red.reshape %e : tensor<4x8xf32> -> tensor<32xf32>
+  func.return %v, %e : tensor<32xf32>, tensor<4x8xf32>
+}
 func.func @unused(%a: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
   %m = red.matmul %a, %w : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
   %s = red.softmax %a axis = 1 : tensor<4x8xf32>
@@ -240,13 +245,44 @@ def test_long_chain_keeps_two_buffers_live() -> None:
     np.testing.assert_allclose(results[0], want[0], rtol=1e-4, atol=1e-5)
 
 
+# A returned reshape of a computed value: the op computing it writes into the result buffer
+# (viewed at its shape), so nothing is allocated or copied (GPT-2's logits are a reshape of
+# the LM head's matmul: 25.7 MB per call).
+RESHAPED_RESULTS = """
+func.func @main(%x: tensor<2x4x8xf32>, %w: tensor<8x6xf32>) -> (tensor<2x4x6xf32>, tensor<64xf32>) {
+  %r = red.reshape %x : tensor<2x4x8xf32> -> tensor<8x8xf32>
+  %m = red.matmul %r, %w : tensor<8x8xf32>, tensor<8x6xf32> -> tensor<8x6xf32>
+  %y = red.reshape %m : tensor<8x6xf32> -> tensor<2x4x6xf32>
+  %e = red.exp %x : tensor<2x4x8xf32>
+  %f = red.reshape %e : tensor<2x4x8xf32> -> tensor<8x8xf32>
+  %g = red.reshape %f : tensor<8x8xf32> -> tensor<64xf32>
+  func.return %y, %g : tensor<2x4x6xf32>, tensor<64xf32>
+}
+"""
+
+
+def test_returned_reshapes_are_written_in_place() -> None:
+    module = red.parse(RESHAPED_RESULTS, "reshaped.mlir")
+    counted = CountedModule(module)
+    args = random_inputs(public_function(module), 0)
+
+    results = run_counted(counted, "main", args)
+
+    assert HEAP.mallocs == 0
+    want = red.interpret(module).call("main", *args)
+    for g, w in zip(results, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def tricky() -> tuple[ModuleOp, CountedModule]:
     module = red.parse(TRICKY, "tricky.mlir")
     return module, CountedModule(module)
 
 
-@pytest.mark.parametrize("name", ["fused_last_reader", "views", "returned_view", "unused", "calls"])
+@pytest.mark.parametrize(
+    "name", ["fused_last_reader", "views", "returned_view", "view_then_source", "unused", "calls"]
+)
 def test_tricky_cases_free_every_buffer(tricky: tuple[ModuleOp, CountedModule], name: str) -> None:
     module, counted = tricky
     args = random_inputs(public_function(module, name), 0)
@@ -255,7 +291,7 @@ def test_tricky_cases_free_every_buffer(tricky: tuple[ModuleOp, CountedModule], 
     mallocs = HEAP.mallocs
     counted.memo_reset()
 
-    assert mallocs > 0
+    assert mallocs > 0 or name in ("returned_view", "view_then_source")  # exp writes a result
     want = red.interpret(module).call(name, *args)
     for g, w in zip(results, want):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
