@@ -584,6 +584,7 @@ def runtime_table(
           f"{'per call (s)':>13} {'CPU (s)':>8} {'GFLOP/s':>8} {'args/eng':>9} "
           f"{'const/eng':>10}{bf16_head} {'max |err|':>10} {'argmax':>7}")  # fmt: skip
     ratios: dict[tuple[int, str, str], float] = {}
+    engine_time: dict[tuple[int, str], float] = {}  # (threads, engine) -> median seconds
     for n in threads:
         torch.set_num_threads(n)
         compiled = {}
@@ -633,6 +634,7 @@ def runtime_table(
                 times[name].append(time.perf_counter() - start)
                 cpu[name].append(time.process_time() - start_cpu)
         median = {name: statistics.median(ts) for name, ts in times.items()}
+        engine_time.update({(n, name): t for name, t in median.items()})
         for name in engines:
             err = float(np.abs(outputs[name] - want).max())
             same = (
@@ -679,12 +681,29 @@ def runtime_table(
         met = [r <= goal for (_, lab, e), r in ratios.items() if e == engine and lab != BF16]
         verdict = "met by every row" if all(met) else ("met by some" if any(met) else "not met")
         print(f"goal (issue 10): red/{engine} <= {goal}: {'; '.join(parts)} ({verdict})")
+        if engine == "onnxruntime":
+            print_goal_against_peak(flops, goal, {n: engine_time[(n, engine)] for n in threads})
         if bf16:
             cells = "; ".join(f"{n} thread{'s' if n > 1 else ''}: {ratios[(n, BF16, engine)]:.2f}"
                               for n in threads)  # fmt: skip
             print(f"  not an f32 result: red bf16/{engine} (f32): {cells}")
     name = case.title.split(" (")[0] + (", last-position logits" if case.last else "")
     print_ready_comparison(name, variants, weight_bytes(model))
+
+
+def print_goal_against_peak(flops: int, goal: float, engine_seconds: dict[int, float]) -> None:
+    """What reaching `goal` x the engine's time would take of red's FLOPs per call: the
+    GFLOP/s per thread, against this core's measured f32 FMA peak (bench/fma_peak.py): a
+    goal above the peak cannot be met in f32 with these FLOPs, however good the code."""
+    from fma_peak import measured_fma_peak
+
+    peak = measured_fma_peak()
+    for n, seconds in engine_seconds.items():
+        need = flops / (goal * seconds) / n / 1e9
+        verdict = "above the peak" if need > peak else f"{need / peak:.0%} of the peak"
+        print(f"  {n} thread{'s' if n > 1 else ''}: red's {flops / 1e9:.2f} GFLOP in {goal} x "
+              f"{seconds:.3f} s needs {need:.1f} GFLOP/s per thread; this core's measured f32 "
+              f"FMA peak is {peak:.1f} ({verdict})")  # fmt: skip
 
 
 # endregion Runtime

@@ -161,14 +161,14 @@ IN_CACHE_SHAPES = [(64, 256, 192), (128, 256, 384), (128, 256, 768), (256, 512, 
 def in_cache_table(rounds: int) -> None:
     """f32 GFLOP/s of red_sgemm_prepacked (B packed beforehand, single-threaded) on operands
     that stay in L1/L2, repeated: what the f32 micro-kernel reaches with no memory traffic,
-    against the core's FMA peak (2 AVX-512 FMA units: 64 flops per cycle at the clock
-    /proc/cpuinfo reports)."""
+    against the core's measured FMA peak."""
+    from fma_peak import measured_fma_peak
+
     from red.lowering import kernels
 
     lib = kernels.library()
-    mhz = _cpu_mhz()
-    peak = f"{64 * mhz / 1e3:.0f} GFLOP/s at {mhz:.0f} MHz" if mhz else "unknown"
-    print(f"== f32 in cache: red_sgemm_prepacked, B packed once (FMA peak {peak}) ==")
+    peak = f"{measured_fma_peak():.1f} GFLOP/s, measured by bench/fma_peak.py"
+    print(f"== f32 in cache: red_sgemm_prepacked, B packed once (one core's FMA peak {peak}) ==")
     print(f"{'M x K x N':>16} {'KiB (A+B+C)':>12} {'GFLOP/s':>8}")
     rng = np.random.default_rng(3)
     for m, k, n in IN_CACHE_SHAPES:
@@ -181,18 +181,6 @@ def in_cache_table(rounds: int) -> None:
         kib = (a.nbytes + packed.data.nbytes + c.nbytes) >> 10
         print(f"{f'{m}x{k}x{n}':>16} {kib:>12} {2.0 * m * n * k / best / 1e9:>8.1f}")
     print("(best batch average; each call includes a ctypes call and the packing of A)")
-
-
-def _cpu_mhz() -> float:
-    """The clock /proc/cpuinfo reports for CPU 0 (MHz), or 0 where it does not."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":")[1])
-    except (OSError, ValueError):
-        pass
-    return 0.0
 
 
 def bf16_table(shapes: list[tuple[int, int, int]], rounds: int) -> None:
