@@ -166,6 +166,9 @@ class ResourceStore(OpAsmDialectInterface):
         super().__init__()
         self._blobs: dict[str, Blob | None] = {}
         self._names: dict[str, str] = {}  # key -> the name it was declared with
+        # name -> the suffix its next clash tries first: 3,000 weights named "w" each scanned
+        # w_0, w_1, ... from 0 (3 s of declarations); a freed suffix is not reused
+        self._next_suffix: dict[str, int] = {}
         self._holders: dict[str, int] = {}  # key -> live attribute objects held for it
         self._lock = threading.RLock()  # a blob released by GC inside a locked section
         self._recording = threading.local()
@@ -175,9 +178,10 @@ class ResourceStore(OpAsmDialectInterface):
         name = key
         with self._lock:  # two threads importing at once never get the same key
             if key in self._blobs:
-                counter = 0
+                counter = self._next_suffix.get(key, 0)
                 while f"{key}_{counter}" in self._blobs:
                     counter += 1
+                self._next_suffix[name] = counter + 1
                 key = f"{key}_{counter}"
             self._blobs[key] = None
             self._names[key] = name
@@ -267,6 +271,7 @@ class ResourceStore(OpAsmDialectInterface):
         with self._lock:
             self._blobs.clear()
             self._names.clear()
+            self._next_suffix.clear()
             self._holders.clear()
 
 
