@@ -34,6 +34,7 @@ from red.lowering.llvm_ir import (
     llvm_ir_module,
 )
 from red.lowering.loops.kernel_calls import NUM_THREADS_GLOBAL
+from red.lowering.object_symbols import undefined_symbols
 
 if TYPE_CHECKING:
     from red.dialects.red_interpreter import ModuleRunner
@@ -145,12 +146,10 @@ class CompiledModule:
                     location_of(module), f"LLVM rejected the lowered module: {err}"
                 ) from None
             optimize(parsed, self.tm, opt)
-            if cache is None:
-                self.engine = llvm.create_mcjit_compiler(parsed, self.tm)
-                self._finalize()
-            else:  # codegen once, to the object the cache keeps and the engine loads
-                start = time.perf_counter()
-                object_code = self.tm.emit_object(parsed)
+            # codegen once, to the object the cache keeps and the engine loads
+            start = time.perf_counter()
+            object_code = self.tm.emit_object(parsed)
+            if cache is not None:
                 metadata = {
                     "kernels": called_kernels(ir_module),
                     "bound": sorted(self.bound_constants),
@@ -158,7 +157,7 @@ class CompiledModule:
                     "compile_seconds": round(time.perf_counter() - start, 6),
                 }
                 cache.put(key, object_code, metadata)
-                self._load_object(object_code)
+            self._load_object(object_code, module)
         self.engine.run_static_constructors()
         self.functions = {
             fn.sym_name.data: CompiledFunction(
@@ -204,14 +203,26 @@ class CompiledModule:
                 return False
         if kernel_names:
             kernels.library().require(kernel_names)
-        self._load_object(object_code)
+        self._load_object(object_code, module)
         return True
 
-    def _load_object(self, object_code: bytes) -> None:
+    def _load_object(self, object_code: bytes, module: ModuleOp) -> None:
         shell = llvm.parse_assembly("")
         shell.triple = llvm.get_process_triple()
         shell.data_layout = str(self.tm.target_data)
-        self.engine = llvm.create_mcjit_compiler(shell, self.tm)
+        self.engine = llvm.create_mcjit_compiler(shell, self.tm)  # the process's symbols too
+        missing = [
+            name
+            for name in undefined_symbols(object_code)
+            if name not in self.bound_constants and llvm.address_of_symbol(name) is None
+        ]
+        if missing:
+            raise DiagnosticError(
+                location_of(module),
+                f"the compiled code calls {', '.join(map(repr, missing))}, which this process "
+                "does not provide (a runtime helper LLVM calls where the CPU has no "
+                "instruction for an operation)",
+            )
         self.engine.add_object_file(llvm.ObjectFileRef.from_data(object_code))
         self._finalize()
 
