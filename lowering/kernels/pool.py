@@ -11,10 +11,11 @@ soname) spins after each region whatever OMP_WAIT_POLICY says later (measured: a
 
 One job at a time per pool: a caller that finds the pool busy (another application thread's
 call) runs its worker alone, as a 1-thread call (the results do not depend on the thread count).
-Pool threads are created on first need (detached, at most MAX_WORKERS) and sleep on a condition
-variable between jobs (no spinning). The state is globals of the module that defines the pool
-(the library's state unit): a mutex, two condition variables (glibc's zero initializers), the
-job (worker, ctx, wanted threads, open flag, generation) and the count of running participants."""
+Pool threads are created on first need (detached, at most MAX_WORKERS) and, between jobs, poll
+for the next one for SPIN_CYCLES, then sleep on a condition variable. The state is globals of
+the module that defines the pool (the library's state unit): a mutex, two condition variables
+(glibc's zero initializers), the job (worker, ctx, wanted threads, open flag, generation) and
+the count of running participants."""
 
 from __future__ import annotations
 
@@ -22,10 +23,25 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from red.lowering.kernels.irgen import I8, I32, I64, PTR, VOID, Gen, Value, define, get_or_declare
+from red.lowering.kernels.irgen import (
+    I8,
+    I32,
+    I64,
+    PTR,
+    VOID,
+    Gen,
+    Value,
+    define,
+    get_or_declare,
+    intrinsic,
+)
 
 PARALLEL = "red_kernels_parallel"
 MAX_WORKERS = 255
+SPIN_CYCLES = 200_000
+"""How long a pool thread polls for the next job, and the caller for the helpers' end, before
+sleeping on a condition variable: about 60-100 µs at 2-3.5 GHz time-stamp counters (libgomp's
+default spin, which torch's copy applies, lasts milliseconds)."""
 # Bytes reserved for pthread_mutex_t (40 on x86-64 glibc) and pthread_cond_t (48).
 SYNC_BYTES = 64
 
@@ -67,6 +83,8 @@ class Pool:
         self.broadcast = declare(module, "pthread_cond_broadcast", I32, [PTR])
         self.create = declare(module, "pthread_create", I32, [PTR, PTR, PTR, PTR])
         self.detach = declare(module, "pthread_detach", I32, [I64])
+        self.cycles = intrinsic(module, "llvm.readcyclecounter", I64, [])
+        self.pause = intrinsic(module, "llvm.x86.sse2.pause", VOID, [])
 
     def _global(self, name: str, ty: ir.Type, init: ir.Constant, align: int) -> Any:
         var: Any = ir.GlobalVariable(self.module, ty, name)
@@ -97,6 +115,13 @@ class Pool:
         loop = g.b.append_basic_block("job.wait")
         g.b.branch(loop)
         g.b.position_at_end(loop)
+        # A model calls regions back to back: spin a little for the next job before sleeping
+        # (waking a sleeping thread took 20-40 µs under KVM, as long as a 4 MFLOP matmul).
+        g.b.call(self.unlock, [self.mutex])
+        self.spin_until(
+            g, lambda: g.b.icmp_unsigned("!=", self.peek(g, "generation"), g.b.load(seen, typ=I64))
+        )  # fmt: skip
+        g.b.call(self.lock, [self.mutex])
         self.wait_until(
             g, lambda: g.b.icmp_unsigned("!=", self.get(g, "generation"), g.b.load(seen, typ=I64)),
             self.wake,
@@ -146,12 +171,16 @@ class Pool:
         self.set(g, "ctx", g.b.ptrtoint(ctx, I64))
         self.set(g, "wanted", wanted)
         self.set(g, "open", g.i64(1))
-        self.set(g, "generation", g.b.add(self.get(g, "generation"), g.i64(1)))
+        generation = g.b.add(self.get(g, "generation"), g.i64(1))
+        g.b.store_atomic(generation, self.fields["generation"], "monotonic", 8)  # spinners read it
         g.b.call(self.broadcast, [self.wake])
         g.b.call(self.unlock, [self.mutex])
         g.b.call(worker, [ctx])
         g.b.call(self.lock, [self.mutex])
         self.set(g, "open", g.i64(0))
+        g.b.call(self.unlock, [self.mutex])
+        self.spin_until(g, lambda: g.b.icmp_unsigned("==", self.peek(g, "running"), g.i64(0)))
+        g.b.call(self.lock, [self.mutex])
         self.wait_until(
             g, lambda: g.b.icmp_unsigned("==", self.get(g, "running"), g.i64(0)), self.done
         )
@@ -160,17 +189,46 @@ class Pool:
         g.b.ret_void()
         return fn
 
+    def peek(self, g: Gen, name: str) -> Value:
+        """A field read without the mutex (an atomic load: a hint, checked again locked)."""
+        return g.b.load_atomic(self.fields[name], "monotonic", 8, typ=I64)
+
+    def spin_until(self, g: Gen, condition) -> None:
+        """Poll `condition()` (the mutex not held), pausing between polls, until it holds or
+        about SPIN_CYCLES time-stamp counter ticks have passed."""
+        start = g.b.call(self.cycles, [])
+
+        def pause() -> Value:
+            g.b.call(self.pause, [])
+            elapsed = g.b.sub(g.b.call(self.cycles, []), start)
+            return g.b.icmp_unsigned("<", elapsed, g.i64(SPIN_CYCLES))
+
+        self._loop_until(g, condition, pause)
+
     def wait_until(self, g: Gen, condition, condvar: Value) -> None:
         """while (!condition()) pthread_cond_wait(condvar, mutex) (the mutex held)."""
-        header = g.b.append_basic_block("wait.header")
-        sleep = g.b.append_basic_block("wait.sleep")
-        done = g.b.append_basic_block("wait.done")
+
+        def sleep() -> None:
+            g.b.call(self.wait, [condvar, self.mutex])
+
+        self._loop_until(g, condition, sleep)
+
+    @staticmethod
+    def _loop_until(g: Gen, condition, miss) -> None:
+        """Test `condition()`; while it fails run `miss()`, which may return a flag: false
+        ends the loop whatever the condition."""
+        header = g.b.append_basic_block("until.header")
+        missed = g.b.append_basic_block("until.miss")
+        done = g.b.append_basic_block("until.done")
         g.b.branch(header)
         g.b.position_at_end(header)
-        g.b.cbranch(condition(), done, sleep)
-        g.b.position_at_end(sleep)
-        g.b.call(self.wait, [condvar, self.mutex])
-        g.b.branch(header)
+        g.b.cbranch(condition(), done, missed)
+        g.b.position_at_end(missed)
+        again = miss()
+        if again is None:
+            g.b.branch(header)
+        else:
+            g.b.cbranch(again, header, done)
         g.b.position_at_end(done)
 
     def spawn(self, g: Gen, wanted: Value, thread_main: ir.Function) -> None:
