@@ -69,7 +69,7 @@ from red.lowering.loops import (
     shape,
 )
 from red.lowering.loops.emitter import Bound, Emitter
-from red.lowering.loops.outline import NOINLINE_ATTR
+from red.lowering.loops.outline import NOINLINE_ATTR, PARALLEL_ATTR
 from red.lowering.loops.plan import BlockPlan, BufferLiveness, defined_in, plan_block
 from red.lowering.loops.rules import ELEMENT_RULES, NO_DESTINATION, OP_RULES, is_fusable
 from red.lowering.loops.shape import reshaped_view
@@ -552,16 +552,42 @@ class BlockLowering:
         return rule(self, op, idx)
 
     def emit_elementwise(self, op: Operation, dest: SSAValue) -> None:
-        """One loop nest storing `op`'s value at every index into `dest`."""
+        """One loop nest storing `op`'s value at every index into `dest`. Leading unit dims
+        get no loop (index 0), so the outermost loop is the first dim of extent > 1; when
+        the nest is large it is marked `red.parallel` (its iterations write disjoint
+        elements: outline-loop-nests makes it a nest the JIT may split over threads)."""
         r = op.results[0]
-        self.e.loop_nest(
-            self.shape(r), lambda idx: self.store(self.scalar_of(op, idx), dest, idx, r)
-        )
+        shape = self.shape(r)
+        lead = 0
+        while lead < len(shape) - 1 and shape[lead] == 1:
+            lead += 1
+        zeros = [self.e.index(0)] * lead
+
+        def body(idx: list[SSAValue]) -> None:
+            full = [*zeros, *idx]
+            self.store(self.scalar_of(op, full), dest, full, r)
+
+        self.e.loop_nest(shape[lead:], body)
+        nest = self.e.b.insertion_point.block.last_op
+        if self.e.b.insertion_point.insert_before is not None:
+            nest = self.e.b.insertion_point.insert_before.prev_op
+        static = [d for d in shape if isinstance(d, int)]
+        if (
+            isinstance(nest, scf.ForOp)
+            and len(static) == len(shape)
+            and isinstance(first := shape[lead], int)
+            and first > 1
+            and prod(static) >= PARALLEL_MIN_ELEMENTS
+        ):
+            nest.attributes[PARALLEL_ATTR] = UnitAttr()
 
     # endregion scalar reads
 
 
 SCALAR_DIALECTS = ("arith", "math", "index")
+PARALLEL_MIN_ELEMENTS = 1 << 15
+"""Elementwise nests of at least this many elements are marked parallel (a region of the
+kernel library's pool costs a few µs: about 2^13 elements of a fused chain)."""
 
 
 def _is_scalar_op(op: Operation) -> bool:

@@ -132,7 +132,9 @@ class CompiledModule:
         if hit is not None:
             self.cache_hit = self._load_cached(module, hit.object_code, hit.metadata)
         if not self.cache_hit:
-            ir_module = llvm_ir_module(module, bound_constants=self.bound_constants)
+            ir_module = llvm_ir_module(
+                module, bound_constants=self.bound_constants, threads=self.threads
+            )
             set_kernel_threads(ir_module, self.threads)
             if edit_ir is not None:
                 edit_ir(ir_module)
@@ -245,7 +247,7 @@ class CompiledModule:
         """The LLVM IR the module was compiled from (lowered again when the object code
         came from the compile cache)."""
         if self._llvm_ir is None:
-            ir_module = llvm_ir_module(self.source, bound_constants={})
+            ir_module = llvm_ir_module(self.source, bound_constants={}, threads=self.threads)
             set_kernel_threads(ir_module, self.threads)
             self._llvm_ir = str(ir_module)
         return self._llvm_ir

@@ -17,13 +17,20 @@ import numpy as np
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.context import Context
 from xdsl.dialects import llvm
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, ModuleOp, i8
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    ModuleOp,
+    SymbolRefAttr,
+    i8,
+)
 
 from red.dialects.numpy_interop import resource_blob
 from red.lowering import kernels
 from red.lowering.gc_pause import gc_paused
 from red.lowering.llvm.memref import ZERO_INIT_ATTR
-from red.lowering.loops.outline import NOINLINE_ATTR
+from red.lowering.loops.outline import NOINLINE_ATTR, PARALLEL_NEST_ATTR
+from red.lowering.parallel_nests import run_nests_on_threads
 from red.lowering.red_lower import is_lowered, lower_module
 
 LARGE_CONSTANT_BYTES = 1024
@@ -38,6 +45,7 @@ def llvm_ir_module(
     ctx: Context | None = None,
     with_kernels: bool = False,
     bound_constants: dict[str, np.ndarray] | None = None,
+    threads: int = 1,
 ) -> ir.Module:
     """The llvmlite module of `module`, lowering a copy first if it is not yet lowered. The
     kernel library's entry points it calls are declarations, resolved by the library compiled
@@ -45,7 +53,9 @@ def llvm_ir_module(
     `with_kernels` are defined in it for the host CPU. Large constant globals are external
     declarations whose bytes are put in `bound_constants` by name (the caller binds each
     symbol to its array's address) when that dict is given, else `[N x i8]` globals whose
-    initializer is left for `module_to_llvm_ir` to write (as `large_constants(module)`)."""
+    initializer is left for `module_to_llvm_ir` to write (as `large_constants(module)`).
+    With `threads` > 1 the parallel loop nests run on that many threads of the kernel
+    library's pool (lowering/parallel_nests.py); else each runs on the calling thread."""
     with gc_paused():
         private = not is_lowered(module)  # lowered here: a copy of this call's own
         if private:
@@ -65,7 +75,12 @@ def llvm_ir_module(
             bound_constants[name] = np.frombuffer(raw, dtype=np.uint8)
         else:
             gvar.initializer = ir.Constant(gvar.value_type, None)  # replaced in the text
+    nests: dict[str, str] = {}
     for op in module.body.ops:
+        if isinstance(op, llvm.FuncOp) and isinstance(
+            nest := op.attributes.get(PARALLEL_NEST_ATTR), SymbolRefAttr
+        ):
+            nests[op.sym_name.data] = nest.root_reference.data
         # xDSL's backend drops the linkage of functions: keep private ones (the matmul kernel,
         # private functions of the model) out of the object's exported symbols.
         if isinstance(op, llvm.FuncOp) and op.body.blocks and op.linkage is not None:
@@ -76,6 +91,9 @@ def llvm_ir_module(
         if isinstance(op, llvm.GlobalOp) and ZERO_INIT_ATTR in op.attributes:
             gvar = ir_module.get_global(op.sym_name.data)
             gvar.initializer = ir.Constant(gvar.value_type, None)  # zeroinitializer
+    if threads > 1 and nests and not with_kernels:
+        kernels.library()  # the pool the nests run on (its entry is a process symbol)
+        run_nests_on_threads(ir_module, nests, threads)
     if with_kernels and (units := kernel_units(ir_module)):
         with gc_paused():
             kernels.build_into(ir_module, kernels.KernelTarget.host(), units)

@@ -15,7 +15,7 @@ The key is built in one walk of each function, so the pass is linear in the modu
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,17 +25,22 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, SymbolRef
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from red.lowering.loops.outline import NOINLINE_ATTR
+from red.lowering.loops.outline import NOINLINE_ATTR, PARALLEL_NEST_ATTR
 
 
 def merge_identical_functions(module: ModuleOp) -> int:
     """Erase each outlined function equal to an earlier one and redirect its calls (and any
-    other reference by name) to that one; returns how many were erased."""
+    other reference by name) to that one; returns how many were erased. The callers of
+    parallel nests are merged after the nests they call (they are equal once those are)."""
+    return _merge(module, _mergeable) + _merge(module, _mergeable_caller)
+
+
+def _merge(module: ModuleOp, mergeable: Callable[[Operation], bool]) -> int:
     kept: dict[Hashable, str] = {}
     replaced: dict[str, str] = {}
     duplicates: list[func.FuncOp] = []
     for op in module.body.ops:
-        if not _mergeable(op):
+        if not mergeable(op):
             continue
         assert isinstance(op, func.FuncOp)
         name = op.sym_name.data
@@ -79,9 +84,18 @@ def _redirected(attr: Attribute, replaced: Mapping[str, str]) -> Attribute | Non
 def _mergeable(op: Operation) -> bool:
     """An outlined nest: private, with a body, marked noinline (the profiler's empty marks
     and the model's own functions are left alone)."""
+    return _private_with(op, NOINLINE_ATTR)
+
+
+def _mergeable_caller(op: Operation) -> bool:
+    """The private caller of a parallel nest (lowering/loops/outline.py)."""
+    return _private_with(op, PARALLEL_NEST_ATTR)
+
+
+def _private_with(op: Operation, attribute: str) -> bool:
     return (
         isinstance(op, func.FuncOp)
-        and NOINLINE_ATTR in op.attributes
+        and attribute in op.attributes
         and op.sym_visibility is not None
         and op.sym_visibility.data == "private"
         and bool(op.body.blocks)

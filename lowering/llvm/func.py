@@ -11,7 +11,7 @@ from xdsl.dialects.builtin import UnitAttr
 from red.dialects.diagnostics import DiagnosticError
 from red.dialects.symbols import is_private
 from red.lowering.llvm.rules import convert_type, lowers, lowers_symbol
-from red.lowering.loops.outline import NOINLINE_ATTR
+from red.lowering.loops.outline import NOINLINE_ATTR, PARALLEL_NEST_ATTR
 
 if TYPE_CHECKING:
     from red.lowering.convert_to_llvm import FunctionConverter, ModuleConverter
@@ -35,6 +35,8 @@ def _function(module: ModuleConverter, op: func.FuncOp) -> llvm.FuncOp:
     new.location = op.location
     if NOINLINE_ATTR in op.attributes:  # an outlined loop nest (lowering/loops/outline.py)
         new.attributes[NOINLINE_ATTR] = UnitAttr()
+    if (nest := op.attributes.get(PARALLEL_NEST_ATTR)) is not None:  # its parallel caller
+        new.attributes[PARALLEL_NEST_ATTR] = nest
     return new
 
 

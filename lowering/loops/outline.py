@@ -6,7 +6,13 @@ LLVM's loop passes (IndVarSimplify, LoopRotate: 66% of `opt -O2` on GPT-2-small'
 many small functions cost linearly. The outlined functions get the memrefs and scalars the
 nest reads as arguments (constants are cloned in, not passed) and are marked `red.noinline`,
 which the LLVM IR emitter turns into LLVM's `noinline` (an internal function called once
-would otherwise be inlined back)."""
+would otherwise be inlined back).
+
+A nest whose outer loop is marked `red.parallel` (convert-red-to-loops' large elementwise
+nests) is outlined with that loop's bounds as two more arguments, and called through a
+private caller of the same arguments marked `red.parallel_nest`: one call of the whole range
+here, which the JIT redefines to run subranges on the kernel library's threads when it
+compiles for more than one (lowering/parallel_nests.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +20,21 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, scf
-from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr, UnitAttr
+from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr, SymbolRefAttr, UnitAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 NOINLINE_ATTR = "red.noinline"
 """Marks functions that LLVM must not inline (lowering/llvm/func.py keeps it; the LLVM IR
 emitter sets `noinline`)."""
+PARALLEL_ATTR = "red.parallel"
+"""Marks an scf.for whose iterations write disjoint elements and read nothing another
+iteration writes (convert-red-to-loops' large elementwise nests)."""
+PARALLEL_NEST_ATTR = "red.parallel_nest"
+"""On the function a parallel nest is called through: the symbol of the outlined nest, which
+takes the loop's bounds as its last two arguments. The function itself runs the whole range
+with one call; the JIT may run it as subranges on the kernel library's threads instead
+(lowering/parallel_nests.py)."""
 
 
 def outline_module(module: ModuleOp, min_ops: int = 8) -> int:
@@ -38,7 +52,13 @@ def outline_module(module: ModuleOp, min_ops: int = 8) -> int:
             for op in list(block.ops):
                 if _outlinable(op, min_ops):
                     name = _fresh(f"__red_{fn.sym_name.data}_nest", count, taken)
-                    module.body.block.insert_op_after(_outline(op, name), fn)
+                    if isinstance(op, scf.ForOp) and PARALLEL_ATTR in op.attributes:
+                        range_name = _fresh(f"{name}_range", 0, taken)
+                        ranged = _outline(op, range_name, called_as=name)
+                        module.body.block.insert_op_after(ranged, fn)
+                        module.body.block.insert_op_after(_range_caller(name, ranged), fn)
+                    else:
+                        module.body.block.insert_op_after(_outline(op, name), fn)
                     count += 1
     return count
 
@@ -63,8 +83,11 @@ def _fresh(prefix: str, n: int, taken: set[str]) -> str:
     return name
 
 
-def _outline(op: Operation, name: str) -> func.FuncOp:
-    """Move `op` into a new private function `name` and call it in its place."""
+def _outline(op: Operation, name: str, called_as: str | None = None) -> func.FuncOp:
+    """Move `op` into a new private function `name` and call it in its place. With
+    `called_as` (an scf.for), the function takes the loop's lower and upper bounds as its
+    last two arguments, and the call, of `called_as`, passes them."""
+    bounds = [op.lb, op.ub] if called_as is not None and isinstance(op, scf.ForOp) else []
     inside_blocks = {b for region in op.regions for b in _blocks(region)}
     external: list[SSAValue] = []
     seen: set[SSAValue] = set()
@@ -77,7 +100,7 @@ def _outline(op: Operation, name: str) -> func.FuncOp:
     constants = [v for v in external if isinstance(v.owner, arith.ConstantOp)]
     passed = [v for v in external if not isinstance(v.owner, arith.ConstantOp)]
 
-    body = Block(arg_types=[v.type for v in passed])
+    body = Block(arg_types=[v.type for v in passed] + [v.type for v in bounds])
     mapping: dict[SSAValue, SSAValue] = dict(zip(passed, body.args))
     for arg, v in zip(body.args, passed):
         arg.name_hint = v.name_hint
@@ -90,7 +113,7 @@ def _outline(op: Operation, name: str) -> func.FuncOp:
 
     parent = op.parent_block()
     assert parent is not None
-    call = func.CallOp(name, passed, [])
+    call = func.CallOp(called_as or name, [*passed, *bounds], [])
     parent.insert_op_before(call, op)
     op.detach()
     body.add_op(op)
@@ -99,8 +122,26 @@ def _outline(op: Operation, name: str) -> func.FuncOp:
         operands = nested.operands
         if any(v in mapping for v in operands):
             nested.operands = [mapping.get(v, v) for v in operands]
+    if bounds:
+        assert isinstance(op, scf.ForOp)
+        lo, hi = body.args[-2:]
+        lo.name_hint, hi.name_hint = "lo", "hi"
+        op.operands = [lo, hi, *op.operands[2:]]
     fn = func.FuncOp(name, FunctionType.from_lists(body.arg_types, []), Region(body), "private")
     fn.attributes[NOINLINE_ATTR] = UnitAttr()
+    return fn
+
+
+def _range_caller(name: str, ranged: func.FuncOp) -> func.FuncOp:
+    """`name`: a function with the arguments of the outlined parallel nest `ranged` that
+    calls it (so the nest's call site calls `name`, which the JIT may redefine to split
+    the range over threads)."""
+    types = ranged.function_type.inputs.data
+    block = Block(arg_types=types)
+    block.add_op(func.CallOp(ranged.sym_name.data, list(block.args), []))
+    block.add_op(func.ReturnOp())
+    fn = func.FuncOp(name, FunctionType.from_lists(types, []), Region(block), "private")
+    fn.attributes[PARALLEL_NEST_ATTR] = SymbolRefAttr(ranged.sym_name.data)
     return fn
 
 

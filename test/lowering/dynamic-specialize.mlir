@@ -26,12 +26,14 @@
 // CHECK:         func.return %{{.*}} : i32
 // CHECK:       ^[[FAIL]]:
 // CHECK-NEXT:    func.return %{{.*}} : i32
+// The unit dim gets no loop: index 0.
 // CHECK-LABEL: func.func private @__red_rows_unit(%x: memref<1x4xf32>, %b: memref<4xf32>, %res0: memref<1x4xf32>) attributes {red.noinline}
-// CHECK:         memref.load %x[%{{.*}}, %{{.*}}] : memref<1x4xf32>
-// CHECK:         memref.store %{{.*}}, %res0[%{{.*}}, %{{.*}}] : memref<1x4xf32>
-// CHECK-NEXT:  }
-// CHECK-NEXT:  }
-// CHECK-NEXT:  func.return
+// CHECK:         %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK:         scf.for %[[J:.*]] = %[[ZERO]] to
+// CHECK-NEXT:      memref.load %x[%[[ZERO]], %[[J]]] : memref<1x4xf32>
+// CHECK:           memref.store %{{.*}}, %res0[%[[ZERO]], %[[J]]] : memref<1x4xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return
 
 // OFF-LABEL:   func.func @red_rows(
 // OFF-NOT:       @__red_rows_unit

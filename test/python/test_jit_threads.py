@@ -124,3 +124,52 @@ func.func @outer(%x: tensor<8x256xf32>, %w: tensor<256x256xf32> {red.invariant})
     )
 
     assert functions_running_memos(module) == {"main", "outer"}
+
+
+# A large elementwise chain (a parallel nest) beside a small one and a broadcast operand.
+PARALLEL_NESTS = """
+func.func @main(%a: tensor<1x300x128xf32>, %b: tensor<128xf32>, %c: tensor<3x4xf32>) -> (tensor<1x300x128xf32>, tensor<3x4xf32>) {
+  %s = red.add %a, %b : tensor<1x300x128xf32>, tensor<128xf32> -> tensor<1x300x128xf32>
+  %t = red.tanh %s : tensor<1x300x128xf32>
+  %u = red.mul %t, %a : tensor<1x300x128xf32>, tensor<1x300x128xf32> -> tensor<1x300x128xf32>
+  %e = red.exp %c : tensor<3x4xf32>
+  func.return %u, %e : tensor<1x300x128xf32>, tensor<3x4xf32>
+}
+"""
+
+
+def test_parallel_nests_give_the_same_bits_on_any_thread_count():
+    module = red.parse(PARALLEL_NESTS, "nests.mlir")
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal(s).astype(np.float32) for s in ((1, 300, 128), (128,), (3, 4))]
+    by_threads = {n: red.compile(module, threads=n) for n in (1, 2, 3)}
+
+    results = {n: c.main(*args) for n, c in by_threads.items()}
+
+    assert "red_kernels_parallel" not in by_threads[1].llvm_ir  # one thread: a plain call
+    assert "red_kernels_parallel" in by_threads[2].llvm_ir
+    want = red.interpret(module).call("main", *args)
+    for n, got in results.items():
+        for g, r1, w in zip(got, results[1], want):
+            np.testing.assert_array_equal(g, r1, err_msg=f"{n} threads")
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_parallel_nests_from_several_application_threads():
+    """Calls from 8 threads at once: one has the pool, the others run their chunks alone."""
+    module = red.parse(PARALLEL_NESTS, "nests.mlir")
+    fn = red.compile(module, threads=2).function("main")
+    rng = np.random.default_rng(4)
+    inputs = [
+        [rng.standard_normal(s).astype(np.float32) for s in ((1, 300, 128), (128,), (3, 4))]
+        for _ in range(THREADS)
+    ]
+    want = [red.compile(module, threads=1).main(*args) for args in inputs]
+
+    def worker(t: int) -> bool:
+        return all(
+            all(np.array_equal(g, w) for g, w in zip(fn(*inputs[t]), want[t])) for _ in range(CALLS)
+        )
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        assert all(pool.map(worker, range(THREADS)))

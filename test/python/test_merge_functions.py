@@ -12,7 +12,7 @@ from xdsl.dialects.builtin import SymbolRefAttr
 
 import red
 from red.lowering.convert_red_to_loops import convert_module
-from red.lowering.loops.outline import NOINLINE_ATTR, outline_module
+from red.lowering.loops.outline import NOINLINE_ATTR, PARALLEL_NEST_ATTR, outline_module
 from red.lowering.merge_functions import merge_identical_functions
 
 
@@ -143,3 +143,30 @@ def test_compiled_layers_compute_what_the_interpreter_computes(
     want = want[0] if isinstance(want, tuple) else want
     got = got[0] if isinstance(got, tuple) else got
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_repeated_parallel_nests_share_one_nest_and_one_caller():
+    """Layers of 2^15 elements and more are parallel nests: each is outlined as a ranged
+    nest and its caller; both merge (the callers once the nests they call have)."""
+    module = outlined(layers(3, rows=2048))
+    callers = [
+        op
+        for op in module.body.ops
+        if isinstance(op, func.FuncOp) and PARALLEL_NEST_ATTR in op.attributes
+    ]
+    assert len(callers) == 3
+
+    erased = merge_identical_functions(module)
+
+    module.verify()
+    kept = [
+        op
+        for op in module.body.ops
+        if isinstance(op, func.FuncOp) and PARALLEL_NEST_ATTR in op.attributes
+    ]
+    assert erased == 4  # two ranged nests and two callers
+    assert len(kept) == 1
+    target = kept[0].attributes[PARALLEL_NEST_ATTR]
+    assert isinstance(target, SymbolRefAttr)
+    assert target.root_reference.data in nests(module)
+    assert callees(module).count(kept[0].sym_name.data) == 3
