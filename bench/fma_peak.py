@@ -20,6 +20,7 @@ from red.lowering.jit import host_target_machine
 from red.lowering.kernels.target import KernelTarget
 
 ITERATIONS = 20_000_000
+_engines: list[llvm.ExecutionEngine] = []  # the compiled loops stay mapped
 
 
 def _loop_ir(lanes: int, chains: int) -> str:
@@ -72,6 +73,7 @@ def measured_fma_peak(repeats: int = 3) -> float:
     module.verify()
     engine = llvm.create_mcjit_compiler(module, tm)
     engine.finalize_object()
+    _engines.append(engine)
     loop = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)(
         engine.get_function_address("fma_loop")
     )
@@ -83,7 +85,6 @@ def measured_fma_peak(repeats: int = 3) -> float:
         loop(ITERATIONS, ctypes.addressof(out))
         best = min(best, time.perf_counter() - start)
     flops = 2.0 * lanes * chains * ITERATIONS
-    measured_fma_peak.engine = engine  # type: ignore[attr-defined]  # keep the code mapped
     return flops / best / 1e9
 
 

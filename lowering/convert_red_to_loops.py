@@ -567,13 +567,10 @@ class BlockLowering:
             full = [*zeros, *idx]
             self.store(self.scalar_of(op, full), dest, full, r)
 
-        self.e.loop_nest(shape[lead:], body)
-        nest = self.e.b.insertion_point.block.last_op
-        if self.e.b.insertion_point.insert_before is not None:
-            nest = self.e.b.insertion_point.insert_before.prev_op
+        nest = self.e.loop_nest(shape[lead:], body)
         static = [d for d in shape if isinstance(d, int)]
         if (
-            isinstance(nest, scf.ForOp)
+            nest is not None
             and len(static) == len(shape)
             and isinstance(first := shape[lead], int)
             and first > 1

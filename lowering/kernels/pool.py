@@ -23,18 +23,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from red.lowering.kernels.irgen import (
-    I8,
-    I32,
-    I64,
-    PTR,
-    VOID,
-    Gen,
-    Value,
-    define,
-    get_or_declare,
-    intrinsic,
-)
+from red.lowering.kernels.irgen import I8, I32, I64, PTR, VOID, Gen, Value, define, get_or_declare
 
 PARALLEL = "red_kernels_parallel"
 MAX_WORKERS = 255
@@ -83,8 +72,8 @@ class Pool:
         self.broadcast = declare(module, "pthread_cond_broadcast", I32, [PTR])
         self.create = declare(module, "pthread_create", I32, [PTR, PTR, PTR, PTR])
         self.detach = declare(module, "pthread_detach", I32, [I64])
-        self.cycles = intrinsic(module, "llvm.readcyclecounter", I64, [])
-        self.pause = intrinsic(module, "llvm.x86.sse2.pause", VOID, [])
+        self.cycles = declare(module, "llvm.readcyclecounter", I64, [])  # intrinsics
+        self.pause = declare(module, "llvm.x86.sse2.pause", VOID, [])
 
     def _global(self, name: str, ty: ir.Type, init: ir.Constant, align: int) -> Any:
         var: Any = ir.GlobalVariable(self.module, ty, name)

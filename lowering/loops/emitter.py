@@ -31,6 +31,7 @@ class Emitter:
         self.b = builder
         self.entry = entry if entry is not None else builder.insertion_point.block
         self._constants: dict[tuple[Attribute, object], SSAValue] = {}
+        self.last_loop: scf.ForOp | None = None
 
     def op(self, op: Operation) -> SSAValue:
         """Insert `op`; its first result (None for an op without results)."""
@@ -104,10 +105,14 @@ class Emitter:
         self.in_block(block, emit_body)
         loop = scf.ForOp(lo_v, hi_v, step_v, list(carried), Region(block))
         self.b.insert(loop)
+        self.last_loop = loop  # inserted after the loops of its body: a nest's outermost
         return list(loop.results)
 
-    def loop_nest(self, shape: Sequence[Bound], body: Callable[[list[SSAValue]], object]) -> None:
-        """Nested loops over every index of `shape` (row-major, last dim innermost)."""
+    def loop_nest(
+        self, shape: Sequence[Bound], body: Callable[[list[SSAValue]], object]
+    ) -> scf.ForOp | None:
+        """Nested loops over every index of `shape` (row-major, last dim innermost); the
+        outermost loop (None for a 0-d shape: the body alone)."""
 
         def rec(d: int, ivs: list[SSAValue]) -> None:
             if d == len(shape):
@@ -121,6 +126,7 @@ class Emitter:
             self.for_loop(0, shape[d], 1, [], inner)
 
         rec(0, [])
+        return self.last_loop if shape else None
 
     def fold_nest(
         self,
